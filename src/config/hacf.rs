@@ -1,0 +1,1622 @@
+//! ha.cf: Heartbeat 3.0.6's main configuration file, read as Heartbeat
+//! reads it, into typed settings.
+//!
+//! Every directive Heartbeat knows has a row in [`DIRECTIVES`]: it is either
+//! implemented, kept for a part of tandem that acts on it, ignored with a
+//! warning that says why, or refused with an error that says what to do.
+//! Nothing is dropped silently.
+
+use super::diag::{At, Diagnostics};
+use super::lines;
+use super::value::{parse_bool, parse_in, parse_time, Setting, Source, Time, TIME_FORM};
+use serde::Serialize;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Heartbeat's limits (MAXNODE, MAXMEDIA); tandem keeps them.
+pub const NODES_MAX: usize = 100;
+pub const LINKS_MAX: usize = 64;
+/// Heartbeat's default UDP port (`ha-cluster` in /etc/services).
+pub const UDPPORT_DEFAULT: u16 = 694;
+pub const BAUD_DEFAULT: u32 = 19200;
+pub const BAUDS: [u32; 7] = [9600, 19200, 38400, 57600, 115200, 230400, 460800];
+
+/// Which frames tandem puts on the wire (tandem's own `wire` directive;
+/// Heartbeat's `msgfmt` is about its text encoding and means something else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WireMode {
+    /// tandem's compact authenticated frames only.
+    Native,
+    /// Heartbeat 3.0.6's messages only (a pair with a Heartbeat node).
+    Heartbeat,
+    /// Native, answering a node in Heartbeat's format once it speaks it.
+    Auto,
+}
+
+impl WireMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WireMode::Native => "native",
+            WireMode::Heartbeat => "heartbeat",
+            WireMode::Auto => "auto",
+        }
+    }
+}
+
+/// Heartbeat's `auto_failback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoFailback {
+    /// Groups move back to their preferred node when it returns.
+    On,
+    /// Groups stay where they are until an operator or a failure moves them.
+    Off,
+    /// Heartbeat's pre-nice_failback protocol (ip-request); deprecated.
+    Legacy,
+}
+
+impl AutoFailback {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutoFailback::On => "on",
+            AutoFailback::Off => "off",
+            AutoFailback::Legacy => "legacy",
+        }
+    }
+}
+
+/// How the generation number is chosen at each start (`hbgenmethod`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GenerationMethod {
+    /// A counter in a file, incremented and fsynced at every start.
+    File,
+    /// The start time (diskless nodes); breaks if the clock goes back.
+    Time,
+}
+
+/// One medium instance: a link that carries keepalives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "medium", rename_all = "lowercase")]
+pub enum Medium {
+    /// UDP/IPv4 broadcast on `device`, port `udpport`.
+    Bcast { device: String },
+    /// UDP/IPv4 multicast.
+    Mcast {
+        device: String,
+        group: Ipv4Addr,
+        port: u16,
+        ttl: u8,
+        #[serde(rename = "loop")]
+        loopback: bool,
+    },
+    /// UDP/IPv6 multicast.
+    Mcast6 {
+        device: String,
+        group: Ipv6Addr,
+        port: u16,
+        hops: u8,
+        #[serde(rename = "loop")]
+        loopback: bool,
+    },
+    /// UDP/IPv4 unicast to `peer`, port `udpport`.
+    Ucast { device: String, peer: Ipv4Addr },
+    /// UDP/IPv6 unicast to `peer`, port `udpport`.
+    Ucast6 {
+        device: String,
+        peer: Ipv6Addr,
+        scope: Option<String>,
+    },
+    /// A raw serial line (null-modem cable) at `baud`.
+    Serial { device: String },
+    /// A serial line carrying PPP (tandem supervises pppd on it); UDP
+    /// keepalives go over the point-to-point interface. `ends` names the
+    /// two nodes and their addresses on the link.
+    Ppp {
+        device: String,
+        ends: [(String, Ipv4Addr); 2],
+    },
+}
+
+impl Medium {
+    /// The directive that declares this medium.
+    pub fn directive(&self) -> &'static str {
+        match self {
+            Medium::Bcast { .. } => "bcast",
+            Medium::Mcast { .. } => "mcast",
+            Medium::Mcast6 { .. } => "mcast6",
+            Medium::Ucast { .. } => "ucast",
+            Medium::Ucast6 { .. } => "ucast6",
+            Medium::Serial { .. } => "serial",
+            Medium::Ppp { .. } => "ppp",
+        }
+    }
+
+    /// Whether this medium uses the global `udpport`.
+    pub fn uses_udpport(&self) -> bool {
+        matches!(
+            self,
+            Medium::Bcast { .. }
+                | Medium::Ucast { .. }
+                | Medium::Ucast6 { .. }
+                | Medium::Ppp { .. }
+        )
+    }
+
+    /// Whether this medium uses the global `baud`.
+    pub fn uses_baud(&self) -> bool {
+        matches!(self, Medium::Serial { .. } | Medium::Ppp { .. })
+    }
+
+    /// Whether `node` is at one end of this link. Broadcast, multicast,
+    /// unicast and serial lines reach every node; a ppp link only its ends.
+    pub fn reaches(&self, node: &str) -> bool {
+        match self {
+            Medium::Ppp { ends, .. } => ends.iter().any(|(n, _)| n == node),
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for Medium {
+    /// The ha.cf line that declares this link (also its name in logs).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Medium::Bcast { device } => write!(f, "bcast {device}"),
+            Medium::Mcast {
+                device,
+                group,
+                port,
+                ttl,
+                loopback,
+            } => write!(
+                f,
+                "mcast {device} {group} {port} {ttl} {}",
+                u8::from(*loopback)
+            ),
+            Medium::Mcast6 {
+                device,
+                group,
+                port,
+                hops,
+                loopback,
+            } => write!(
+                f,
+                "mcast6 {device} {group} {port} {hops} {}",
+                u8::from(*loopback)
+            ),
+            Medium::Ucast { device, peer } => write!(f, "ucast {device} {peer}"),
+            Medium::Ucast6 {
+                device,
+                peer,
+                scope: None,
+            } => write!(f, "ucast6 {device} {peer}"),
+            Medium::Ucast6 {
+                device,
+                peer,
+                scope: Some(scope),
+            } => write!(f, "ucast6 {device} {peer}%{scope}"),
+            Medium::Serial { device } => write!(f, "serial {device}"),
+            Medium::Ppp { device, ends } => write!(
+                f,
+                "ppp {device} {}={} {}={}",
+                ends[0].0, ends[0].1, ends[1].0, ends[1].1
+            ),
+        }
+    }
+}
+
+/// A ping node: an address (or group of addresses) whose reachability
+/// counts as connectivity, as Heartbeat's `ping`, `ping6`, `ping_group`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PingNode {
+    /// The pseudo-node's name: the address itself, or the group name.
+    pub name: String,
+    /// `ping`/`ping6`: one address; `ping_group`: any of these answering.
+    pub addresses: Vec<IpAddr>,
+    pub group: bool,
+}
+
+/// Fencing (STONITH) configuration, run before taking over from a node
+/// that may still hold resources.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "form", rename_all = "snake_case")]
+pub enum Stonith {
+    /// `stonith TYPE CONFIG-FILE`: one device for the whole cluster.
+    Device { kind: String, config_file: String },
+    /// `stonith_host HOST|* TYPE PARAMS…`: a device usable from `host`.
+    Host {
+        host: String,
+        kind: String,
+        params: String,
+    },
+}
+
+/// `respawn USER /path [args]` or `failfast …`: a client process that
+/// tandem keeps running (failfast: reboot the node if it dies).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Respawn {
+    pub user: String,
+    pub command: String,
+    pub failfast: bool,
+}
+
+/// Where tandem's own log lines go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Logging {
+    /// syslog facility (`logfacility`); `None` for none.
+    pub facility: Setting<Option<String>>,
+    pub logfile: Option<Setting<String>>,
+    pub debugfile: Option<Setting<String>>,
+    pub debug: Setting<u8>,
+    /// Log frames that fail to parse or authenticate (`log_badpack`).
+    pub log_badpack: Setting<bool>,
+}
+
+/// Everything ha.cf says, typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HaCf {
+    pub cluster: Setting<String>,
+    pub nodes: Vec<Setting<String>>,
+    pub keepalive: Setting<Time>,
+    pub deadtime: Setting<Time>,
+    pub warntime: Setting<Time>,
+    pub initdead: Setting<Time>,
+    pub deadping: Setting<Time>,
+    pub udpport: Setting<u16>,
+    pub baud: Setting<u32>,
+    pub links: Vec<Setting<Medium>>,
+    pub ping_nodes: Vec<Setting<PingNode>>,
+    pub wire: Setting<WireMode>,
+    pub auto_failback: Setting<AutoFailback>,
+    pub stonith: Vec<Setting<Stonith>>,
+    pub watchdog: Option<Setting<String>>,
+    pub respawn: Vec<Setting<Respawn>>,
+    pub env: Vec<Setting<(String, String)>>,
+    pub logging: Logging,
+    pub realtime: Setting<bool>,
+    pub rtprio: Option<Setting<u8>>,
+    pub generation_method: Setting<GenerationMethod>,
+    /// Upper bound of the random delay before asking for a retransmission
+    /// (Heartbeat wire compatibility).
+    pub max_rexmit_delay: Setting<Time>,
+}
+
+/// What tandem does with a directive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handling {
+    /// Read into a typed setting.
+    Implemented,
+    /// Accepted without effect; the warning says why.
+    Ignored(&'static str),
+    /// Refused; the error says why and what to do.
+    Rejected(&'static str),
+}
+
+type Apply = fn(&mut Builder, &Args<'_>);
+
+/// One row of the directive table.
+pub struct Directive {
+    pub name: &'static str,
+    pub handling: Handling,
+    apply: Option<Apply>,
+}
+
+const fn implemented(name: &'static str, apply: Apply) -> Directive {
+    Directive {
+        name,
+        handling: Handling::Implemented,
+        apply: Some(apply),
+    }
+}
+
+const fn ignored(name: &'static str, why: &'static str) -> Directive {
+    Directive {
+        name,
+        handling: Handling::Ignored(why),
+        apply: None,
+    }
+}
+
+const fn rejected(name: &'static str, why: &'static str) -> Directive {
+    Directive {
+        name,
+        handling: Handling::Rejected(why),
+        apply: None,
+    }
+}
+
+/// Every ha.cf directive of Heartbeat 3.0.6 (config.c `Directives[]`,
+/// `WLdirectives[]`, the HBcomm media plugins) and tandem's own.
+pub const DIRECTIVES: &[Directive] = &[
+    // Membership and timing.
+    implemented("node", Builder::node),
+    implemented("cluster", Builder::cluster),
+    implemented("keepalive", |b, a| b.time(a, Field::Keepalive)),
+    implemented("deadtime", |b, a| b.time(a, Field::Deadtime)),
+    implemented("warntime", |b, a| b.time(a, Field::Warntime)),
+    implemented("initdead", |b, a| b.time(a, Field::Initdead)),
+    implemented("deadping", |b, a| b.time(a, Field::Deadping)),
+    implemented("hbgenmethod", Builder::hbgenmethod),
+    implemented("wire", Builder::wire),
+    // Media.
+    implemented("udpport", Builder::udpport),
+    implemented("baud", Builder::baud),
+    implemented("bcast", Builder::bcast),
+    implemented("udp", Builder::bcast),
+    implemented("mcast", Builder::mcast),
+    implemented("mcast6", Builder::mcast6),
+    implemented("ucast", Builder::ucast),
+    implemented("ucast6", Builder::ucast6),
+    implemented("serial", Builder::serial),
+    implemented("ppp", Builder::ppp),
+    implemented("ping", |b, a| b.ping(a, false)),
+    implemented("ping6", |b, a| b.ping(a, true)),
+    implemented("ping_group", Builder::ping_group),
+    rejected(
+        "hbaping",
+        "Heartbeat's Fibre Channel HBA ping medium was never supported upstream; use ping nodes on an IP network",
+    ),
+    rejected("tipc", "the TIPC medium is not supported; use bcast, mcast or ucast"),
+    rejected("rds", "the RDS medium is not supported (Heartbeat calls it known broken); use bcast, mcast or ucast"),
+    // Resource management and safety.
+    implemented("auto_failback", Builder::auto_failback),
+    implemented("nice_failback", Builder::nice_failback),
+    implemented("stonith", Builder::stonith),
+    implemented("stonith_host", Builder::stonith_host),
+    implemented("watchdog", Builder::watchdog),
+    implemented("respawn", |b, a| b.respawn(a, false)),
+    implemented("failfast", |b, a| b.respawn(a, true)),
+    implemented("env", Builder::env),
+    implemented("max_rexmit_delay", |b, a| b.time(a, Field::MaxRexmitDelay)),
+    // Logging and process.
+    implemented("logfacility", Builder::logfacility),
+    implemented("logfile", |b, a| b.path(a, Field::Logfile)),
+    implemented("debugfile", |b, a| b.path(a, Field::Debugfile)),
+    implemented("debug", Builder::debug),
+    implemented("log_badpack", |b, a| b.boolean(a, Field::LogBadpack)),
+    implemented("realtime", |b, a| b.boolean(a, Field::Realtime)),
+    implemented("rtprio", Builder::rtprio),
+    implemented("crm", Builder::crm),
+    implemented("pacemaker", Builder::crm),
+    implemented("autojoin", Builder::autojoin),
+    rejected(
+        "quorum_server",
+        "tandem has no quorum daemon (quorumd); for a two-node pair use ping nodes or stonith to break ties",
+    ),
+    // Heartbeat internals with no counterpart in tandem.
+    ignored("hopfudge", "tandem does not forward frames between serial ports, so there is no hop count"),
+    ignored("uuidfrom", "tandem identifies nodes by their names"),
+    ignored("msgfmt", "Heartbeat's text encoding; tandem chooses its frames with `wire native|heartbeat|auto`"),
+    ignored("apiauth", "tandem has no Heartbeat API clients; operators use `tandem` verbs and the control socket"),
+    ignored("use_logd", "tandem logs directly (stderr, syslog or files as ha.cf says); ha_logd is not used"),
+    ignored("conn_logd_time", "tandem does not use ha_logd"),
+    ignored("syslogmsgfmt", "tandem writes one event per line in the same form to every log destination"),
+    ignored("compression", "tandem frames are a few dozen bytes; nothing is compressed"),
+    ignored("compression_threshold", "tandem frames are a few dozen bytes; nothing is compressed"),
+    ignored("traditional_compression", "tandem frames are a few dozen bytes; nothing is compressed"),
+    ignored("memreserve", "tandem allocates its tables at start and locks its memory when realtime is on"),
+    ignored("coredumps", "core dumps follow the system's settings (ulimit, systemd, kernel.core_pattern)"),
+    ignored("coreroot", "core dumps follow the system's settings (ulimit, systemd, kernel.core_pattern)"),
+    ignored("normalpoll", "a compile-time option of Heartbeat; tandem always uses the kernel's poll"),
+    ignored("use_apphbd", "tandem runs under systemd's watchdog instead of apphbd"),
+    ignored("crm_daemon_dir", "a Pacemaker setting; tandem runs haresources mode only"),
+    ignored("crmd_spawns_pengine", "a Pacemaker setting; tandem runs haresources mode only"),
+    ignored("record_config_changes", "a Pacemaker setting; tandem runs haresources mode only"),
+    ignored("record_pengine_inputs", "a Pacemaker setting; tandem runs haresources mode only"),
+    ignored("enable_config_writes", "a Pacemaker setting; tandem runs haresources mode only"),
+];
+
+pub fn directive(name: &str) -> Option<&'static Directive> {
+    DIRECTIVES.iter().find(|d| d.name == name)
+}
+
+/// One directive line, split as Heartbeat splits it.
+pub struct Args<'a> {
+    pub file: &'a str,
+    pub line: usize,
+    pub directive: &'a str,
+    /// Values split on blanks and commas (Heartbeat's option directives).
+    pub values: Vec<&'a str>,
+    /// Everything after the directive, trimmed (whole-line directives).
+    pub rest: &'a str,
+}
+
+impl<'a> Args<'a> {
+    fn at(&self) -> At<'a> {
+        At::line(self.file, self.line, self.directive)
+    }
+
+    /// Values split on blanks only (media plugins split this way).
+    fn words(&self) -> Vec<&'a str> {
+        self.rest.split_whitespace().collect()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Field {
+    Keepalive,
+    Deadtime,
+    Warntime,
+    Initdead,
+    Deadping,
+    MaxRexmitDelay,
+    Logfile,
+    Debugfile,
+    LogBadpack,
+    Realtime,
+}
+
+/// Accumulates ha.cf into typed settings; `None` means "not in the file".
+#[derive(Default)]
+pub struct Builder {
+    diags: Diagnostics,
+    cluster: Option<Setting<String>>,
+    nodes: Vec<Setting<String>>,
+    keepalive: Option<Setting<Time>>,
+    deadtime: Option<Setting<Time>>,
+    warntime: Option<Setting<Time>>,
+    initdead: Option<Setting<Time>>,
+    deadping: Option<Setting<Time>>,
+    max_rexmit_delay: Option<Setting<Time>>,
+    udpport: Option<Setting<u16>>,
+    baud: Option<Setting<u32>>,
+    links: Vec<Setting<Medium>>,
+    ping_nodes: Vec<Setting<PingNode>>,
+    wire: Option<Setting<WireMode>>,
+    auto_failback: Option<Setting<AutoFailback>>,
+    stonith: Vec<Setting<Stonith>>,
+    watchdog: Option<Setting<String>>,
+    respawn: Vec<Setting<Respawn>>,
+    env: Vec<Setting<(String, String)>>,
+    facility: Option<Setting<Option<String>>>,
+    logfile: Option<Setting<String>>,
+    debugfile: Option<Setting<String>>,
+    debug: Option<Setting<u8>>,
+    log_badpack: Option<Setting<bool>>,
+    realtime: Option<Setting<bool>>,
+    rtprio: Option<Setting<u8>>,
+    generation_method: Option<Setting<GenerationMethod>>,
+    /// `ppp` lines, whose node names are checked once all nodes are known.
+    ppp_lines: Vec<(usize, Vec<String>)>,
+    stonith_host_lines: Vec<(usize, String)>,
+}
+
+/// Parses ha.cf. `file` is the name used in findings.
+pub fn parse(file: &str, bytes: &[u8]) -> (Option<HaCf>, Diagnostics) {
+    let mut b = Builder::default();
+    let lines = lines::split(file, bytes, &mut b.diags);
+    for line in &lines {
+        // Heartbeat cuts a comment at the first `#` anywhere on the line.
+        let text = line.text.split('#').next().unwrap_or("").trim();
+        if text.is_empty() {
+            continue;
+        }
+        let (name, rest) = match text.find(char::is_whitespace) {
+            Some(i) => (&text[..i], text[i..].trim()),
+            None => (text, ""),
+        };
+        let args = Args {
+            file,
+            line: line.number,
+            directive: name,
+            values: rest
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|v| !v.is_empty())
+                .collect(),
+            rest,
+        };
+        b.directive(&args);
+    }
+    b.finish(file)
+}
+
+fn malformed(at: &At<'_>, diags: &mut Diagnostics, expected: &str) {
+    diags.error(at, format!("expected `{expected}`"));
+}
+
+fn is_ifname(name: &str) -> bool {
+    // Linux IFNAMSIZ is 16 including the NUL; no '/', no blanks.
+    !name.is_empty()
+        && name.len() < 16
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b':')
+}
+
+fn is_node_name(name: &str) -> bool {
+    // uname -n: a host name, possibly fully qualified. Heartbeat limits it
+    // to HOSTLENG (256) and to what can travel in its text messages.
+    !name.is_empty()
+        && name.len() < 256
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+}
+
+const SYSLOG_FACILITIES: &[&str] = &[
+    "auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail", "news", "syslog", "user",
+    "uucp", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+];
+
+impl Builder {
+    fn directive(&mut self, args: &Args<'_>) {
+        let Some(row) = directive(args.directive) else {
+            self.diags.error(
+                &args.at(),
+                "unknown directive; see ha.cf(5) for the directives tandem reads",
+            );
+            return;
+        };
+        match row.handling {
+            Handling::Implemented => {
+                if let Some(apply) = row.apply {
+                    apply(self, args);
+                }
+            }
+            Handling::Ignored(why) => self.diags.warning(&args.at(), format!("ignored: {why}")),
+            Handling::Rejected(why) => self
+                .diags
+                .error(&args.at(), format!("not supported: {why}")),
+        }
+    }
+
+    fn one_value<'a>(&mut self, args: &Args<'a>, expected: &str) -> Option<&'a str> {
+        if args.values.len() == 1 {
+            Some(args.values[0])
+        } else {
+            malformed(&args.at(), &mut self.diags, expected);
+            None
+        }
+    }
+
+    /// Records a single-valued setting; a repeat keeps the later value, as
+    /// Heartbeat does, and says so.
+    fn set<T>(
+        &mut self,
+        slot_of: fn(&mut Self) -> &mut Option<Setting<T>>,
+        args: &Args<'_>,
+        value: T,
+    ) {
+        let setting = Setting::from_file(value, args.file, args.line);
+        let at = args.at();
+        let previous = slot_of(self).replace(setting);
+        if let Some(Setting {
+            source: Source::File { line, .. },
+            ..
+        }) = previous
+        {
+            self.diags.warning(
+                &at,
+                format!("also given at line {line}; this later value is used"),
+            );
+        }
+    }
+
+    fn node(&mut self, args: &Args<'_>) {
+        if args.values.is_empty() {
+            malformed(&args.at(), &mut self.diags, "node NAME [NAME...]");
+        }
+        for value in &args.values {
+            // Heartbeat lowercases node names everywhere (uname -n may not).
+            let name = value.to_ascii_lowercase();
+            if !is_node_name(&name) {
+                self.diags.error(
+                    &args.at(),
+                    format!("`{value}` is not a node name; expected the node's `uname -n`"),
+                );
+            } else if let Some(first) = self.nodes.iter().find(|n| n.value == name) {
+                let first = first.source.clone();
+                self.diags.error(
+                    &args.at(),
+                    format!("node `{name}` is already listed at {first}"),
+                );
+            } else if self.nodes.len() == NODES_MAX {
+                self.diags.error(
+                    &args.at(),
+                    format!("more than {NODES_MAX} nodes; Heartbeat and tandem allow {NODES_MAX}"),
+                );
+            } else {
+                self.nodes
+                    .push(Setting::from_file(name, args.file, args.line));
+            }
+        }
+    }
+
+    fn cluster(&mut self, args: &Args<'_>) {
+        if let Some(v) = self.one_value(args, "cluster NAME") {
+            self.set(|b| &mut b.cluster, args, v.to_string());
+        }
+    }
+
+    fn time(&mut self, args: &Args<'_>, field: Field) {
+        let form = format!("{} TIME", args.directive);
+        let Some(v) = self.one_value(args, &form) else {
+            return;
+        };
+        let time = match parse_time(v) {
+            Ok(t) => t,
+            Err(e) => return self.diags.error(&args.at(), e),
+        };
+        if time == Time::ZERO && !matches!(field, Field::MaxRexmitDelay) {
+            return self.diags.error(
+                &args.at(),
+                format!("must be more than 0; expected {TIME_FORM}"),
+            );
+        }
+        let slot: fn(&mut Self) -> &mut Option<Setting<Time>> = match field {
+            Field::Keepalive => |b| &mut b.keepalive,
+            Field::Deadtime => |b| &mut b.deadtime,
+            Field::Warntime => |b| &mut b.warntime,
+            Field::Initdead => |b| &mut b.initdead,
+            Field::Deadping => |b| &mut b.deadping,
+            Field::MaxRexmitDelay => |b| &mut b.max_rexmit_delay,
+            _ => unreachable!("not a time field"),
+        };
+        self.set(slot, args, time);
+    }
+
+    fn boolean(&mut self, args: &Args<'_>, field: Field) {
+        let form = format!("{} on|off", args.directive);
+        let Some(v) = self.one_value(args, &form) else {
+            return;
+        };
+        match parse_bool(v) {
+            Ok(value) => {
+                let slot: fn(&mut Self) -> &mut Option<Setting<bool>> = match field {
+                    Field::LogBadpack => |b| &mut b.log_badpack,
+                    Field::Realtime => |b| &mut b.realtime,
+                    _ => unreachable!("not a boolean field"),
+                };
+                self.set(slot, args, value);
+            }
+            Err(e) => self.diags.error(&args.at(), e),
+        }
+    }
+
+    fn path(&mut self, args: &Args<'_>, field: Field) {
+        let form = format!("{} /PATH", args.directive);
+        let Some(v) = self.one_value(args, &form) else {
+            return;
+        };
+        if !v.starts_with('/') {
+            return self.diags.error(
+                &args.at(),
+                format!("`{v}` is not an absolute path; expected `{form}`"),
+            );
+        }
+        let slot: fn(&mut Self) -> &mut Option<Setting<String>> = match field {
+            Field::Logfile => |b| &mut b.logfile,
+            Field::Debugfile => |b| &mut b.debugfile,
+            _ => unreachable!("not a path field"),
+        };
+        self.set(slot, args, v.to_string());
+    }
+
+    fn hbgenmethod(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "hbgenmethod file|time") else {
+            return;
+        };
+        let method = match v {
+            "file" => GenerationMethod::File,
+            "time" => GenerationMethod::Time,
+            _ => {
+                return self.diags.error(
+                    &args.at(),
+                    format!("`{v}` is not a method; expected `file` or `time`"),
+                )
+            }
+        };
+        self.set(|b| &mut b.generation_method, args, method);
+    }
+
+    fn wire(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "wire native|heartbeat|auto") else {
+            return;
+        };
+        let mode = match v {
+            "native" => WireMode::Native,
+            "heartbeat" => WireMode::Heartbeat,
+            "auto" => WireMode::Auto,
+            _ => {
+                return self.diags.error(
+                    &args.at(),
+                    format!("`{v}` is not a wire mode; expected `native`, `heartbeat` or `auto`"),
+                )
+            }
+        };
+        self.set(|b| &mut b.wire, args, mode);
+    }
+
+    fn udpport(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "udpport PORT") else {
+            return;
+        };
+        let port = match parse_in::<u16>(v, 1, 65535, "a UDP port") {
+            Ok(p) => p,
+            Err(e) => return self.diags.error(&args.at(), e),
+        };
+        if let Some(first) = self.links.iter().find(|l| l.value.uses_udpport()) {
+            let msg = format!(
+                "must come before the media lines that use it (`{}` at {}); move it up",
+                first.value, first.source
+            );
+            return self.diags.error(&args.at(), msg);
+        }
+        if let Some(prev) = &self.udpport {
+            let msg = format!("udpport is already set at {}; give it once", prev.source);
+            return self.diags.error(&args.at(), msg);
+        }
+        self.udpport = Some(Setting::from_file(port, args.file, args.line));
+    }
+
+    fn baud(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "baud RATE") else {
+            return;
+        };
+        let rate = match v.parse::<u32>() {
+            Ok(r) if BAUDS.contains(&r) => r,
+            _ => {
+                return self.diags.error(
+                    &args.at(),
+                    format!(
+                        "`{v}` is not a baud rate; expected one of 9600, 19200, 38400, 57600, 115200, 230400, 460800"
+                    ),
+                )
+            }
+        };
+        if let Some(first) = self.links.iter().find(|l| l.value.uses_baud()) {
+            let msg = format!(
+                "must come before the serial lines that use it (`{}` at {}); move it up",
+                first.value, first.source
+            );
+            return self.diags.error(&args.at(), msg);
+        }
+        if let Some(prev) = &self.baud {
+            let msg = format!("baud is already set at {}; give it once", prev.source);
+            return self.diags.error(&args.at(), msg);
+        }
+        self.baud = Some(Setting::from_file(rate, args.file, args.line));
+    }
+
+    fn add_link(&mut self, args: &Args<'_>, medium: Medium) {
+        if let Some(same) = self.links.iter().find(|l| l.value == medium) {
+            let msg = format!("`{medium}` is already declared at {}", same.source);
+            return self.diags.error(&args.at(), msg);
+        }
+        if self.links.len() == LINKS_MAX {
+            let msg =
+                format!("more than {LINKS_MAX} links; Heartbeat and tandem allow {LINKS_MAX}");
+            return self.diags.error(&args.at(), msg);
+        }
+        self.links
+            .push(Setting::from_file(medium, args.file, args.line));
+    }
+
+    fn device(&mut self, args: &Args<'_>, name: &str, form: &str) -> Option<String> {
+        if is_ifname(name) {
+            Some(name.to_string())
+        } else {
+            self.diags.error(
+                &args.at(),
+                format!("`{name}` is not a network interface name; expected `{form}`"),
+            );
+            None
+        }
+    }
+
+    fn bcast(&mut self, args: &Args<'_>) {
+        const FORM: &str = "bcast DEVICE [DEVICE...]";
+        if args.directive == "udp" {
+            self.diags.warning(
+                &args.at(),
+                "`udp` is Heartbeat's old name for `bcast`; read as bcast",
+            );
+        }
+        let words = args.words();
+        if words.is_empty() {
+            return malformed(&args.at(), &mut self.diags, FORM);
+        }
+        for dev in words {
+            if let Some(device) = self.device(args, dev, FORM) {
+                self.add_link(args, Medium::Bcast { device });
+            }
+        }
+    }
+
+    fn mcast(&mut self, args: &Args<'_>) {
+        const FORM: &str = "mcast DEVICE GROUP PORT TTL LOOP";
+        let w = args.words();
+        if w.len() != 5 {
+            return malformed(&args.at(), &mut self.diags, FORM);
+        }
+        let Some(device) = self.device(args, w[0], FORM) else {
+            return;
+        };
+        let group = match w[1].parse::<Ipv4Addr>() {
+            Ok(g) if g.is_multicast() => g,
+            _ => {
+                let msg = format!(
+                    "`{}` is not an IPv4 multicast group (224.0.0.0/4); expected `{FORM}`",
+                    w[1]
+                );
+                return self.diags.error(&args.at(), msg);
+            }
+        };
+        let fields = (
+            parse_in::<u16>(w[2], 1, 65535, "a UDP port"),
+            parse_in::<u8>(w[3], 1, 255, "a TTL"),
+            parse_in::<u8>(w[4], 0, 1, "a loop flag"),
+        );
+        match fields {
+            (Ok(port), Ok(ttl), Ok(lp)) => self.add_link(
+                args,
+                Medium::Mcast {
+                    device,
+                    group,
+                    port,
+                    ttl,
+                    loopback: lp == 1,
+                },
+            ),
+            (p, t, l) => {
+                for e in [p.err(), t.err(), l.err()].into_iter().flatten() {
+                    self.diags.error(&args.at(), e);
+                }
+            }
+        }
+    }
+
+    fn mcast6(&mut self, args: &Args<'_>) {
+        const FORM: &str = "mcast6 DEVICE GROUP PORT HOPS LOOP";
+        let w = args.words();
+        if w.len() != 5 {
+            return malformed(&args.at(), &mut self.diags, FORM);
+        }
+        let Some(device) = self.device(args, w[0], FORM) else {
+            return;
+        };
+        let group = match w[1].parse::<Ipv6Addr>() {
+            Ok(g) if g.is_multicast() => g,
+            _ => {
+                let msg = format!(
+                    "`{}` is not an IPv6 multicast group (ff00::/8); expected `{FORM}`",
+                    w[1]
+                );
+                return self.diags.error(&args.at(), msg);
+            }
+        };
+        let fields = (
+            parse_in::<u16>(w[2], 1, 65535, "a UDP port"),
+            parse_in::<u8>(w[3], 0, 255, "a hop limit"),
+            parse_in::<u8>(w[4], 0, 1, "a loop flag"),
+        );
+        match fields {
+            (Ok(port), Ok(hops), Ok(lp)) => self.add_link(
+                args,
+                Medium::Mcast6 {
+                    device,
+                    group,
+                    port,
+                    hops,
+                    loopback: lp == 1,
+                },
+            ),
+            (p, h, l) => {
+                for e in [p.err(), h.err(), l.err()].into_iter().flatten() {
+                    self.diags.error(&args.at(), e);
+                }
+            }
+        }
+    }
+
+    fn ucast(&mut self, args: &Args<'_>) {
+        const FORM: &str = "ucast DEVICE PEER-IPV4 [PEER-IPV4...]";
+        let w = args.words();
+        if w.len() < 2 {
+            return malformed(&args.at(), &mut self.diags, FORM);
+        }
+        let Some(device) = self.device(args, w[0], FORM) else {
+            return;
+        };
+        for peer in &w[1..] {
+            match peer.parse::<Ipv4Addr>() {
+                Ok(peer)
+                    if !peer.is_multicast() && !peer.is_broadcast() && !peer.is_unspecified() =>
+                {
+                    self.add_link(
+                        args,
+                        Medium::Ucast {
+                            device: device.clone(),
+                            peer,
+                        },
+                    )
+                }
+                _ => self.diags.error(
+                    &args.at(),
+                    format!("`{peer}` is not a unicast IPv4 address; expected `{FORM}`"),
+                ),
+            }
+        }
+    }
+
+    fn ucast6(&mut self, args: &Args<'_>) {
+        const FORM: &str = "ucast6 DEVICE PEER-IPV6[%SCOPE] [...]";
+        let w = args.words();
+        if w.len() < 2 {
+            return malformed(&args.at(), &mut self.diags, FORM);
+        }
+        let Some(device) = self.device(args, w[0], FORM) else {
+            return;
+        };
+        for peer in &w[1..] {
+            let (addr, scope) = match peer.split_once('%') {
+                Some((a, s)) => (a, Some(s)),
+                None => (*peer, None),
+            };
+            let scope_ok = scope.is_none_or(is_ifname);
+            match addr.parse::<Ipv6Addr>() {
+                Ok(ip) if scope_ok && !ip.is_multicast() && !ip.is_unspecified() => self.add_link(
+                    args,
+                    Medium::Ucast6 {
+                        device: device.clone(),
+                        peer: ip,
+                        scope: scope.map(str::to_string),
+                    },
+                ),
+                _ => self.diags.error(
+                    &args.at(),
+                    format!("`{peer}` is not a unicast IPv6 address; expected `{FORM}`"),
+                ),
+            }
+        }
+    }
+
+    fn serial(&mut self, args: &Args<'_>) {
+        const FORM: &str = "serial /dev/TTY [/dev/TTY...]";
+        let words = args.words();
+        if words.is_empty() {
+            return malformed(&args.at(), &mut self.diags, FORM);
+        }
+        for dev in words {
+            if dev.starts_with('/') {
+                self.add_link(
+                    args,
+                    Medium::Serial {
+                        device: dev.to_string(),
+                    },
+                );
+            } else {
+                self.diags.error(
+                    &args.at(),
+                    format!("`{dev}` is not a device path; expected `{FORM}`"),
+                );
+            }
+        }
+    }
+
+    fn ppp(&mut self, args: &Args<'_>) {
+        const FORM: &str = "ppp /dev/TTY NODE=IPV4 NODE=IPV4";
+        let w = args.words();
+        if w.len() != 3 || !w[0].starts_with('/') {
+            return malformed(&args.at(), &mut self.diags, FORM);
+        }
+        let mut ends = Vec::new();
+        for end in &w[1..] {
+            let parsed = end
+                .split_once('=')
+                .and_then(|(n, ip)| Some((n.to_ascii_lowercase(), ip.parse::<Ipv4Addr>().ok()?)));
+            match parsed {
+                Some(end) => ends.push(end),
+                None => {
+                    let msg = format!("`{end}` is not NODE=IPV4; expected `{FORM}`");
+                    return self.diags.error(&args.at(), msg);
+                }
+            }
+        }
+        if ends[0].0 == ends[1].0 || ends[0].1 == ends[1].1 {
+            return self.diags.error(
+                &args.at(),
+                format!("the two ends must be different nodes with different addresses; expected `{FORM}`"),
+            );
+        }
+        self.ppp_lines
+            .push((args.line, ends.iter().map(|(n, _)| n.clone()).collect()));
+        let ends = [ends[0].clone(), ends[1].clone()];
+        self.add_link(
+            args,
+            Medium::Ppp {
+                device: w[0].to_string(),
+                ends,
+            },
+        );
+    }
+
+    fn ping(&mut self, args: &Args<'_>, v6: bool) {
+        let form = if v6 {
+            "ping6 IPV6 [IPV6...]"
+        } else {
+            "ping IPV4 [IPV4...]"
+        };
+        if args.values.is_empty() {
+            return malformed(&args.at(), &mut self.diags, form);
+        }
+        for v in &args.values {
+            let addr: Option<IpAddr> = if v6 {
+                v.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+            } else {
+                v.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
+            };
+            match addr {
+                Some(addr) => self.add_ping(
+                    args,
+                    PingNode {
+                        name: addr.to_string(),
+                        addresses: vec![addr],
+                        group: false,
+                    },
+                ),
+                None => self.diags.error(
+                    &args.at(),
+                    format!("`{v}` is not an address; expected `{form}`"),
+                ),
+            }
+        }
+    }
+
+    fn ping_group(&mut self, args: &Args<'_>) {
+        const FORM: &str = "ping_group NAME IP [IP...]";
+        if args.values.len() < 2 {
+            return malformed(&args.at(), &mut self.diags, FORM);
+        }
+        let name = args.values[0];
+        if !is_node_name(name) || name.parse::<IpAddr>().is_ok() {
+            let msg = format!("`{name}` is not a group name; expected `{FORM}`");
+            return self.diags.error(&args.at(), msg);
+        }
+        let mut addresses = Vec::new();
+        for v in &args.values[1..] {
+            match v.parse::<IpAddr>() {
+                Ok(a) => addresses.push(a),
+                Err(_) => {
+                    let msg = format!("`{v}` is not an address; expected `{FORM}`");
+                    return self.diags.error(&args.at(), msg);
+                }
+            }
+        }
+        self.add_ping(
+            args,
+            PingNode {
+                name: name.to_string(),
+                addresses,
+                group: true,
+            },
+        );
+    }
+
+    fn add_ping(&mut self, args: &Args<'_>, node: PingNode) {
+        if let Some(same) = self.ping_nodes.iter().find(|p| p.value.name == node.name) {
+            let msg = format!(
+                "ping node `{}` is already declared at {}",
+                node.name, same.source
+            );
+            return self.diags.error(&args.at(), msg);
+        }
+        self.ping_nodes
+            .push(Setting::from_file(node, args.file, args.line));
+    }
+
+    fn auto_failback(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "auto_failback on|off|legacy") else {
+            return;
+        };
+        let value = if v.eq_ignore_ascii_case("legacy") {
+            AutoFailback::Legacy
+        } else {
+            match parse_bool(v) {
+                Ok(true) => AutoFailback::On,
+                Ok(false) => AutoFailback::Off,
+                Err(_) => {
+                    return self.diags.error(
+                        &args.at(),
+                        format!("`{v}` is not a failback policy; expected `on`, `off` or `legacy`"),
+                    )
+                }
+            }
+        };
+        self.set(|b| &mut b.auto_failback, args, value);
+    }
+
+    fn nice_failback(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "nice_failback on|off") else {
+            return;
+        };
+        // Heartbeat: obsolete; on means `auto_failback off`, off `legacy`.
+        let (value, replacement) = match parse_bool(v) {
+            Ok(true) => (AutoFailback::Off, "auto_failback off"),
+            Ok(false) => (AutoFailback::Legacy, "auto_failback legacy"),
+            Err(e) => return self.diags.error(&args.at(), e),
+        };
+        self.diags.warning(
+            &args.at(),
+            format!("obsolete; read as `{replacement}` as Heartbeat does; write that instead"),
+        );
+        self.set(|b| &mut b.auto_failback, args, value);
+    }
+
+    fn stonith(&mut self, args: &Args<'_>) {
+        const FORM: &str = "stonith TYPE CONFIG-FILE";
+        let w = args.words();
+        if w.len() != 2 {
+            return malformed(&args.at(), &mut self.diags, FORM);
+        }
+        let stonith = Stonith::Device {
+            kind: w[0].to_string(),
+            config_file: w[1].to_string(),
+        };
+        self.stonith
+            .push(Setting::from_file(stonith, args.file, args.line));
+    }
+
+    fn stonith_host(&mut self, args: &Args<'_>) {
+        const FORM: &str = "stonith_host HOST|* TYPE [PARAMS...]";
+        let mut parts = args.rest.splitn(3, char::is_whitespace);
+        let (Some(host), Some(kind)) = (parts.next(), parts.next()) else {
+            return malformed(&args.at(), &mut self.diags, FORM);
+        };
+        if host.is_empty() || kind.is_empty() {
+            return malformed(&args.at(), &mut self.diags, FORM);
+        }
+        let host = host.to_ascii_lowercase();
+        if host != "*" {
+            self.stonith_host_lines.push((args.line, host.clone()));
+        }
+        let stonith = Stonith::Host {
+            host,
+            kind: kind.to_string(),
+            params: parts.next().unwrap_or("").trim().to_string(),
+        };
+        self.stonith
+            .push(Setting::from_file(stonith, args.file, args.line));
+    }
+
+    fn watchdog(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "watchdog /dev/DEVICE") else {
+            return;
+        };
+        if !v.starts_with('/') {
+            let msg = format!("`{v}` is not a device path; expected `watchdog /dev/DEVICE`");
+            return self.diags.error(&args.at(), msg);
+        }
+        if let Some(prev) = &self.watchdog {
+            // Heartbeat refuses this too ("Watchdog device multiply specified").
+            let msg = format!("a watchdog is already set at {}; give one", prev.source);
+            return self.diags.error(&args.at(), msg);
+        }
+        self.watchdog = Some(Setting::from_file(v.to_string(), args.file, args.line));
+    }
+
+    fn respawn(&mut self, args: &Args<'_>, failfast: bool) {
+        let form = format!("{} USER /PATH [ARGS...]", args.directive);
+        let mut parts = args.rest.splitn(2, char::is_whitespace);
+        let user = parts.next().unwrap_or("");
+        let command = parts.next().unwrap_or("").trim();
+        if user.is_empty() || command.is_empty() {
+            return malformed(&args.at(), &mut self.diags, &form);
+        }
+        if !command.starts_with('/') {
+            let msg = format!("`{command}` is not a full path; expected `{form}`");
+            return self.diags.error(&args.at(), msg);
+        }
+        let respawn = Respawn {
+            user: user.to_string(),
+            command: command.to_string(),
+            failfast,
+        };
+        self.respawn
+            .push(Setting::from_file(respawn, args.file, args.line));
+    }
+
+    fn env(&mut self, args: &Args<'_>) {
+        const FORM: &str = "env NAME=VALUE";
+        let Some(v) = self.one_value(args, FORM) else {
+            return;
+        };
+        let valid = v.split_once('=').filter(|(name, _)| {
+            !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+        match valid {
+            Some((name, value)) => self.env.push(Setting::from_file(
+                (name.to_string(), value.to_string()),
+                args.file,
+                args.line,
+            )),
+            None => self.diags.error(
+                &args.at(),
+                format!("`{v}` is not NAME=VALUE; expected `{FORM}`"),
+            ),
+        }
+    }
+
+    fn logfacility(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "logfacility FACILITY|none") else {
+            return;
+        };
+        let v = v.to_ascii_lowercase();
+        let value = if v == "none" {
+            None
+        } else if SYSLOG_FACILITIES.contains(&v.as_str()) {
+            Some(v)
+        } else {
+            let msg = format!(
+                "`{v}` is not a syslog facility; expected `none` or one of {}",
+                SYSLOG_FACILITIES.join(", ")
+            );
+            return self.diags.error(&args.at(), msg);
+        };
+        self.set(|b| &mut b.facility, args, value);
+    }
+
+    fn debug(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "debug LEVEL") else {
+            return;
+        };
+        match parse_in::<u8>(v, 0, 255, "a debug level") {
+            Ok(level) => self.set(|b| &mut b.debug, args, level),
+            Err(e) => self.diags.error(&args.at(), e),
+        }
+    }
+
+    fn rtprio(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "rtprio PRIORITY") else {
+            return;
+        };
+        // sched_get_priority_min/max(SCHED_FIFO) on Linux.
+        match parse_in::<u8>(v, 1, 99, "a SCHED_FIFO priority") {
+            Ok(p) => self.set(|b| &mut b.rtprio, args, p),
+            Err(e) => self.diags.error(&args.at(), e),
+        }
+    }
+
+    fn crm(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "crm off") else {
+            return;
+        };
+        match parse_bool(v) {
+            Ok(false) => {}
+            _ => self.diags.error(
+                &args.at(),
+                "not supported: tandem runs haresources mode only; use Pacemaker for CRM clusters",
+            ),
+        }
+    }
+
+    fn autojoin(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "autojoin none") else {
+            return;
+        };
+        if v != "none" {
+            self.diags.error(
+                &args.at(),
+                format!("`{v}` is not supported: tandem needs every node listed with `node` (haresources mode cannot autojoin, as in Heartbeat); use `autojoin none`"),
+            );
+        }
+    }
+
+    /// Applies defaults and Heartbeat's cross-directive rules.
+    fn finish(mut self, file: &str) -> (Option<HaCf>, Diagnostics) {
+        let whole = At::file(file);
+        if self.links.is_empty() {
+            self.diags.error(
+                &whole,
+                "no links: add at least one `bcast`, `mcast`, `mcast6`, `ucast`, `ucast6`, `serial` or `ppp` line",
+            );
+        }
+        if self.nodes.is_empty() {
+            self.diags.error(
+                &whole,
+                "no nodes: list every node with `node NAME` (its `uname -n`)",
+            );
+        }
+        for (line, ends) in std::mem::take(&mut self.ppp_lines) {
+            for end in ends {
+                if !self.nodes.iter().any(|n| n.value == end) {
+                    let msg = format!("`{end}` is not a node listed with `node`");
+                    self.diags.error(&At::line(file, line, "ppp"), msg);
+                }
+            }
+        }
+        for (line, host) in std::mem::take(&mut self.stonith_host_lines) {
+            if !self.nodes.iter().any(|n| n.value == host) {
+                let msg = format!("`{host}` is not a node listed with `node`, nor `*`");
+                self.diags.error(&At::line(file, line, "stonith_host"), msg);
+            }
+        }
+
+        let keepalive = self
+            .keepalive
+            .take()
+            .unwrap_or_else(|| Setting::default(Time::from_secs(1), ""));
+        let deadtime = self
+            .deadtime
+            .take()
+            .unwrap_or_else(|| Setting::default(Time::from_secs(30), ""));
+        let warntime = self
+            .warntime
+            .take()
+            .unwrap_or_else(|| Setting::default(deadtime.value.div(2), "deadtime / 2"));
+        let initdead = self.initdead.take().unwrap_or_else(|| {
+            // Heartbeat's rule (config.c): deadtime above 10 s is enough
+            // start-up time; below 6 s use 12 s; else twice deadtime.
+            if deadtime.value > Time::from_secs(10) {
+                Setting::default(deadtime.value, "= deadtime")
+            } else if deadtime.value < Time::from_secs(6) {
+                Setting::default(Time::from_secs(12), "deadtime < 6s")
+            } else {
+                Setting::default(deadtime.value.saturating_mul(2), "2 × deadtime")
+            }
+        });
+        let deadping = self
+            .deadping
+            .take()
+            .unwrap_or_else(|| Setting::default(deadtime.value, "= deadtime"));
+
+        let at_of = |s: &Source, directive: &'static str| -> (Option<usize>, &'static str) {
+            match s {
+                Source::File { line, .. } => (Some(*line), directive),
+                Source::Default(_) => (None, directive),
+            }
+        };
+        let report = |diags: &mut Diagnostics,
+                      (line, d): (Option<usize>, &str),
+                      error: bool,
+                      msg: String| {
+            let at = At {
+                file,
+                line,
+                directive: Some(d),
+            };
+            if error {
+                diags.error(&at, msg)
+            } else {
+                diags.warning(&at, msg)
+            }
+        };
+        if deadtime.value <= keepalive.value.saturating_mul(2) {
+            let msg = format!(
+                "{} must be more than 2 × keepalive ({}), or one lost keepalive declares a node dead",
+                deadtime.value, keepalive.value
+            );
+            report(
+                &mut self.diags,
+                at_of(&deadtime.source, "deadtime"),
+                true,
+                msg,
+            );
+        }
+        if initdead.value < deadtime.value {
+            let msg = format!(
+                "{} is less than deadtime ({}); initdead must be at least deadtime",
+                initdead.value, deadtime.value
+            );
+            report(
+                &mut self.diags,
+                at_of(&initdead.source, "initdead"),
+                true,
+                msg,
+            );
+        } else if initdead.value < Time::from_secs(10) {
+            let msg = format!(
+                "{} may be too short for a network to come up at boot; 10s or more is recommended",
+                initdead.value
+            );
+            report(
+                &mut self.diags,
+                at_of(&initdead.source, "initdead"),
+                false,
+                msg,
+            );
+        }
+        if deadping.value <= keepalive.value.saturating_mul(2) {
+            let msg = format!(
+                "{} must be more than 2 × keepalive ({})",
+                deadping.value, keepalive.value
+            );
+            report(
+                &mut self.diags,
+                at_of(&deadping.source, "deadping"),
+                true,
+                msg,
+            );
+        }
+        if warntime.value >= deadtime.value {
+            let msg = format!(
+                "{} is not less than deadtime ({}); no late-keepalive warning can come before a node is declared dead",
+                warntime.value, deadtime.value
+            );
+            report(
+                &mut self.diags,
+                at_of(&warntime.source, "warntime"),
+                false,
+                msg,
+            );
+        } else if warntime.value <= keepalive.value {
+            let msg = format!(
+                "{} is not more than keepalive ({}); every keepalive would be reported late",
+                warntime.value, keepalive.value
+            );
+            report(
+                &mut self.diags,
+                at_of(&warntime.source, "warntime"),
+                false,
+                msg,
+            );
+        }
+
+        if self.diags.has_errors() {
+            return (None, self.diags);
+        }
+        let hacf = HaCf {
+            cluster: self
+                .cluster
+                .unwrap_or_else(|| Setting::default("linux-ha".to_string(), "")),
+            nodes: self.nodes,
+            keepalive,
+            deadtime,
+            warntime,
+            initdead,
+            deadping,
+            udpport: self
+                .udpport
+                .unwrap_or_else(|| Setting::default(UDPPORT_DEFAULT, "")),
+            baud: self
+                .baud
+                .unwrap_or_else(|| Setting::default(BAUD_DEFAULT, "")),
+            links: self.links,
+            ping_nodes: self.ping_nodes,
+            wire: self
+                .wire
+                .unwrap_or_else(|| Setting::default(WireMode::Auto, "")),
+            auto_failback: self
+                .auto_failback
+                .unwrap_or_else(|| Setting::default(AutoFailback::Legacy, "as Heartbeat")),
+            stonith: self.stonith,
+            watchdog: self.watchdog,
+            respawn: self.respawn,
+            env: self.env,
+            logging: Logging {
+                facility: self.facility.unwrap_or_else(|| Setting::default(None, "")),
+                logfile: self.logfile,
+                debugfile: self.debugfile,
+                debug: self.debug.unwrap_or_else(|| Setting::default(0, "")),
+                log_badpack: self
+                    .log_badpack
+                    .unwrap_or_else(|| Setting::default(true, "")),
+            },
+            realtime: self.realtime.unwrap_or_else(|| Setting::default(true, "")),
+            rtprio: self.rtprio,
+            generation_method: self
+                .generation_method
+                .unwrap_or_else(|| Setting::default(GenerationMethod::File, "")),
+            max_rexmit_delay: self
+                .max_rexmit_delay
+                .unwrap_or_else(|| Setting::default(Time::from_millis(250), "")),
+        };
+        (Some(hacf), self.diags)
+    }
+}
+
+impl HaCf {
+    /// Whether `name` is a configured node.
+    pub fn has_node(&self, name: &str) -> bool {
+        self.nodes.iter().any(|n| n.value == name)
+    }
+
+    /// Writes this configuration back as ha.cf text that parses to the same
+    /// values: the normal form used by `check-config` and the tests.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let mut line = |s: String| {
+            out.push_str(&s);
+            out.push('\n');
+        };
+        line(format!("cluster {}", self.cluster.value));
+        for n in &self.nodes {
+            line(format!("node {}", n.value));
+        }
+        line(format!("keepalive {}", self.keepalive.value.to_hacf()));
+        line(format!("deadtime {}", self.deadtime.value.to_hacf()));
+        line(format!("warntime {}", self.warntime.value.to_hacf()));
+        line(format!("initdead {}", self.initdead.value.to_hacf()));
+        line(format!("deadping {}", self.deadping.value.to_hacf()));
+        line(format!(
+            "hbgenmethod {}",
+            match self.generation_method.value {
+                GenerationMethod::File => "file",
+                GenerationMethod::Time => "time",
+            }
+        ));
+        line(format!("wire {}", self.wire.value.as_str()));
+        line(format!(
+            "auto_failback {}",
+            self.auto_failback.value.as_str()
+        ));
+        line(format!("udpport {}", self.udpport.value));
+        line(format!("baud {}", self.baud.value));
+        for l in &self.links {
+            line(l.value.to_string());
+        }
+        for p in &self.ping_nodes {
+            let addrs: Vec<String> = p.value.addresses.iter().map(|a| a.to_string()).collect();
+            if p.value.group {
+                line(format!("ping_group {} {}", p.value.name, addrs.join(" ")));
+            } else if p.value.addresses.first().is_some_and(IpAddr::is_ipv6) {
+                line(format!("ping6 {}", addrs.join(" ")));
+            } else {
+                line(format!("ping {}", addrs.join(" ")));
+            }
+        }
+        for s in &self.stonith {
+            match &s.value {
+                Stonith::Device { kind, config_file } => {
+                    line(format!("stonith {kind} {config_file}"))
+                }
+                Stonith::Host { host, kind, params } if params.is_empty() => {
+                    line(format!("stonith_host {host} {kind}"))
+                }
+                Stonith::Host { host, kind, params } => {
+                    line(format!("stonith_host {host} {kind} {params}"))
+                }
+            }
+        }
+        if let Some(w) = &self.watchdog {
+            line(format!("watchdog {}", w.value));
+        }
+        for r in &self.respawn {
+            let d = if r.value.failfast {
+                "failfast"
+            } else {
+                "respawn"
+            };
+            line(format!("{d} {} {}", r.value.user, r.value.command));
+        }
+        for e in &self.env {
+            line(format!("env {}={}", e.value.0, e.value.1));
+        }
+        line(format!(
+            "max_rexmit_delay {}",
+            self.max_rexmit_delay.value.to_hacf()
+        ));
+        line(format!(
+            "logfacility {}",
+            self.logging.facility.value.as_deref().unwrap_or("none")
+        ));
+        if let Some(f) = &self.logging.logfile {
+            line(format!("logfile {}", f.value));
+        }
+        if let Some(f) = &self.logging.debugfile {
+            line(format!("debugfile {}", f.value));
+        }
+        line(format!("debug {}", self.logging.debug.value));
+        line(format!(
+            "log_badpack {}",
+            on_off(self.logging.log_badpack.value)
+        ));
+        line(format!("realtime {}", on_off(self.realtime.value)));
+        if let Some(p) = &self.rtprio {
+            line(format!("rtprio {}", p.value));
+        }
+        out
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}

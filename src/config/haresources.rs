@@ -1,0 +1,581 @@
+//! haresources: Heartbeat's v1 resource groups, one logical line each:
+//! `preferred-node resource resource ...`.
+//!
+//! A resource is `script`, `script::arg::arg` (positional arguments, the
+//! action goes last), a bare IPv4 address (short for `IPaddr::address`), or
+//! tandem's `ocf:provider:type::name=value` for an OCF agent. The first
+//! resource of a line is the group's key; Heartbeat names the group by it
+//! on the wire, so it is kept exactly as written.
+
+use super::diag::{At, Diagnostics};
+use super::lines;
+use super::value::{Setting, Source};
+use serde::Serialize;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+/// A resource group: started left to right on one node, stopped right to
+/// left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceGroup {
+    /// The node that owns the group when it is up (lowercased).
+    pub node: Setting<String>,
+    pub resources: Vec<Resource>,
+}
+
+impl ResourceGroup {
+    /// The group key: its first resource as written.
+    pub fn key(&self) -> &str {
+        self.resources
+            .first()
+            .map(|r| r.token.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// One resource of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resource {
+    /// As written in haresources (`192.0.2.10`, `IPaddr2::192.0.2.10/24/eth0`).
+    pub token: String,
+    /// The script (or agent) that manages it: `IPaddr` for a bare address.
+    pub script: String,
+    /// Positional arguments, before the action.
+    pub args: Vec<String>,
+    pub kind: ResourceKind,
+}
+
+/// What tandem knows about a resource beyond its script name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ResourceKind {
+    /// An address alias (IPaddr, IPaddr2, IPv6addr, bare IPv4).
+    IpAlias(IpAlias),
+    /// Gratuitous ARP only, for an address configured elsewhere.
+    SendArp { ip: Ipv4Addr, nic: Option<String> },
+    /// An OCF resource agent with its parameters (`OCF_RESKEY_name=value`).
+    Ocf {
+        provider: String,
+        agent: String,
+        params: Vec<(String, String)>,
+    },
+    /// Any other resource.d or init.d script.
+    Script,
+}
+
+/// An IP address alias as IPaddr/IPaddr2's shorthand writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IpAlias {
+    pub ip: IpAddr,
+    pub prefix: Option<u8>,
+    pub nic: Option<String>,
+    pub label: Option<String>,
+    pub broadcast: Option<Ipv4Addr>,
+}
+
+/// Resources tandem carries out in its own process (netlink and a raw
+/// packet socket), never through a shell: the takeover fast path.
+pub const BUILTIN: &[&str] = &["IPaddr", "IPaddr2", "IPv6addr", "SendArp", "MacTakeover"];
+
+/// Parses haresources; `nodes` are the nodes ha.cf lists.
+/// Node names are checked against `nodes` when given (ha.cf parsed).
+pub fn parse(
+    file: &str,
+    bytes: &[u8],
+    nodes: Option<&[String]>,
+) -> (Vec<ResourceGroup>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let physical = lines::split(file, bytes, &mut diags);
+    let mut groups: Vec<ResourceGroup> = Vec::new();
+    let mut logical = String::new();
+    let mut first_line = 0;
+    for line in &physical {
+        let text = lines::strip_comment(line.text);
+        if logical.is_empty() {
+            first_line = line.number;
+        }
+        let (text, continues) = match text.trim_end().strip_suffix('\\') {
+            Some(t) => (t, true),
+            None => (text, false),
+        };
+        logical.push_str(text);
+        logical.push(' ');
+        if continues {
+            continue;
+        }
+        if let Some(group) = parse_group(file, first_line, &logical, nodes, &mut diags) {
+            if let Some(other) = groups.iter().find(|g| g.key() == group.key()) {
+                let msg = format!(
+                    "group key `{}` is already the first resource of the group at {}; each group needs its own first resource",
+                    group.key(),
+                    other.node.source
+                );
+                diags.error(&At::line(file, first_line, group.key()), msg);
+            } else {
+                groups.push(group);
+            }
+        }
+        logical.clear();
+    }
+    if !logical.trim().is_empty() {
+        diags.error(
+            &At::line(file, first_line, "\\"),
+            "the file ends inside a continued line; remove the last `\\`",
+        );
+    }
+    (groups, diags)
+}
+
+fn parse_group(
+    file: &str,
+    line: usize,
+    text: &str,
+    nodes: Option<&[String]>,
+    diags: &mut Diagnostics,
+) -> Option<ResourceGroup> {
+    let mut tokens = text.split_whitespace();
+    let node = tokens.next()?.to_ascii_lowercase();
+    if let Some(nodes) = nodes.filter(|nodes| !nodes.contains(&node)) {
+        let msg = format!(
+            "`{node}` is not a node listed in ha.cf (nodes: {}); the first word of a line is the preferred node",
+            nodes.join(", ")
+        );
+        diags.error(&At::line(file, line, &node), msg);
+        return None;
+    }
+    let mut resources = Vec::new();
+    let mut ok = true;
+    for token in tokens {
+        match parse_resource(token) {
+            Ok(r) => resources.push(r),
+            Err(e) => {
+                diags.error(&At::line(file, line, token), e);
+                ok = false;
+            }
+        }
+    }
+    if resources.is_empty() && ok {
+        diags.error(
+            &At::line(file, line, &node),
+            "no resources; expected `NODE RESOURCE [RESOURCE...]`",
+        );
+        return None;
+    }
+    ok.then(|| ResourceGroup {
+        node: Setting {
+            value: node,
+            source: Source::File {
+                file: file.to_string(),
+                line,
+            },
+        },
+        resources,
+    })
+}
+
+/// The characters a script name may have: it becomes a file name under
+/// resource.d or init.d, so no `/` and no leading dot.
+fn is_script_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+' | b'@'))
+}
+
+fn looks_like_ipv4(token: &str) -> bool {
+    // ResourceManager's `isip`: digits and dots in four parts.
+    let parts: Vec<&str> = token.split('.').collect();
+    parts.len() == 4 && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Parses one resource token.
+pub fn parse_resource(token: &str) -> Result<Resource, String> {
+    if looks_like_ipv4(token) {
+        let ip: Ipv4Addr = token
+            .parse()
+            .map_err(|_| format!("`{token}` is not an IPv4 address"))?;
+        return Ok(Resource {
+            token: token.to_string(),
+            script: "IPaddr".to_string(),
+            args: vec![token.to_string()],
+            kind: ResourceKind::IpAlias(IpAlias {
+                ip: IpAddr::V4(ip),
+                prefix: None,
+                nic: None,
+                label: None,
+                broadcast: None,
+            }),
+        });
+    }
+    if let Some(spec) = token.strip_prefix("ocf:") {
+        return parse_ocf(token, spec);
+    }
+    let mut parts = token.split("::");
+    let script = parts.next().unwrap_or("");
+    let args: Vec<String> = parts.map(str::to_string).collect();
+    if !is_script_name(script) {
+        return Err(format!(
+            "`{script}` is not a script name; expected `SCRIPT[::ARG...]`, a bare IPv4 address or `ocf:PROVIDER:TYPE[::NAME=VALUE...]`"
+        ));
+    }
+    if args.iter().any(String::is_empty) {
+        return Err("empty argument (`::::`); expected `SCRIPT::ARG[::ARG...]`".to_string());
+    }
+    let kind = match script {
+        "IPaddr" | "IPaddr2" => ResourceKind::IpAlias(parse_ip_alias(script, &args, false)?),
+        "IPv6addr" => ResourceKind::IpAlias(parse_ip_alias(script, &args, true)?),
+        "SendArp" => parse_send_arp(&args)?,
+        _ => ResourceKind::Script,
+    };
+    Ok(Resource {
+        token: token.to_string(),
+        script: script.to_string(),
+        args,
+        kind,
+    })
+}
+
+fn parse_ocf(token: &str, spec: &str) -> Result<Resource, String> {
+    const FORM: &str = "ocf:PROVIDER:TYPE[::NAME=VALUE...]";
+    let mut parts = spec.split("::");
+    let agent_spec = parts.next().unwrap_or("");
+    let (provider, agent) = agent_spec
+        .split_once(':')
+        .filter(|(p, a)| is_script_name(p) && is_script_name(a))
+        .ok_or_else(|| format!("`{token}` does not name an OCF agent; expected `{FORM}`"))?;
+    let mut params = Vec::new();
+    let mut args = Vec::new();
+    for param in parts {
+        let (name, value) = param
+            .split_once('=')
+            .filter(|(n, _)| {
+                !n.is_empty()
+                    && !n.starts_with(|c: char| c.is_ascii_digit())
+                    && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+            .ok_or_else(|| format!("`{param}` is not NAME=VALUE; expected `{FORM}`"))?;
+        params.push((name.to_string(), value.to_string()));
+        args.push(param.to_string());
+    }
+    Ok(Resource {
+        token: token.to_string(),
+        script: format!("ocf:{provider}:{agent}"),
+        args,
+        kind: ResourceKind::Ocf {
+            provider: provider.to_string(),
+            agent: agent.to_string(),
+            params,
+        },
+    })
+}
+
+fn parse_ip_alias(script: &str, args: &[String], v6: bool) -> Result<IpAlias, String> {
+    let form = match script {
+        "IPaddr" => "IPaddr::IP[/PREFIX[/NIC][/BROADCAST]]",
+        "IPaddr2" => "IPaddr2::IP[/PREFIX[/NIC[:LABEL][/BROADCAST]]]",
+        _ => "IPv6addr::IPV6[/PREFIX[/NIC]]",
+    };
+    let [spec] = args else {
+        return Err(format!("expected one address argument, `{form}`"));
+    };
+    let parts: Vec<&str> = spec.split('/').collect();
+    if parts.len() > if v6 { 3 } else { 4 } {
+        return Err(format!(
+            "`{spec}` has too many `/` parts; expected `{form}`"
+        ));
+    }
+    let ip: IpAddr = if v6 {
+        IpAddr::V6(
+            parts[0]
+                .parse::<Ipv6Addr>()
+                .map_err(|_| format!("`{}` is not an IPv6 address; expected `{form}`", parts[0]))?,
+        )
+    } else {
+        IpAddr::V4(
+            parts[0]
+                .parse::<Ipv4Addr>()
+                .map_err(|_| format!("`{}` is not an IPv4 address; expected `{form}`", parts[0]))?,
+        )
+    };
+    let prefix = match parts.get(1) {
+        None => None,
+        Some(p) => Some(parse_prefix(p, v6).map_err(|e| format!("{e}; expected `{form}`"))?),
+    };
+    let mut alias = IpAlias {
+        ip,
+        prefix,
+        nic: None,
+        label: None,
+        broadcast: None,
+    };
+    for part in parts.iter().skip(2) {
+        // A part that starts with a digit is the broadcast address
+        // (ResourceManager's rule); anything else is the interface.
+        if !v6 && part.starts_with(|c: char| c.is_ascii_digit()) {
+            if alias.broadcast.is_some() {
+                return Err(format!(
+                    "`{spec}` has two broadcast addresses; expected `{form}`"
+                ));
+            }
+            alias.broadcast = Some(part.parse::<Ipv4Addr>().map_err(|_| {
+                format!("`{part}` is not an IPv4 broadcast address; expected `{form}`")
+            })?);
+        } else if alias.nic.is_none() && alias.broadcast.is_none() {
+            let (nic, label) = match part.split_once(':') {
+                Some((n, l)) => (n, Some(l)),
+                None => (*part, None),
+            };
+            // The kernel's label is `nic:label` within IFNAMSIZ (15 chars).
+            let valid_nic = !nic.is_empty()
+                && nic.len() < 16
+                && nic.bytes().all(|b| b.is_ascii_graphic() && b != b'/');
+            let valid_label = label.is_none_or(|l| {
+                !l.is_empty()
+                    && part.len() < 16
+                    && l.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            });
+            if !valid_nic || !valid_label || (v6 && label.is_some()) {
+                return Err(format!(
+                    "`{part}` is not an interface name (with at most 15 characters for NIC:LABEL); expected `{form}`"
+                ));
+            }
+            alias.nic = Some(nic.to_string());
+            alias.label = label.map(str::to_string);
+        } else {
+            return Err(format!(
+                "`{part}` is out of place in `{spec}`; expected `{form}`"
+            ));
+        }
+    }
+    Ok(alias)
+}
+
+/// A prefix length, or (IPv4) a dotted netmask as IPaddr also takes.
+fn parse_prefix(text: &str, v6: bool) -> Result<u8, String> {
+    let max = if v6 { 128 } else { 32 };
+    if let Ok(n) = text.parse::<u8>() {
+        if n <= max && !text.starts_with('+') {
+            return Ok(n);
+        }
+    }
+    if !v6 {
+        if let Ok(mask) = text.parse::<Ipv4Addr>() {
+            let bits = u32::from(mask);
+            if bits.leading_ones() + bits.trailing_zeros() == 32 {
+                return Ok(bits.leading_ones() as u8);
+            }
+            return Err(format!("`{text}` is not a contiguous netmask"));
+        }
+    }
+    Err(format!("`{text}` is not a prefix length from 0 to {max}"))
+}
+
+fn parse_send_arp(args: &[String]) -> Result<ResourceKind, String> {
+    const FORM: &str = "SendArp::IP/NIC";
+    let [spec] = args else {
+        return Err(format!("expected one argument, `{FORM}`"));
+    };
+    let (ip, nic) = match spec.split_once('/') {
+        Some((ip, nic)) => (ip, Some(nic)),
+        None => (spec.as_str(), None),
+    };
+    let ip = ip
+        .parse::<Ipv4Addr>()
+        .map_err(|_| format!("`{ip}` is not an IPv4 address; expected `{FORM}`"))?;
+    if let Some(nic) = nic {
+        if nic.is_empty() || nic.len() > 15 || nic.contains('/') {
+            return Err(format!(
+                "`{nic}` is not an interface name; expected `{FORM}`"
+            ));
+        }
+    }
+    Ok(ResourceKind::SendArp {
+        ip,
+        nic: nic.map(str::to_string),
+    })
+}
+
+/// Where the program that manages a resource was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "found", rename_all = "snake_case")]
+pub enum Resolution {
+    /// Carried out in tandem's own process.
+    Builtin,
+    /// A Heartbeat v1 script in resource.d.
+    ResourceD { path: PathBuf },
+    /// An LSB init script.
+    InitD { path: PathBuf },
+    /// An OCF resource agent.
+    Ocf { path: PathBuf },
+    /// Not on this host; these paths were searched.
+    NotFound { searched: Vec<PathBuf> },
+}
+
+/// Where scripts are searched, in order: resource.d, then init.d; OCF
+/// agents under the OCF root.
+#[derive(Debug, Clone)]
+pub struct SearchPaths {
+    pub resource_d: PathBuf,
+    pub init_d: PathBuf,
+    pub ocf_root: PathBuf,
+}
+
+impl SearchPaths {
+    /// The standard places, with resource.d beside the configuration.
+    pub fn standard(resource_d: PathBuf) -> Self {
+        SearchPaths {
+            resource_d,
+            init_d: PathBuf::from("/etc/init.d"),
+            ocf_root: PathBuf::from("/usr/lib/ocf"),
+        }
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// Finds the program for `resource`, as Heartbeat's ResourceManager does:
+/// resource.d first, then init.d (built-ins are never looked up).
+pub fn resolve(resource: &Resource, search: &SearchPaths) -> Resolution {
+    if let ResourceKind::Ocf {
+        provider, agent, ..
+    } = &resource.kind
+    {
+        let path = search
+            .ocf_root
+            .join("resource.d")
+            .join(provider)
+            .join(agent);
+        return if is_executable(&path) {
+            Resolution::Ocf { path }
+        } else {
+            Resolution::NotFound {
+                searched: vec![path],
+            }
+        };
+    }
+    if BUILTIN.contains(&resource.script.as_str()) {
+        return Resolution::Builtin;
+    }
+    let in_resource_d = search.resource_d.join(&resource.script);
+    if is_executable(&in_resource_d) {
+        return Resolution::ResourceD {
+            path: in_resource_d,
+        };
+    }
+    let in_init_d = search.init_d.join(&resource.script);
+    if is_executable(&in_init_d) {
+        return Resolution::InitD { path: in_init_d };
+    }
+    Resolution::NotFound {
+        searched: vec![in_resource_d, in_init_d],
+    }
+}
+
+/// Writes groups back as haresources text (one line per group).
+pub fn to_text(groups: &[ResourceGroup]) -> String {
+    let mut out = String::new();
+    for g in groups {
+        out.push_str(&g.node.value);
+        for r in &g.resources {
+            out.push(' ');
+            out.push_str(&r.token);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(token: &str) -> Resource {
+        parse_resource(token).unwrap_or_else(|e| panic!("{token}: {e}"))
+    }
+
+    #[test]
+    fn bare_ipv4_is_ipaddr() {
+        let r = one("192.0.2.10");
+        assert_eq!(r.script, "IPaddr");
+        assert_eq!(r.args, ["192.0.2.10"]);
+    }
+
+    #[test]
+    fn ipaddr_shorthand() {
+        let r = one("IPaddr::192.0.2.3/28/eth0/192.0.2.15");
+        let ResourceKind::IpAlias(a) = r.kind else {
+            panic!()
+        };
+        assert_eq!(a.prefix, Some(28));
+        assert_eq!(a.nic.as_deref(), Some("eth0"));
+        assert_eq!(a.broadcast, Some(Ipv4Addr::new(192, 0, 2, 15)));
+        // A part starting with a digit is the broadcast address.
+        let r = one("IPaddr::192.0.2.3/255.255.255.0/192.0.2.255");
+        let ResourceKind::IpAlias(a) = r.kind else {
+            panic!()
+        };
+        assert_eq!(a.prefix, Some(24));
+        assert_eq!(a.nic, None);
+        assert_eq!(a.broadcast, Some(Ipv4Addr::new(192, 0, 2, 255)));
+    }
+
+    #[test]
+    fn ipaddr2_with_label() {
+        let r = one("IPaddr2::192.0.2.10/24/eth0:vip/192.0.2.255");
+        let ResourceKind::IpAlias(a) = r.kind else {
+            panic!()
+        };
+        assert_eq!(a.label.as_deref(), Some("vip"));
+        assert!(parse_resource("IPaddr2::192.0.2.10/24/eth0:waytoolonglabel").is_err());
+        assert!(parse_resource("IPaddr2::192.0.2.10/33").is_err());
+        assert!(parse_resource("IPaddr2::192.0.2.10/255.0.255.0").is_err());
+    }
+
+    #[test]
+    fn ipv6addr() {
+        let r = one("IPv6addr::2001:db8::10/64/eth0");
+        let ResourceKind::IpAlias(a) = r.kind else {
+            panic!()
+        };
+        assert_eq!(a.prefix, Some(64));
+        assert!(parse_resource("IPv6addr::2001:db8::10/129").is_err());
+    }
+
+    #[test]
+    fn scripts_and_ocf() {
+        let r = one("Filesystem::/dev/sda1::/data1::ext2");
+        assert_eq!(r.script, "Filesystem");
+        assert_eq!(r.args, ["/dev/sda1", "/data1", "ext2"]);
+        let r = one("ocf:heartbeat:IPaddr2::ip=192.0.2.1::cidr_netmask=24");
+        assert_eq!(r.script, "ocf:heartbeat:IPaddr2");
+        assert!(matches!(r.kind, ResourceKind::Ocf { ref params, .. } if params.len() == 2));
+        assert!(parse_resource("../../bin/sh").is_err());
+        assert!(parse_resource("ocf:heartbeat").is_err());
+        assert!(parse_resource("ocf:heartbeat:IPaddr2::1x=2").is_err());
+        assert!(parse_resource("httpd::::x").is_err());
+    }
+
+    #[test]
+    fn groups_with_continuation_and_comments() {
+        let text =
+            b"# comment\nalpha 192.0.2.10 \\\n  httpd # web\nbeta IPaddr2::192.0.2.11/24/eth0\n";
+        let nodes = vec!["alpha".to_string(), "beta".to_string()];
+        let (groups, d) = parse("haresources", text, Some(&nodes));
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].key(), "192.0.2.10");
+        assert_eq!(groups[0].resources.len(), 2);
+        assert_eq!(groups[0].node.source.to_string(), "haresources:2");
+        assert_eq!(
+            to_text(&groups),
+            "alpha 192.0.2.10 httpd\nbeta IPaddr2::192.0.2.11/24/eth0\n"
+        );
+    }
+}
