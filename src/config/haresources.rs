@@ -213,7 +213,13 @@ pub fn parse_resource(token: &str) -> Result<Resource, String> {
     }
     let mut parts = token.split("::");
     let script = parts.next().unwrap_or("");
-    let args: Vec<String> = parts.map(str::to_string).collect();
+    let args: Vec<String> = if script == "IPv6addr" && token.len() > script.len() {
+        // An IPv6 address has `::` of its own: Heartbeat's splitting would
+        // cut it apart, so IPv6addr takes the rest of the token whole.
+        vec![token[script.len() + 2..].to_string()]
+    } else {
+        parts.map(str::to_string).collect()
+    };
     if !is_script_name(script) {
         return Err(format!(
             "`{script}` is not a script name; expected `SCRIPT[::ARG...]`, a bare IPv4 address or `ocf:PROVIDER:TYPE[::NAME=VALUE...]`"
