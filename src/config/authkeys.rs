@@ -139,6 +139,9 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Option<AuthKeys>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut sign: Option<Setting<u8>> = None;
     let mut keys: Vec<Setting<AuthKey>> = Vec::new();
+    // Lines already reported, so that what follows from them is not.
+    let mut auth_line_failed = false;
+    let mut failed_indexes: Vec<u8> = Vec::new();
     for line in lines::split(file, bytes, &mut diags) {
         let text = line.text.trim();
         if text.is_empty() || text.starts_with('#') {
@@ -150,7 +153,14 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Option<AuthKeys>, Diagnostics) {
             let index = match words[1..] {
                 [index] => parse_in::<u8>(index, 0, INDEX_MAX, "a key index"),
                 _ => Err("expected `auth INDEX`".to_string()),
-            };
+            }
+            .map_err(|e| {
+                if e.starts_with("expected") {
+                    e
+                } else {
+                    format!("{e}; expected `auth INDEX`")
+                }
+            });
             match index {
                 Ok(index) => {
                     if let Some(prev) = &sign {
@@ -161,12 +171,25 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Option<AuthKeys>, Diagnostics) {
                     }
                     sign = Some(Setting::from_file(index, file, line.number));
                 }
-                Err(e) => diags.error(&at, e),
+                Err(e) => {
+                    auth_line_failed = true;
+                    diags.error(&at, e)
+                }
             }
             continue;
         }
-        let at = At::line(file, line.number, words[0]);
-        if let Some(key) = parse_key(&at, &words, &mut diags) {
+        let name = match words[0].parse::<u8>() {
+            Ok(i) => format!("key {i}"),
+            Err(_) => words[0].to_string(),
+        };
+        let at = At::line(file, line.number, &name);
+        let parsed = parse_key(&at, &words, &mut diags);
+        if parsed.is_none() {
+            if let Ok(i) = words[0].parse::<u8>() {
+                failed_indexes.push(i);
+            }
+        }
+        if let Some(key) = parsed {
             if let Some(prev) = keys.iter_mut().find(|k| k.value.index == key.index) {
                 diags.warning(
                     &at,
@@ -183,6 +206,9 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Option<AuthKeys>, Diagnostics) {
     }
     let whole = At::file(file);
     let Some(sign) = sign else {
+        if auth_line_failed {
+            return (None, diags);
+        }
         diags.error(
             &whole,
             "missing `auth INDEX`, the line that chooses the key that signs (e.g. `auth 1`)",
@@ -190,6 +216,9 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Option<AuthKeys>, Diagnostics) {
         return (None, diags);
     };
     let Some(signing) = keys.iter().find(|k| k.value.index == sign.value) else {
+        if failed_indexes.contains(&sign.value) {
+            return (None, diags);
+        }
         let at = match &sign.source {
             Source::File { line, .. } => At::line(file, *line, "auth"),
             Source::Default(_) => At::directive(file, "auth"),

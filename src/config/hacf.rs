@@ -481,6 +481,8 @@ pub struct Builder {
     /// `ppp` lines, whose node names are checked once all nodes are known.
     ppp_lines: Vec<(usize, Vec<String>)>,
     stonith_host_lines: Vec<(usize, String)>,
+    /// A media line was seen, even one with errors (no "no links" then).
+    media_seen: bool,
 }
 
 /// Parses ha.cf. `file` is the name used in findings.
@@ -549,6 +551,12 @@ impl Builder {
             );
             return;
         };
+        if matches!(
+            args.directive,
+            "bcast" | "udp" | "mcast" | "mcast6" | "ucast" | "ucast6" | "serial" | "ppp"
+        ) {
+            self.media_seen = true;
+        }
         match row.handling {
             Handling::Implemented => {
                 if let Some(apply) = row.apply {
@@ -781,6 +789,7 @@ impl Builder {
     }
 
     fn add_link(&mut self, args: &Args<'_>, medium: Medium) {
+        self.media_seen = true;
         if let Some(same) = self.links.iter().find(|l| l.value == medium) {
             let msg = format!("`{medium}` is already declared at {}", same.source);
             return self.diags.error(&args.at(), msg);
@@ -1309,7 +1318,7 @@ impl Builder {
     /// Applies defaults and Heartbeat's cross-directive rules.
     fn finish(mut self, file: &str) -> (Option<HaCf>, Diagnostics) {
         let whole = At::file(file);
-        if self.links.is_empty() {
+        if !self.media_seen {
             self.diags.error(
                 &whole,
                 "no links: add at least one `bcast`, `mcast`, `mcast6`, `ucast`, `ucast6`, `serial` or `ppp` line",
@@ -1385,7 +1394,8 @@ impl Builder {
                 diags.warning(&at, msg)
             }
         };
-        if deadtime.value <= keepalive.value.saturating_mul(2) {
+        let deadtime_ok = deadtime.value > keepalive.value.saturating_mul(2);
+        if !deadtime_ok {
             let msg = format!(
                 "{} must be more than 2 × keepalive ({}), or one lost keepalive declares a node dead",
                 deadtime.value, keepalive.value
@@ -1420,7 +1430,11 @@ impl Builder {
                 msg,
             );
         }
-        if deadping.value <= keepalive.value.saturating_mul(2) {
+        // Values derived from a deadtime already refused add nothing.
+        let derived_from_bad = |s: &Source| !deadtime_ok && matches!(s, Source::Default(_));
+        if deadping.value <= keepalive.value.saturating_mul(2)
+            && !derived_from_bad(&deadping.source)
+        {
             let msg = format!(
                 "{} must be more than 2 × keepalive ({})",
                 deadping.value, keepalive.value
@@ -1432,7 +1446,9 @@ impl Builder {
                 msg,
             );
         }
-        if warntime.value >= deadtime.value {
+        if derived_from_bad(&warntime.source) {
+            // Reported through deadtime.
+        } else if warntime.value >= deadtime.value {
             let msg = format!(
                 "{} is not less than deadtime ({}); no late-keepalive warning can come before a node is declared dead",
                 warntime.value, deadtime.value

@@ -194,7 +194,9 @@ pub fn parse_resource(token: &str) -> Result<Resource, String> {
     if looks_like_ipv4(token) {
         let ip: Ipv4Addr = token
             .parse()
-            .map_err(|_| format!("`{token}` is not an IPv4 address"))?;
+            .map_err(|_| {
+                format!("`{token}` is not an IPv4 address; expected a bare IPv4 address or `SCRIPT[::ARG...]`")
+            })?;
         return Ok(Resource {
             token: token.to_string(),
             script: "IPaddr".to_string(),

@@ -26,6 +26,8 @@ pub fn split<'a>(file: &str, bytes: &'a [u8], diags: &mut Diagnostics) -> Vec<Li
         );
         return lines;
     }
+    // A final newline ends the last line; it does not start another.
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let number = index + 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -73,7 +75,7 @@ mod tests {
     fn bad_utf8_is_reported_with_its_line() {
         let mut d = Diagnostics::new();
         let lines = split("ha.cf", b"node a\n\xff\xfe\r\nnode b\r\n", &mut d);
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.len(), 2);
         assert_eq!(lines[1].text, "node b");
         assert_eq!(lines[1].number, 3);
         let errors: Vec<String> = d.errors().map(|e| e.to_string()).collect();
