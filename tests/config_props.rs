@@ -25,13 +25,13 @@ fn node_names() -> impl Strategy<Value = Vec<String>> {
 fn time_text(micros: u64) -> impl Strategy<Value = String> {
     // The same time in each of Heartbeat's spellings that can express it.
     let mut forms = vec![format!("{micros}us")];
-    if micros % 1000 == 0 {
+    if micros.is_multiple_of(1000) {
         forms.push(format!("{}ms", micros / 1000));
     }
-    if micros % 1_000_000 == 0 {
+    if micros.is_multiple_of(1_000_000) {
         forms.push(format!("{}", micros / 1_000_000));
         forms.push(format!("{}s", micros / 1_000_000));
-    } else if micros % 1000 == 0 {
+    } else if micros.is_multiple_of(1000) {
         forms.push(format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000));
     }
     prop::sample::select(forms)
