@@ -70,6 +70,7 @@ fn resource(group: usize, slot: usize) -> impl Strategy<Value = String> {
     let n = group * 10 + slot + 1;
     prop_oneof![
         Just(format!("198.51.100.{n}")),
+        Just(format!("198.51.100.{n}/24/eth2")),
         (0u8..=32).prop_map(move |p| format!("IPaddr2::192.0.2.{n}/{p}/eth0")),
         Just(format!(
             "IPaddr::192.0.2.{n}/255.255.255.0/eth1/192.0.2.255"

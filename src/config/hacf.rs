@@ -514,6 +514,15 @@ pub fn parse(file: &str, bytes: &[u8]) -> (Option<HaCf>, Diagnostics) {
     b.finish(file)
 }
 
+/// Splits off the first blank-separated word; the rest is trimmed.
+fn first_word(text: &str) -> (&str, &str) {
+    let text = text.trim_start();
+    match text.find(char::is_whitespace) {
+        Some(i) => (&text[..i], text[i..].trim()),
+        None => (text, ""),
+    }
+}
+
 fn malformed(at: &At<'_>, diags: &mut Diagnostics, expected: &str) {
     diags.error(at, format!("expected `{expected}`"));
 }
@@ -1170,10 +1179,8 @@ impl Builder {
 
     fn stonith_host(&mut self, args: &Args<'_>) {
         const FORM: &str = "stonith_host HOST|* TYPE [PARAMS...]";
-        let mut parts = args.rest.splitn(3, char::is_whitespace);
-        let (Some(host), Some(kind)) = (parts.next(), parts.next()) else {
-            return malformed(&args.at(), &mut self.diags, FORM);
-        };
+        let (host, rest) = first_word(args.rest);
+        let (kind, params) = first_word(rest);
         if host.is_empty() || kind.is_empty() {
             return malformed(&args.at(), &mut self.diags, FORM);
         }
@@ -1184,7 +1191,7 @@ impl Builder {
         let stonith = Stonith::Host {
             host,
             kind: kind.to_string(),
-            params: parts.next().unwrap_or("").trim().to_string(),
+            params: params.to_string(),
         };
         self.stonith
             .push(Setting::from_file(stonith, args.file, args.line));
@@ -1208,9 +1215,7 @@ impl Builder {
 
     fn respawn(&mut self, args: &Args<'_>, failfast: bool) {
         let form = format!("{} USER /PATH [ARGS...]", args.directive);
-        let mut parts = args.rest.splitn(2, char::is_whitespace);
-        let user = parts.next().unwrap_or("");
-        let command = parts.next().unwrap_or("").trim();
+        let (user, command) = first_word(args.rest);
         if user.is_empty() || command.is_empty() {
             return malformed(&args.at(), &mut self.diags, &form);
         }

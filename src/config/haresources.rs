@@ -184,30 +184,24 @@ fn is_script_name(name: &str) -> bool {
 }
 
 fn looks_like_ipv4(token: &str) -> bool {
-    // ResourceManager's `isip`: digits and dots in four parts.
-    let parts: Vec<&str> = token.split('.').collect();
+    // ResourceManager's `isip` glob, `[0-9]*.[0-9]*.[0-9]*.[0-9]*`: an
+    // address, possibly followed by IPaddr's `/prefix/nic/broadcast`.
+    let address = token.split('/').next().unwrap_or("");
+    let parts: Vec<&str> = address.split('.').collect();
     parts.len() == 4 && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Parses one resource token.
 pub fn parse_resource(token: &str) -> Result<Resource, String> {
     if looks_like_ipv4(token) {
-        let ip: Ipv4Addr = token
-            .parse()
-            .map_err(|_| {
-                format!("`{token}` is not an IPv4 address; expected a bare IPv4 address or `SCRIPT[::ARG...]`")
-            })?;
+        let args = vec![token.to_string()];
+        let alias = parse_ip_alias("IPaddr", &args, false)
+            .map_err(|e| format!("{e} (a bare address is short for IPaddr::ADDRESS)"))?;
         return Ok(Resource {
             token: token.to_string(),
             script: "IPaddr".to_string(),
-            args: vec![token.to_string()],
-            kind: ResourceKind::IpAlias(IpAlias {
-                ip: IpAddr::V4(ip),
-                prefix: None,
-                nic: None,
-                label: None,
-                broadcast: None,
-            }),
+            args,
+            kind: ResourceKind::IpAlias(alias),
         });
     }
     if let Some(spec) = token.strip_prefix("ocf:") {
@@ -532,6 +526,20 @@ mod tests {
         assert_eq!(a.prefix, Some(24));
         assert_eq!(a.nic, None);
         assert_eq!(a.broadcast, Some(Ipv4Addr::new(192, 0, 2, 255)));
+    }
+
+    #[test]
+    fn bare_address_with_shorthand() {
+        let r = one("192.0.2.3/28/eth0/192.0.2.15");
+        assert_eq!(r.script, "IPaddr");
+        assert_eq!(r.args, ["192.0.2.3/28/eth0/192.0.2.15"]);
+        assert!(matches!(
+            r.kind,
+            ResourceKind::IpAlias(IpAlias {
+                prefix: Some(28),
+                ..
+            })
+        ));
     }
 
     #[test]
