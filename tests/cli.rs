@@ -36,14 +36,33 @@ fn shipped_examples_pass_check_config_on_both_nodes() {
         args.extend(["--node", node]);
         let out = tandem(&args);
         let stdout = text(&out.stdout);
-        assert!(out.status.success(), "{node}: {stdout}{}", text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{node}: {stdout}{}",
+            text(&out.stderr)
+        );
         assert!(stdout.contains("configuration OK"), "{stdout}");
-        assert!(stdout.contains(&format!("{node:<24} ha.cf.example")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("{node:<24} ha.cf.example")),
+            "{stdout}"
+        );
         // Every timing says where it came from.
-        assert!(stdout.contains("deadtime   10s        ha.cf.example:"), "{stdout}");
-        assert!(stdout.contains("deadping   10s        default (= deadtime)"), "{stdout}");
-        assert!(stdout.contains("built in (run in tandem's process)"), "{stdout}");
-        assert!(!stdout.contains("3f1c0e1a"), "the key must never be printed");
+        assert!(
+            stdout.contains("deadtime   10s        ha.cf.example:"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("deadping   10s        default (= deadtime)"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("built in (run in tandem's process)"),
+            "{stdout}"
+        );
+        assert!(
+            !stdout.contains("3f1c0e1a"),
+            "the key must never be printed"
+        );
     }
 }
 
@@ -58,16 +77,26 @@ fn json_report_is_machine_readable() {
     assert_eq!(v["config"]["local_node"], "alpha");
     assert_eq!(v["config"]["hacf"]["deadtime"]["value"], 10_000);
     assert_eq!(v["config"]["hacf"]["links"][0]["value"]["medium"], "serial");
-    assert_eq!(v["config"]["groups"][0]["resources"][0]["script"], "IPaddr2");
+    assert_eq!(
+        v["config"]["groups"][0]["resources"][0]["script"],
+        "IPaddr2"
+    );
     assert_eq!(v["resolutions"][0][0]["found"], "builtin");
-    assert!(!text(&out.stdout).contains("3f1c0e1a"), "the key must never be printed");
+    assert!(
+        !text(&out.stdout).contains("3f1c0e1a"),
+        "the key must never be printed"
+    );
 }
 
 #[test]
 fn bad_configuration_exits_1_naming_file_line_and_directive() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("ha.cf"), "node alpha beta\nkeepalive 2\ndeadtime 3\nbcast eth0\n").unwrap();
+    std::fs::write(
+        d.join("ha.cf"),
+        "node alpha beta\nkeepalive 2\ndeadtime 3\nbcast eth0\n",
+    )
+    .unwrap();
     std::fs::write(d.join("haresources"), "").unwrap();
     std::fs::write(d.join("authkeys"), "auth 1\n1 sha256 k\n").unwrap();
     std::fs::set_permissions(d.join("authkeys"), std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -96,7 +125,10 @@ fn unknown_node_exits_1() {
 fn version_and_help() {
     let out = tandem(&["--version"]);
     assert!(out.status.success());
-    assert_eq!(text(&out.stdout).trim(), format!("tandem {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("tandem {}", env!("CARGO_PKG_VERSION"))
+    );
     let out = tandem(&["help"]);
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("check-config"));

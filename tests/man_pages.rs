@@ -1,0 +1,78 @@
+//! The manual pages render cleanly and document what the code does.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tandem::config::hacf;
+
+fn man(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("man").join(name)
+}
+
+fn source(name: &str) -> String {
+    std::fs::read_to_string(man(name)).unwrap_or_else(|e| panic!("man/{name}: {e}"))
+}
+
+const PAGES: &[&str] = &["tandem.8", "ha.cf.5", "haresources.5", "authkeys.5"];
+
+#[test]
+fn pages_render_without_warnings() {
+    let Ok(out) = Command::new("groff").arg("--version").output() else {
+        let why = "groff is not installed (tests/run installs groff-base)";
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        eprintln!("SKIPPED pages_render_without_warnings: {why}");
+        return;
+    };
+    assert!(out.status.success());
+    for page in PAGES {
+        let out = Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .arg(man(page))
+            .output()
+            .expect("run groff");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.is_empty(),
+            "{page}: {stderr}"
+        );
+    }
+}
+
+/// Whether a roff source names `word` in a macro line (`.B word`, `.BR a ,`).
+fn documents(src: &str, word: &str) -> bool {
+    src.lines().filter(|l| l.starts_with('.')).any(|l| {
+        l.split(|c: char| c.is_whitespace() || c == '"' || c == ',')
+            .any(|w| w == word)
+    })
+}
+
+#[test]
+fn hacf_page_documents_every_directive() {
+    let src = source("ha.cf.5");
+    for d in hacf::DIRECTIVES {
+        assert!(
+            documents(&src, d.name),
+            "ha.cf(5) does not document `{}`",
+            d.name
+        );
+    }
+}
+
+#[test]
+fn tandem_page_documents_every_option() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(["help", "check-config"])
+        .output()
+        .expect("run tandem");
+    let help = String::from_utf8_lossy(&out.stdout);
+    let src = source("tandem.8");
+    let flags: Vec<&str> = help
+        .split_whitespace()
+        .filter(|w| w.starts_with("--") && *w != "--help")
+        .map(|w| w.trim_end_matches(','))
+        .collect();
+    assert!(flags.len() >= 6, "{help}");
+    for flag in flags {
+        let roff = flag.replace('-', "\\-");
+        assert!(src.contains(&roff), "tandem(8) does not document `{flag}`");
+    }
+}
