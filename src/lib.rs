@@ -10,3 +10,4 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod wire;
