@@ -97,14 +97,14 @@ impl Deframer {
         }
     }
 
-    /// Feeds bytes read from the line. Call [`Deframer::next`] until it
+    /// Feeds bytes read from the line. Call [`Deframer::next_item`] until it
     /// returns `None` after each push.
     pub fn push(&mut self, bytes: &[u8]) {
         self.pending.extend_from_slice(bytes);
     }
 
     /// The next complete item from what was pushed, if any.
-    pub fn next(&mut self) -> Option<Deframed<'_>> {
+    pub fn next_item(&mut self) -> Option<Deframed<'_>> {
         let mut consumed = 0;
         let mut result: Option<Item> = None;
         for (i, &b) in self.pending.iter().enumerate() {
@@ -181,8 +181,8 @@ mod tests {
         assert!(!line[1..line.len() - 1].contains(&0));
         let mut d = Deframer::new();
         d.push(&line);
-        assert_eq!(d.next(), Some(Deframed::Frame(frame)), "{frame:?}");
-        assert_eq!(d.next(), None);
+        assert_eq!(d.next_item(), Some(Deframed::Frame(frame)), "{frame:?}");
+        assert_eq!(d.next_item(), None);
     }
 
     #[test]
@@ -218,7 +218,7 @@ mod tests {
         let mut got = Vec::new();
         for b in line {
             d.push(&[b]);
-            while let Some(item) = d.next() {
+            while let Some(item) = d.next_item() {
                 got.push(match item {
                     Deframed::Frame(f) => String::from_utf8_lossy(f).into_owned(),
                     Deframed::Noise(_) => "noise".into(),
@@ -238,10 +238,10 @@ mod tests {
     fn endless_noise_is_bounded() {
         let mut d = Deframer::new();
         d.push(&vec![0x41; 10 * BUFFER_MAX]);
-        assert_eq!(d.next(), None);
+        assert_eq!(d.next_item(), None);
         assert!(d.buf.len() < BUFFER_MAX);
         d.push(&[0]);
-        assert_eq!(d.next(), Some(Deframed::Noise(10 * BUFFER_MAX)));
+        assert_eq!(d.next_item(), Some(Deframed::Noise(10 * BUFFER_MAX)));
     }
 
     #[test]
@@ -249,6 +249,6 @@ mod tests {
         let msg = b">>>\nt=status\nst=active\nsrc=Beta\nseq=1a\nauth=1 abcdef\n<<<\n";
         let mut d = Deframer::new();
         d.push(msg);
-        assert_eq!(d.next(), Some(Deframed::Heartbeat("beta".into())));
+        assert_eq!(d.next_item(), Some(Deframed::Heartbeat("beta".into())));
     }
 }
