@@ -81,8 +81,10 @@ pub struct Status {
     pub held: Mask,
     /// Of those, the groups it is stopping (releasing).
     pub stopping: Mask,
-    /// Groups the sender will not take: operator standby, failed starts.
-    pub declines: Mask,
+    /// Groups the sender gives away: the operator put it in standby.
+    pub standby: Mask,
+    /// Groups that failed to start on the sender; it will not take them.
+    pub failed: Mask,
 }
 
 /// TLV 2: an operator's takeover, present while one is in force.
@@ -219,9 +221,10 @@ impl Frame {
         put_mask(out, s.stopping, m);
         // Declines are rare (standby, failed starts): sent only when set, so
         // that a plain keepalive stays within 40 bytes.
-        if s.declines != 0 {
-            out.extend_from_slice(&[TLV_DECLINES, m as u8]);
-            put_mask(out, s.declines, m);
+        if s.standby | s.failed != 0 {
+            out.extend_from_slice(&[TLV_DECLINES, (2 * m) as u8]);
+            put_mask(out, s.standby, m);
+            put_mask(out, s.failed, m);
         }
         if let Some(c) = &self.claim {
             out.extend_from_slice(&[TLV_CLAIM, (2 + m) as u8]);
@@ -229,7 +232,7 @@ impl Frame {
             put_mask(out, c.groups, m);
         }
         let body = out.len() - start - HEADER_LEN;
-        // At most 20 + 10 + 10 bytes of body: always fits the u8.
+        // At most 20 + 18 + 10 bytes of body: always fits the u8.
         out[start + 7] = body as u8;
         let mut signed = out.split_off(start);
         auth.sign(&mut signed);
@@ -270,7 +273,7 @@ impl Frame {
         };
         let mut status = None;
         let mut claim = None;
-        let mut declines = 0;
+        let mut declines = (0, 0);
         let mut body = &signed[HEADER_LEN..];
         while !body.is_empty() {
             let [t, len, rest @ ..] = body else {
@@ -296,7 +299,8 @@ impl Frame {
                         ping: (*ping).min(15),
                         held: get_mask(&masks[..m]),
                         stopping: get_mask(&masks[m..]),
-                        declines: 0,
+                        standby: 0,
+                        failed: 0,
                     });
                 }
                 TLV_CLAIM => {
@@ -312,10 +316,11 @@ impl Frame {
                     });
                 }
                 TLV_DECLINES => {
-                    if value.is_empty() || value.len() > 8 {
+                    let m = value.len() / 2;
+                    if value.len() % 2 != 0 || m == 0 || m > 8 {
                         return Err(Drop::BadBody);
                     }
-                    declines = get_mask(value);
+                    declines = (get_mask(&value[..m]), get_mask(&value[m..]));
                 }
                 // Unknown TLVs are skipped: a newer peer may add some.
                 _ => {}
@@ -328,7 +333,8 @@ impl Frame {
             generation: word(8),
             sequence: word(12),
             status: Status {
-                declines,
+                standby: declines.0,
+                failed: declines.1,
                 ..status.ok_or(Drop::BadBody)?
             },
             claim,
@@ -357,7 +363,8 @@ mod tests {
                 ping: 2,
                 held: 0b101,
                 stopping: 0b100,
-                declines: 0,
+                standby: 0,
+                failed: 0,
             },
             claim: None,
         }
@@ -385,7 +392,8 @@ mod tests {
             groups: 0xff00,
         });
         f.status.held = 1 << 63;
-        f.status.declines = 1 << 40;
+        f.status.standby = 1 << 40;
+        f.status.failed = 1 << 2;
         let mut out = Vec::new();
         f.encode(64, &a, &mut out);
         assert_eq!(Frame::decode(&out, f.cluster, &a), Ok(f));

@@ -1,0 +1,14 @@
+//! The deterministic heart of tandem: membership (which nodes are alive,
+//! over which links) and resource-group ownership (who runs what).
+//!
+//! Pure: no I/O, no clock, no threads, no randomness. `now` is handed in;
+//! frames, actions and events are handed out. The daemon drives it with
+//! real sockets and time, the simulator ([`crate::sim`]) with virtual ones.
+
+pub mod node;
+pub mod params;
+pub mod time;
+
+pub use node::{Action, Command, Event, GroupState, Liveness, Node, Outcome, Which};
+pub use params::{GroupId, GroupParams, LinkId, LinkParams, NodeId, Params};
+pub use time::Instant;

@@ -1,0 +1,1096 @@
+//! One node's membership and resource-ownership state machine.
+//!
+//! Inputs come in through `handle_*` with the caller's `now`; outputs wait
+//! in queues drained with `poll_*` (frames to send, actions for the shell,
+//! events for the log), and [`Node::poll_timeout`] says when to call
+//! [`Node::handle_timeout`] next. No I/O, no clock, no threads: the daemon
+//! and the simulator drive the same code.
+//!
+//! # How ownership is decided
+//!
+//! Every keepalive carries the sender's status: which groups it holds
+//! (running, starting, stopping), which it is stopping, which it declines
+//! (operator standby, failed starts), its ping connectivity, and any
+//! operator takeover claim. From the latest status of every live node,
+//! each node computes the same *designated owner* of each group
+//! ([`Node::designate`]). A node stops a group it runs but is not
+//! designated for, and starts a group it is designated for only when no
+//! live node holds it any more: the old owner's stop completes before the
+//! new owner's start begins. A node that falls silent on every link for
+//! deadtime is dead; its groups are taken over (after fencing, when a
+//! STONITH device is configured).
+
+use super::params::{GroupId, LinkId, NodeId, Params};
+use super::time::Instant;
+use crate::config::hacf::AutoFailback;
+use crate::config::value::Time;
+use crate::wire::frame::{Claim, Drop, Frame, Kind, Mask, NodeState, Status};
+use crate::wire::Authenticator;
+use std::collections::VecDeque;
+use std::fmt;
+
+/// How far behind the newest sequence number a frame may be on a link it
+/// has not been seen on: bounds cross-link replays of captured frames.
+pub const REPLAY_WINDOW: u32 = 64;
+
+/// How many goodbye frames a leaving node sends (each on every link).
+const GOODBYES: u32 = 3;
+
+fn bit(g: GroupId) -> Mask {
+    1 << g
+}
+
+/// An operator command (`tandem standby`, `tandem takeover`, stop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Give groups away (Heartbeat's hb_standby).
+    Standby(Which),
+    /// Pull groups here (Heartbeat's hb_takeover).
+    Takeover(Which),
+    /// Release everything, tell the others, and exit.
+    Shutdown,
+}
+
+/// Which groups a command names, from the commanded node's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// Every group.
+    All,
+    /// Groups whose preferred node is this one.
+    Local,
+    /// Groups whose preferred node is another one.
+    Foreign,
+    /// Heartbeat's `failback`: the same as foreign.
+    Failback,
+}
+
+/// How a resource action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Failed,
+    TimedOut,
+}
+
+/// What the shell must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Start a group's resources, left to right.
+    Start(GroupId),
+    /// Stop a group's resources, right to left.
+    Stop(GroupId),
+    /// Fence (STONITH) a dead node that may hold resources; report with
+    /// [`Node::handle_fence`].
+    Fence(NodeId),
+    /// A group would not stop: escalate (fencing hook, reboot). Until this
+    /// node is fenced or restarted, no other node starts the group.
+    Escalate(GroupId),
+    /// Record a node's generation, so that a replayed capture of its
+    /// frames is refused after this node restarts.
+    PersistGeneration(NodeId, u32),
+    /// A graceful shutdown is complete: exit.
+    Exit,
+}
+
+/// What happened, for the log and the status output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Joined,
+    NodeUp(NodeId),
+    NodeLate { node: NodeId, silent: Time },
+    NodeDead(NodeId),
+    NodeLeft(NodeId),
+    NodeRestarted { node: NodeId, generation: u32 },
+    LinkUp { node: NodeId, link: LinkId },
+    LinkDown { node: NodeId, link: LinkId },
+    Starting(GroupId),
+    Started(GroupId),
+    StartFailed(GroupId),
+    Stopping(GroupId),
+    Stopped(GroupId),
+    StopFailed { group: GroupId, attempt: u32 },
+    StopGaveUp(GroupId),
+    SplitBrain { group: GroupId, other: NodeId },
+    TakeoverUnfenced { group: GroupId, from: NodeId },
+    FenceFailed(NodeId),
+    NoConnectivity { group: GroupId, from: NodeId },
+    HeartbeatPeer(NodeId),
+    Frozen { gap: Time },
+    CommandRefused(&'static str),
+}
+
+/// A group's state on this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupState {
+    Stopped,
+    Starting,
+    Running,
+    Stopping,
+    /// A stop failed; retried at the instant given.
+    StopRetry { at: Instant, attempt: u32 },
+    /// Stops kept failing: escalated, held until this node is restarted.
+    StopFailed,
+}
+
+impl GroupState {
+    fn held(self) -> bool {
+        self != GroupState::Stopped
+    }
+
+    fn stopping(self) -> bool {
+        matches!(
+            self,
+            GroupState::Stopping | GroupState::StopRetry { .. } | GroupState::StopFailed
+        )
+    }
+}
+
+/// What this node knows of another one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    /// Not heard since this node (re)joined.
+    Unknown,
+    Up,
+    Dead,
+}
+
+#[derive(Debug, Clone)]
+struct Peer {
+    liveness: Liveness,
+    last_heard: Instant,
+    warned: bool,
+    generation: Option<u32>,
+    newest_seq: u32,
+    /// Per link: last heard, newest sequence seen there, up or down.
+    links: Vec<(Instant, u32, bool)>,
+    /// Latest status and claim (from the newest frame).
+    status: Option<Status>,
+    claim: Option<Claim>,
+    /// A dead node that may hold resources and must be fenced first.
+    fence: Fence,
+    /// Warnings already given for this death.
+    warned_unfenced: bool,
+    warned_ping: bool,
+    /// Heartbeat traffic from this node heard until this instant.
+    heartbeat_until: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fence {
+    NotNeeded,
+    Needed,
+    Pending,
+    Done,
+}
+
+/// Counters for the status output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub sent: u64,
+    pub received: u64,
+    pub dropped: [u64; Drop::ALL.len()],
+}
+
+impl Counters {
+    pub fn drop(&mut self, reason: Drop) {
+        if let Some(i) = Drop::ALL.iter().position(|&d| d == reason) {
+            self.dropped[i] += 1;
+        }
+    }
+
+    pub fn dropped(&self, reason: Drop) -> u64 {
+        Drop::ALL
+            .iter()
+            .position(|&d| d == reason)
+            .map(|i| self.dropped[i])
+            .unwrap_or(0)
+    }
+}
+
+/// Deliberate bugs for proving that the simulator's checker can fail.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Bugs {
+    /// Start a group while another node is still stopping it.
+    pub start_before_stop: bool,
+}
+
+/// One node of the cluster.
+pub struct Node {
+    p: Params,
+    auth: Authenticator,
+    generation: u32,
+    sequence: u32,
+    state: NodeState,
+    joined_at: Instant,
+    last_tick: Option<Instant>,
+    next_keepalive: Instant,
+    dirty: bool,
+    /// After a freeze: release everything before rejoining.
+    release_all: bool,
+    goodbyes_sent: u32,
+    peers: Vec<Peer>,
+    groups: Vec<GroupState>,
+    /// Failed stop attempts so far, per group.
+    stop_attempts: Vec<u32>,
+    /// Per group, the nodes already reported running it beside this one.
+    split_seen: Vec<u128>,
+    standby: Mask,
+    failed: Mask,
+    claim: Option<Claim>,
+    epoch_seen: u16,
+    ping: u8,
+    transmits: VecDeque<Vec<u8>>,
+    actions: VecDeque<Action>,
+    events: VecDeque<(Instant, Event)>,
+    counters: Counters,
+    #[doc(hidden)]
+    pub bugs: Bugs,
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("node", &self.p.name(self.p.local))
+            .field("state", &self.state)
+            .field("groups", &self.groups)
+            .finish()
+    }
+}
+
+impl Node {
+    /// A node starting at `now` with generation `generation` (incremented
+    /// and synced to disk by the caller at every start), the generations
+    /// it last recorded for other nodes, and the groups found already
+    /// running by the start-up status probe.
+    pub fn new(
+        p: Params,
+        auth: Authenticator,
+        generation: u32,
+        known: &[Option<u32>],
+        running: Mask,
+        now: Instant,
+    ) -> Node {
+        let n = p.node_count();
+        let peer = Peer {
+            liveness: Liveness::Unknown,
+            last_heard: now,
+            warned: false,
+            generation: None,
+            newest_seq: 0,
+            links: vec![(now, 0, false); p.links.len()],
+            status: None,
+            claim: None,
+            fence: Fence::NotNeeded,
+            warned_unfenced: false,
+            warned_ping: false,
+            heartbeat_until: None,
+        };
+        let mut peers = vec![peer; n];
+        for (i, g) in known.iter().enumerate().take(n) {
+            peers[i].generation = *g;
+        }
+        let groups = (0..p.groups.len())
+            .map(|g| {
+                if running & bit(g) != 0 {
+                    GroupState::Running
+                } else {
+                    GroupState::Stopped
+                }
+            })
+            .collect();
+        let count = p.groups.len();
+        let mut node = Node {
+            p,
+            auth,
+            generation,
+            sequence: 0,
+            state: NodeState::Joining,
+            joined_at: now,
+            last_tick: None,
+            next_keepalive: now,
+            dirty: true,
+            release_all: false,
+            goodbyes_sent: 0,
+            peers,
+            groups,
+            stop_attempts: vec![0; count],
+            split_seen: vec![0; count],
+            standby: 0,
+            failed: 0,
+            claim: None,
+            epoch_seen: 0,
+            ping: 0,
+            transmits: VecDeque::new(),
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+            counters: Counters::default(),
+            bugs: Bugs::default(),
+        };
+        node.handle_timeout(now);
+        node
+    }
+
+    // ---- getters -------------------------------------------------------
+
+    pub fn params(&self) -> &Params {
+        &self.p
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.p.local
+    }
+
+    pub fn state(&self) -> NodeState {
+        self.state
+    }
+
+    pub fn group(&self, g: GroupId) -> GroupState {
+        self.groups.get(g).copied().unwrap_or(GroupState::Stopped)
+    }
+
+    pub fn liveness(&self, node: NodeId) -> Liveness {
+        self.peers
+            .get(usize::from(node))
+            .map(|p| p.liveness)
+            .unwrap_or(Liveness::Unknown)
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    // ---- outputs -------------------------------------------------------
+
+    /// A frame to send on every link.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<(Instant, Event)> {
+        self.events.pop_front()
+    }
+
+    /// When [`Node::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Instant {
+        let mut next = self.next_keepalive;
+        let mut consider = |t: Instant| next = next.min(t);
+        for (i, peer) in self.peers.iter().enumerate() {
+            if i == usize::from(self.p.local) {
+                continue;
+            }
+            match peer.liveness {
+                Liveness::Unknown => consider(self.joined_at.plus(self.p.initdead)),
+                Liveness::Up => {
+                    if !peer.warned {
+                        consider(peer.last_heard.plus(self.p.warntime));
+                    }
+                    consider(peer.last_heard.plus(self.p.deadtime));
+                }
+                Liveness::Dead => {}
+            }
+            for &(heard, _, up) in &peer.links {
+                if up {
+                    consider(heard.plus(self.p.deadtime));
+                }
+            }
+            if let Some(until) = peer.heartbeat_until {
+                consider(until);
+            }
+        }
+        for g in &self.groups {
+            if let GroupState::StopRetry { at, .. } = g {
+                consider(*at);
+            }
+        }
+        next
+    }
+
+    // ---- inputs --------------------------------------------------------
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.enter(now);
+        self.leave(now);
+    }
+
+    /// A datagram or deframed serial frame arrived on `link`.
+    pub fn handle_frame(&mut self, now: Instant, link: LinkId, bytes: &[u8]) {
+        let now = self.enter(now);
+        self.counters.received += 1;
+        match Frame::decode(bytes, self.p.cluster, &self.auth) {
+            Ok(frame) => self.accept(now, link, frame),
+            Err(reason) => self.counters.drop(reason),
+        }
+        self.leave(now);
+    }
+
+    /// Something that was no frame arrived on `link` (serial noise).
+    pub fn handle_noise(&mut self, _link: LinkId) {
+        self.counters.drop(Drop::Noise);
+    }
+
+    /// Heartbeat 3.0.6 traffic from the node named `src` arrived. While a
+    /// configured node speaks Heartbeat, this node starts nothing: the
+    /// other node may run the service under Heartbeat's own rules.
+    pub fn handle_heartbeat_traffic(&mut self, now: Instant, src: &str) {
+        let now = self.enter(now);
+        self.counters.drop(Drop::Heartbeat);
+        if let Some(id) = self.p.nodes.iter().position(|n| n == src) {
+            if id != usize::from(self.p.local) {
+                let peer = &mut self.peers[id];
+                if peer.heartbeat_until.is_none() {
+                    self.events
+                        .push_back((now, Event::HeartbeatPeer(id as NodeId)));
+                }
+                peer.heartbeat_until = Some(now.plus(self.p.deadtime));
+            }
+        }
+        self.leave(now);
+    }
+
+    pub fn handle_command(&mut self, now: Instant, command: Command) {
+        let now = self.enter(now);
+        match command {
+            Command::Standby(which) => {
+                let mask = self.which(which);
+                self.standby |= mask;
+                self.drop_claim(mask);
+            }
+            Command::Takeover(which) => {
+                let mask = self.which(which);
+                self.standby &= !mask;
+                self.failed &= !mask;
+                self.epoch_seen = self.epoch_seen.wrapping_add(1);
+                let groups = self.claim.map(|c| c.groups).unwrap_or(0) | mask;
+                self.claim = Some(Claim {
+                    epoch: self.epoch_seen,
+                    groups,
+                });
+            }
+            Command::Shutdown => self.state = NodeState::Leaving,
+        }
+        self.dirty = true;
+        self.leave(now);
+    }
+
+    /// The last action on group `g` ended.
+    pub fn handle_resource(&mut self, now: Instant, g: GroupId, outcome: Outcome) {
+        let now = self.enter(now);
+        let Some(state) = self.groups.get(g).copied() else {
+            return self.leave(now);
+        };
+        let next = match (state, outcome) {
+            (GroupState::Starting, Outcome::Ok) => {
+                self.events.push_back((now, Event::Started(g)));
+                GroupState::Running
+            }
+            (GroupState::Starting, _) => {
+                // As Heartbeat: stop what did start, and let another node
+                // have the group.
+                self.events.push_back((now, Event::StartFailed(g)));
+                self.failed |= bit(g);
+                self.stop(now, g);
+                GroupState::Stopping
+            }
+            (GroupState::Stopping, Outcome::Ok) => {
+                self.events.push_back((now, Event::Stopped(g)));
+                self.stop_attempts[g] = 0;
+                GroupState::Stopped
+            }
+            (GroupState::Stopping, _) => {
+                self.stop_attempts[g] += 1;
+                let attempt = self.stop_attempts[g];
+                self.events
+                    .push_back((now, Event::StopFailed { group: g, attempt }));
+                if attempt >= self.p.stop_retries {
+                    self.events.push_back((now, Event::StopGaveUp(g)));
+                    self.actions.push_back(Action::Escalate(g));
+                    GroupState::StopFailed
+                } else {
+                    GroupState::StopRetry {
+                        at: now.plus(self.p.stop_retry_interval),
+                        attempt,
+                    }
+                }
+            }
+            // An outcome for no action in flight: nothing to do.
+            (other, _) => other,
+        };
+        self.groups[g] = next;
+        self.dirty = true;
+        self.leave(now);
+    }
+
+    /// The fencing of `node` requested with [`Action::Fence`] ended.
+    pub fn handle_fence(&mut self, now: Instant, node: NodeId, ok: bool) {
+        let now = self.enter(now);
+        if let Some(peer) = self.peers.get_mut(usize::from(node)) {
+            if peer.fence == Fence::Pending {
+                if ok {
+                    // A fenced node holds nothing.
+                    peer.fence = Fence::Done;
+                    if let Some(s) = &mut peer.status {
+                        s.held = 0;
+                        s.stopping = 0;
+                    }
+                } else {
+                    peer.fence = Fence::Needed;
+                    self.events.push_back((now, Event::FenceFailed(node)));
+                }
+            }
+        }
+        self.leave(now);
+    }
+
+    /// How many ping nodes this node reaches now.
+    pub fn handle_ping(&mut self, now: Instant, reachable: u8) {
+        let now = self.enter(now);
+        if self.ping != reachable.min(15) {
+            self.ping = reachable.min(15);
+            self.dirty = true;
+        }
+        self.leave(now);
+    }
+
+    // ---- the machine ---------------------------------------------------
+
+    /// Every input starts here: time never runs backwards, and a gap
+    /// longer than deadtime means this node was frozen.
+    fn enter(&mut self, now: Instant) -> Instant {
+        let now = match self.last_tick {
+            Some(last) if now < last => last,
+            _ => now,
+        };
+        if let Some(last) = self.last_tick {
+            let gap = now.since(last);
+            if gap >= self.p.deadtime {
+                self.thaw(now, gap);
+            }
+        }
+        self.last_tick = Some(now);
+        now
+    }
+
+    /// This node was frozen (stopped, starved) longer than deadtime: the
+    /// others have declared it dead and taken over. Release everything at
+    /// once and rejoin, rather than run groups beside the new owner.
+    fn thaw(&mut self, now: Instant, gap: Time) {
+        self.events.push_back((now, Event::Frozen { gap }));
+        self.release_all = true;
+        if self.state == NodeState::Active {
+            self.state = NodeState::Joining;
+        }
+        self.joined_at = now;
+        for (i, peer) in self.peers.iter_mut().enumerate() {
+            if i != usize::from(self.p.local) {
+                peer.liveness = Liveness::Unknown;
+                for link in &mut peer.links {
+                    link.2 = false;
+                }
+            }
+        }
+        self.dirty = true;
+    }
+
+    fn leave(&mut self, now: Instant) {
+        self.update_liveness(now);
+        self.decide(now);
+        if self.dirty || now >= self.next_keepalive {
+            self.send(now, Kind::Keepalive);
+        }
+    }
+
+    fn which(&self, which: Which) -> Mask {
+        let mut mask = 0;
+        for (g, group) in self.p.groups.iter().enumerate() {
+            let local = group.preferred == self.p.local;
+            let named = match which {
+                Which::All => true,
+                Which::Local => local,
+                Which::Foreign | Which::Failback => !local,
+            };
+            if named {
+                mask |= bit(g);
+            }
+        }
+        mask
+    }
+
+    fn drop_claim(&mut self, mask: Mask) {
+        if let Some(c) = &mut self.claim {
+            c.groups &= !mask;
+            if c.groups == 0 {
+                self.claim = None;
+            }
+        }
+    }
+
+    fn status(&self) -> Status {
+        let mut held = 0;
+        let mut stopping = 0;
+        for (g, s) in self.groups.iter().enumerate() {
+            if s.held() {
+                held |= bit(g);
+            }
+            if s.stopping() {
+                stopping |= bit(g);
+            }
+        }
+        Status {
+            state: self.state,
+            ping: self.ping,
+            held,
+            stopping,
+            standby: self.standby,
+            failed: self.failed,
+        }
+    }
+
+    fn send(&mut self, now: Instant, kind: Kind) {
+        self.sequence = self.sequence.wrapping_add(1);
+        let frame = Frame {
+            kind,
+            cluster: self.p.cluster,
+            source: self.p.local,
+            generation: self.generation,
+            sequence: self.sequence,
+            status: self.status(),
+            claim: self.claim,
+        };
+        let mut out = Vec::with_capacity(48);
+        frame.encode(self.p.groups.len(), &self.auth, &mut out);
+        self.transmits.push_back(out);
+        self.counters.sent += 1;
+        self.next_keepalive = now.plus(self.p.keepalive);
+        self.dirty = false;
+    }
+
+    /// An authentic frame: replay checks, then liveness and status.
+    fn accept(&mut self, now: Instant, link: LinkId, frame: Frame) {
+        let source = usize::from(frame.source);
+        if source >= self.peers.len() {
+            return self.counters.drop(Drop::UnknownNode);
+        }
+        if source == usize::from(self.p.local) || link >= self.p.links.len() {
+            // Our own broadcast, or a link we do not have: no news.
+            return;
+        }
+        let peer = &mut self.peers[source];
+        match peer.generation {
+            Some(known) if frame.generation < known => return self.counters.drop(Drop::Replay),
+            Some(known) if frame.generation == known => {
+                let (_, link_seq, _) = peer.links[link];
+                let stale = frame.sequence.saturating_add(REPLAY_WINDOW) < peer.newest_seq;
+                if frame.sequence <= link_seq || stale {
+                    return self.counters.drop(Drop::Replay);
+                }
+            }
+            _ => {
+                // First frame of this generation: the node (re)started.
+                let restarted = peer.generation.is_some();
+                peer.generation = Some(frame.generation);
+                peer.newest_seq = 0;
+                for l in &mut peer.links {
+                    l.1 = 0;
+                }
+                peer.status = None;
+                peer.claim = None;
+                self.actions
+                    .push_back(Action::PersistGeneration(frame.source, frame.generation));
+                if restarted {
+                    self.events.push_back((
+                        now,
+                        Event::NodeRestarted {
+                            node: frame.source,
+                            generation: frame.generation,
+                        },
+                    ));
+                }
+            }
+        }
+        let peer = &mut self.peers[source];
+        let was_up = peer.links[link].2;
+        peer.links[link] = (now, frame.sequence, true);
+        peer.last_heard = now;
+        peer.warned = false;
+        if frame.sequence > peer.newest_seq {
+            peer.newest_seq = frame.sequence;
+            peer.status = Some(frame.status);
+            peer.claim = frame.claim;
+        }
+        if !was_up {
+            self.events.push_back((
+                now,
+                Event::LinkUp {
+                    node: frame.source,
+                    link,
+                },
+            ));
+        }
+        let peer = &mut self.peers[source];
+        if frame.kind == Kind::Goodbye {
+            if peer.liveness != Liveness::Dead {
+                peer.liveness = Liveness::Dead;
+                // It released everything before saying goodbye.
+                peer.fence = Fence::NotNeeded;
+                self.events.push_back((now, Event::NodeLeft(frame.source)));
+            }
+            return;
+        }
+        if peer.liveness != Liveness::Up {
+            peer.liveness = Liveness::Up;
+            peer.fence = Fence::NotNeeded;
+            peer.warned_unfenced = false;
+            peer.warned_ping = false;
+            self.events.push_back((now, Event::NodeUp(frame.source)));
+            // Tell a (re)appearing node where we stand at once.
+            self.dirty = true;
+        }
+        if let Some(c) = frame.claim {
+            self.epoch_seen = self.epoch_seen.max(c.epoch);
+            // A newer claim on groups we claim wins: ours gives way.
+            if let Some(mine) = self.claim {
+                let newer = (c.epoch, std::cmp::Reverse(frame.source))
+                    > (mine.epoch, std::cmp::Reverse(self.p.local));
+                if newer && mine.groups & c.groups != 0 {
+                    self.drop_claim(c.groups);
+                    self.dirty = true;
+                }
+            }
+        }
+    }
+
+    fn update_liveness(&mut self, now: Instant) {
+        let local = usize::from(self.p.local);
+        for i in 0..self.peers.len() {
+            if i == local {
+                continue;
+            }
+            let node = i as NodeId;
+            let peer = &mut self.peers[i];
+            for (l, link) in peer.links.iter_mut().enumerate() {
+                if link.2 && now.since(link.0) >= self.p.deadtime {
+                    link.2 = false;
+                    self.events.push_back((now, Event::LinkDown { node, link: l }));
+                }
+            }
+            if let Some(until) = peer.heartbeat_until {
+                if now >= until {
+                    peer.heartbeat_until = None;
+                }
+            }
+            let dead = match peer.liveness {
+                Liveness::Unknown => now.since(self.joined_at) >= self.p.initdead,
+                Liveness::Up => {
+                    let silent = now.since(peer.last_heard);
+                    if !peer.warned && silent >= self.p.warntime && silent < self.p.deadtime {
+                        peer.warned = true;
+                        self.events.push_back((now, Event::NodeLate { node, silent }));
+                    }
+                    silent >= self.p.deadtime
+                }
+                Liveness::Dead => false,
+            };
+            if dead {
+                peer.liveness = Liveness::Dead;
+                self.events.push_back((now, Event::NodeDead(node)));
+                // Unknown state counts as "may hold resources".
+                let may_hold = peer.status.map(|s| s.held != 0).unwrap_or(true);
+                peer.fence = if self.p.fencing && may_hold {
+                    Fence::Needed
+                } else {
+                    Fence::NotNeeded
+                };
+            }
+        }
+        if self.state == NodeState::Joining
+            && !self.release_all_pending()
+            && self
+                .peers
+                .iter()
+                .enumerate()
+                .all(|(i, p)| i == local || p.liveness != Liveness::Unknown)
+        {
+            self.state = NodeState::Active;
+            self.release_all = false;
+            self.dirty = true;
+            self.events.push_back((now, Event::Joined));
+        }
+    }
+
+    fn release_all_pending(&self) -> bool {
+        self.release_all && self.groups.iter().any(|g| g.held())
+    }
+
+    /// What a live, active node is known to hold and decline.
+    fn view(&self, id: usize) -> Option<Status> {
+        if id == usize::from(self.p.local) {
+            return (self.state == NodeState::Active).then(|| self.status());
+        }
+        let peer = &self.peers[id];
+        match (peer.liveness, peer.status) {
+            (Liveness::Up, Some(s)) if s.state == NodeState::Active => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The node that should run group `g`, from this node's view. Every
+    /// node with the same view computes the same answer:
+    ///
+    /// 1. among active live nodes that have not failed to start `g`, the
+    ///    newest operator claim on `g` wins;
+    /// 2. otherwise only the best-connected nodes (ping) are eligible, and
+    ///    of those the ones not in standby for `g` (if none, standby ones);
+    /// 3. with `auto_failback off`, the one eligible node that runs `g`
+    ///    keeps it;
+    /// 4. otherwise the preferred node, else the next eligible node after
+    ///    it in node-id order (wrapping).
+    ///
+    /// When two nodes run `g` (a healed split brain), rule 3 does not
+    /// apply: rule 4 picks the one that keeps it, and the other stops.
+    pub fn designate(&self, g: GroupId) -> Option<NodeId> {
+        let n = self.p.node_count();
+        let views: Vec<Option<Status>> = (0..n).map(|i| self.view(i)).collect();
+        let able = |s: &Status| s.failed & bit(g) == 0;
+        let mut best_claim: Option<(u16, std::cmp::Reverse<usize>)> = None;
+        let mut claimant = None;
+        for (i, v) in views.iter().enumerate() {
+            let Some(s) = v else { continue };
+            let claim = if i == usize::from(self.p.local) {
+                self.claim
+            } else {
+                self.peers[i].claim
+            };
+            if let Some(c) = claim {
+                let key = (c.epoch, std::cmp::Reverse(i));
+                if c.groups & bit(g) != 0 && able(s) && best_claim.is_none_or(|b| key > b) {
+                    best_claim = Some(key);
+                    claimant = Some(i as NodeId);
+                }
+            }
+        }
+        if claimant.is_some() {
+            return claimant;
+        }
+        let best_ping = if self.p.ping {
+            views.iter().flatten().map(|s| s.ping).max().unwrap_or(0)
+        } else {
+            0
+        };
+        let connected = |s: &Status| !self.p.ping || s.ping == best_ping;
+        let strict = |s: &Status| able(s) && connected(s) && s.standby & bit(g) == 0;
+        let any_strict = views.iter().flatten().any(strict);
+        let eligible = |i: usize| {
+            views[i]
+                .as_ref()
+                .is_some_and(|s| if any_strict { strict(s) } else { able(s) && connected(s) })
+        };
+        if self.p.auto_failback == AutoFailback::Off {
+            let holders: Vec<usize> = (0..n)
+                .filter(|&i| {
+                    views[i]
+                        .as_ref()
+                        .is_some_and(|s| s.held & bit(g) != 0 && s.stopping & bit(g) == 0)
+                })
+                .collect();
+            if let [holder] = holders[..] {
+                if eligible(holder) {
+                    return Some(holder as NodeId);
+                }
+            }
+        }
+        let preferred = usize::from(self.p.groups[g].preferred);
+        (0..n)
+            .map(|k| (preferred + k) % n)
+            .find(|&i| eligible(i))
+            .map(|i| i as NodeId)
+    }
+
+    /// Starts and stops groups to follow the designated owners.
+    fn decide(&mut self, now: Instant) {
+        for g in 0..self.groups.len() {
+            if let GroupState::StopRetry { at, .. } = self.groups[g] {
+                if now >= at {
+                    self.stop(now, g);
+                    self.groups[g] = GroupState::Stopping;
+                }
+            }
+        }
+        match self.state {
+            NodeState::Leaving => return self.decide_leaving(now),
+            NodeState::Joining => return self.decide_joining(now),
+            NodeState::Active => {}
+        }
+        for g in 0..self.groups.len() {
+            let designated = self.designate(g);
+            let me = Some(self.p.local);
+            let state = self.groups[g];
+            match state {
+                GroupState::Running if designated != me => {
+                    self.note_split_brain(now, g);
+                    self.stop(now, g);
+                    self.groups[g] = GroupState::Stopping;
+                }
+                GroupState::Running => self.note_split_brain(now, g),
+                GroupState::Stopped if designated == me && self.may_start(now, g) => {
+                    self.events.push_back((now, Event::Starting(g)));
+                    self.actions.push_back(Action::Start(g));
+                    self.groups[g] = GroupState::Starting;
+                    self.dirty = true;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Joining: take nothing; after a freeze release everything; yield a
+    /// group an active node also runs.
+    fn decide_joining(&mut self, now: Instant) {
+        for g in 0..self.groups.len() {
+            if self.groups[g] != GroupState::Running {
+                continue;
+            }
+            let other_runs = (0..self.peers.len()).any(|i| {
+                i != usize::from(self.p.local)
+                    && self.view(i).is_some_and(|s| s.held & bit(g) != 0 && s.stopping & bit(g) == 0)
+            });
+            if self.release_all || other_runs {
+                self.stop(now, g);
+                self.groups[g] = GroupState::Stopping;
+            }
+        }
+    }
+
+    /// Leaving: stop everything; once nothing is held, say goodbye.
+    fn decide_leaving(&mut self, now: Instant) {
+        for g in 0..self.groups.len() {
+            if self.groups[g] == GroupState::Running {
+                self.stop(now, g);
+                self.groups[g] = GroupState::Stopping;
+            }
+        }
+        if self.groups.iter().all(|g| !g.held()) && self.goodbyes_sent < GOODBYES {
+            while self.goodbyes_sent < GOODBYES {
+                self.send(now, Kind::Goodbye);
+                self.goodbyes_sent += 1;
+            }
+            self.actions.push_back(Action::Exit);
+            // Keep the next keepalive from following the goodbyes.
+            self.next_keepalive = Instant(u64::MAX);
+        }
+    }
+
+    fn stop(&mut self, now: Instant, g: GroupId) {
+        self.events.push_back((now, Event::Stopping(g)));
+        self.actions.push_back(Action::Stop(g));
+        self.dirty = true;
+    }
+
+    fn note_split_brain(&mut self, now: Instant, g: GroupId) {
+        for i in 0..self.peers.len() {
+            if i == usize::from(self.p.local) {
+                continue;
+            }
+            let runs = self
+                .view(i)
+                .is_some_and(|s| s.held & bit(g) != 0 && s.stopping & bit(g) == 0);
+            let seen = self.split_seen[g] & (1u128 << i) != 0;
+            if runs && !seen {
+                self.split_seen[g] |= 1u128 << i;
+                self.events.push_back((
+                    now,
+                    Event::SplitBrain {
+                        group: g,
+                        other: i as NodeId,
+                    },
+                ));
+            } else if !runs && seen {
+                self.split_seen[g] &= !(1u128 << i);
+            }
+        }
+    }
+
+    /// Whether this node may start `g` now: nobody live holds it, dead
+    /// nodes that might are fenced (or fencing is not configured), and no
+    /// configured node is heard speaking Heartbeat.
+    fn may_start(&mut self, now: Instant, g: GroupId) -> bool {
+        let local = usize::from(self.p.local);
+        let mut ok = true;
+        for i in 0..self.peers.len() {
+            if i == local {
+                continue;
+            }
+            let node = i as NodeId;
+            let ping = self.ping;
+            let fencing = self.p.fencing;
+            let ping_configured = self.p.ping;
+            let bugs = self.bugs;
+            let peer = &mut self.peers[i];
+            if peer.heartbeat_until.is_some() {
+                ok = false;
+                continue;
+            }
+            match peer.liveness {
+                Liveness::Unknown => ok = false,
+                Liveness::Up => {
+                    let s = peer.status.unwrap_or(Status {
+                        state: NodeState::Joining,
+                        ping: 0,
+                        held: Mask::MAX,
+                        stopping: 0,
+                        standby: 0,
+                        failed: 0,
+                    });
+                    let mut held = s.held;
+                    if bugs.start_before_stop {
+                        held &= !s.stopping;
+                    }
+                    if held & bit(g) != 0 {
+                        ok = false;
+                    }
+                }
+                Liveness::Dead => {
+                    let may_hold = peer.status.map(|s| s.held & bit(g) != 0).unwrap_or(true);
+                    if !may_hold {
+                        continue;
+                    }
+                    let their_ping = peer.status.map(|s| s.ping).unwrap_or(0);
+                    if ping_configured && ping < their_ping {
+                        if !peer.warned_ping {
+                            peer.warned_ping = true;
+                            self.events
+                                .push_back((now, Event::NoConnectivity { group: g, from: node }));
+                        }
+                        ok = false;
+                        continue;
+                    }
+                    match peer.fence {
+                        Fence::Done | Fence::NotNeeded if !fencing => {
+                            if !peer.warned_unfenced {
+                                peer.warned_unfenced = true;
+                                self.events
+                                    .push_back((now, Event::TakeoverUnfenced { group: g, from: node }));
+                            }
+                        }
+                        Fence::Done | Fence::NotNeeded => {}
+                        Fence::Needed => {
+                            peer.fence = Fence::Pending;
+                            self.actions.push_back(Action::Fence(node));
+                            ok = false;
+                        }
+                        Fence::Pending => ok = false,
+                    }
+                }
+            }
+        }
+        ok
+    }
+}
