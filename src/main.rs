@@ -25,6 +25,21 @@ enum Command {
     /// Read a configuration directory, explain it, and report every problem
     #[command(name = "check-config")]
     CheckConfig(CheckConfig),
+    /// Run the deterministic cluster simulator over many seeds
+    Sim(Sim),
+}
+
+#[derive(Args)]
+struct Sim {
+    /// Number of seeds to run
+    #[arg(long, default_value_t = 1000)]
+    seeds: u64,
+    /// First seed (or the one seed to replay with --trace)
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print the whole trace of --seed
+    #[arg(long)]
+    trace: bool,
 }
 
 #[derive(Args)]
@@ -86,10 +101,48 @@ fn check_config(args: CheckConfig) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn sim(args: Sim) -> anyhow::Result<ExitCode> {
+    use tandem::sim;
+    let bugs = Default::default();
+    if args.trace {
+        let report = sim::run(args.seed, bugs, true);
+        println!("scenario: {}", report.summary);
+        for line in &report.trace {
+            println!("{line}");
+        }
+        return Ok(match &report.violation {
+            Some(v) => {
+                println!("seed {}: {} violation: {}", args.seed, v.kind, v.message);
+                ExitCode::FAILURE
+            }
+            None => {
+                println!("seed {}: no violation", args.seed);
+                ExitCode::SUCCESS
+            }
+        });
+    }
+    let started = std::time::Instant::now();
+    match sim::run_many(args.seed, args.seeds, bugs) {
+        Ok(n) => {
+            println!(
+                "{n} seeds from {}: no violation ({:.1}s)",
+                args.seed,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(report) => {
+            print!("{}", sim::explain(&report));
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::CheckConfig(args) => check_config(args),
+        Command::Sim(args) => sim(args),
     };
     match result {
         Ok(code) => code,

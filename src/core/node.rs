@@ -24,7 +24,7 @@ use super::params::{GroupId, LinkId, NodeId, Params};
 use super::time::Instant;
 use crate::config::hacf::AutoFailback;
 use crate::config::value::Time;
-use crate::wire::frame::{Claim, Drop, Frame, Kind, Mask, NodeState, Status};
+use crate::wire::frame::{Ack, Claim, Drop, Frame, Kind, Mask, NodeState, Status, ACKS_MAX};
 use crate::wire::Authenticator;
 use std::collections::VecDeque;
 use std::fmt;
@@ -123,11 +123,20 @@ pub enum Event {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupState {
     Stopped,
+    /// About to start: the intent is advertised, and the start waits until
+    /// every live node has acknowledged a frame carrying it (sequence
+    /// `since` or later) without holding the group itself.
+    Claiming {
+        since: u32,
+    },
     Starting,
     Running,
     Stopping,
     /// A stop failed; retried at the instant given.
-    StopRetry { at: Instant, attempt: u32 },
+    StopRetry {
+        at: Instant,
+        attempt: u32,
+    },
     /// Stops kept failing: escalated, held until this node is restarted.
     StopFailed,
 }
@@ -166,6 +175,9 @@ struct Peer {
     /// Latest status and claim (from the newest frame).
     status: Option<Status>,
     claim: Option<Claim>,
+    /// The newest acknowledgement of this node's frames it sent:
+    /// (our generation, our sequence).
+    acked: Option<(u32, u32)>,
     /// A dead node that may hold resources and must be fenced first.
     fence: Fence,
     /// Warnings already given for this death.
@@ -205,6 +217,13 @@ impl Counters {
             .map(|i| self.dropped[i])
             .unwrap_or(0)
     }
+}
+
+/// What to do with a claimed group.
+enum Verdict {
+    Withdraw,
+    Wait,
+    Go,
 }
 
 /// Deliberate bugs for proving that the simulator's checker can fail.
@@ -281,6 +300,7 @@ impl Node {
             links: vec![(now, 0, false); p.links.len()],
             status: None,
             claim: None,
+            acked: None,
             fence: Fence::NotNeeded,
             warned_unfenced: false,
             warned_ping: false,
@@ -362,6 +382,16 @@ impl Node {
 
     pub fn generation(&self) -> u32 {
         self.generation
+    }
+
+    /// Whether this node gives group `g` away (standby) or failed it.
+    pub fn declines(&self, g: GroupId) -> bool {
+        (self.standby | self.failed) & bit(g) != 0
+    }
+
+    /// Whether group `g` failed to start here (until a takeover command).
+    pub fn failed(&self, g: GroupId) -> bool {
+        self.failed & bit(g) != 0
     }
 
     // ---- outputs -------------------------------------------------------
@@ -458,6 +488,18 @@ impl Node {
 
     pub fn handle_command(&mut self, now: Instant, command: Command) {
         let now = self.enter(now);
+        if self.state != NodeState::Active && command != Command::Shutdown {
+            // Until it has heard the cluster, this node cannot know which
+            // claims are newer than its own (Heartbeat likewise refuses
+            // standby before the resources are stable).
+            self.events.push_back((
+                now,
+                Event::CommandRefused(
+                    "this node has not joined the cluster yet; try again shortly",
+                ),
+            ));
+            return self.leave(now);
+        }
         match command {
             Command::Standby(which) => {
                 let mask = self.which(which);
@@ -636,12 +678,16 @@ impl Node {
     fn status(&self) -> Status {
         let mut held = 0;
         let mut stopping = 0;
+        let mut intent = 0;
         for (g, s) in self.groups.iter().enumerate() {
             if s.held() {
                 held |= bit(g);
             }
             if s.stopping() {
                 stopping |= bit(g);
+            }
+            if let GroupState::Claiming { .. } = s {
+                intent |= bit(g);
             }
         }
         Status {
@@ -651,6 +697,7 @@ impl Node {
             stopping,
             standby: self.standby,
             failed: self.failed,
+            intent,
         }
     }
 
@@ -664,6 +711,7 @@ impl Node {
             sequence: self.sequence,
             status: self.status(),
             claim: self.claim,
+            acks: self.acks(),
         };
         let mut out = Vec::with_capacity(48);
         frame.encode(self.p.groups.len(), &self.auth, &mut out);
@@ -671,6 +719,26 @@ impl Node {
         self.counters.sent += 1;
         self.next_keepalive = now.plus(self.p.keepalive);
         self.dirty = false;
+    }
+
+    /// Acknowledgements for the nodes that wait for them (intent to start).
+    fn acks(&self) -> Vec<Ack> {
+        let mut acks = Vec::new();
+        for (i, peer) in self.peers.iter().enumerate() {
+            let waiting = peer.status.is_some_and(|s| s.intent != 0);
+            if let (true, Some(generation)) =
+                (waiting && peer.liveness == Liveness::Up, peer.generation)
+            {
+                if acks.len() < ACKS_MAX {
+                    acks.push(Ack {
+                        node: i as NodeId,
+                        generation,
+                        sequence: peer.newest_seq,
+                    });
+                }
+            }
+        }
+        acks
     }
 
     /// An authentic frame: replay checks, then liveness and status.
@@ -703,6 +771,7 @@ impl Node {
                 }
                 peer.status = None;
                 peer.claim = None;
+                peer.acked = None;
                 self.actions
                     .push_back(Action::PersistGeneration(frame.source, frame.generation));
                 if restarted {
@@ -721,10 +790,19 @@ impl Node {
         peer.links[link] = (now, frame.sequence, true);
         peer.last_heard = now;
         peer.warned = false;
+        let local = self.p.local;
         if frame.sequence > peer.newest_seq {
             peer.newest_seq = frame.sequence;
+            let new_intent = frame.status.intent & !peer.status.map(|s| s.intent).unwrap_or(0);
             peer.status = Some(frame.status);
             peer.claim = frame.claim;
+            if let Some(a) = frame.acks.iter().find(|a| a.node == local) {
+                peer.acked = Some((a.generation, a.sequence));
+            }
+            if new_intent != 0 {
+                // Someone waits for our acknowledgement: answer at once.
+                self.dirty = true;
+            }
         }
         if !was_up {
             self.events.push_back((
@@ -779,7 +857,8 @@ impl Node {
             for (l, link) in peer.links.iter_mut().enumerate() {
                 if link.2 && now.since(link.0) >= self.p.deadtime {
                     link.2 = false;
-                    self.events.push_back((now, Event::LinkDown { node, link: l }));
+                    self.events
+                        .push_back((now, Event::LinkDown { node, link: l }));
                 }
             }
             if let Some(until) = peer.heartbeat_until {
@@ -793,7 +872,8 @@ impl Node {
                     let silent = now.since(peer.last_heard);
                     if !peer.warned && silent >= self.p.warntime && silent < self.p.deadtime {
                         peer.warned = true;
-                        self.events.push_back((now, Event::NodeLate { node, silent }));
+                        self.events
+                            .push_back((now, Event::NodeLate { node, silent }));
                     }
                     silent >= self.p.deadtime
                 }
@@ -830,22 +910,31 @@ impl Node {
         self.release_all && self.groups.iter().any(|g| g.held())
     }
 
-    /// What a live, active node is known to hold and decline.
+    /// What a live member (joining or active, not leaving) is known to
+    /// hold and decline. Joining nodes count: every node must compute the
+    /// same designated owners whatever stage the others are at.
     fn view(&self, id: usize) -> Option<Status> {
         if id == usize::from(self.p.local) {
-            return (self.state == NodeState::Active).then(|| self.status());
+            return (self.state != NodeState::Leaving).then(|| self.status());
         }
         let peer = &self.peers[id];
         match (peer.liveness, peer.status) {
-            (Liveness::Up, Some(s)) if s.state == NodeState::Active => Some(s),
+            (Liveness::Up, Some(s)) if s.state != NodeState::Leaving => Some(s),
             _ => None,
         }
+    }
+
+    /// A node's rank for group `g` when two intents collide: distance from
+    /// the preferred node in node-id order. Static, so all agree.
+    fn rank(&self, g: GroupId, node: usize) -> usize {
+        let n = self.p.node_count();
+        (node + n - usize::from(self.p.groups[g].preferred)) % n
     }
 
     /// The node that should run group `g`, from this node's view. Every
     /// node with the same view computes the same answer:
     ///
-    /// 1. among active live nodes that have not failed to start `g`, the
+    /// 1. among live members that have not failed to start `g`, the
     ///    newest operator claim on `g` wins;
     /// 2. otherwise only the best-connected nodes (ping) are eligible, and
     ///    of those the ones not in standby for `g` (if none, standby ones);
@@ -889,9 +978,13 @@ impl Node {
         let strict = |s: &Status| able(s) && connected(s) && s.standby & bit(g) == 0;
         let any_strict = views.iter().flatten().any(strict);
         let eligible = |i: usize| {
-            views[i]
-                .as_ref()
-                .is_some_and(|s| if any_strict { strict(s) } else { able(s) && connected(s) })
+            views[i].as_ref().is_some_and(|s| {
+                if any_strict {
+                    strict(s)
+                } else {
+                    able(s) && connected(s)
+                }
+            })
         };
         if self.p.auto_failback == AutoFailback::Off {
             let holders: Vec<usize> = (0..n)
@@ -924,26 +1017,51 @@ impl Node {
                 }
             }
         }
-        match self.state {
-            NodeState::Leaving => return self.decide_leaving(now),
-            NodeState::Joining => return self.decide_joining(now),
-            NodeState::Active => {}
+        if self.state == NodeState::Leaving {
+            return self.decide_leaving(now);
         }
+        let me = self.p.local;
         for g in 0..self.groups.len() {
             let designated = self.designate(g);
-            let me = Some(self.p.local);
-            let state = self.groups[g];
-            match state {
-                GroupState::Running if designated != me => {
-                    self.note_split_brain(now, g);
-                    self.stop(now, g);
-                    self.groups[g] = GroupState::Stopping;
+            match self.groups[g] {
+                GroupState::Running => {
+                    if self.release_all || self.should_release(g, designated) {
+                        self.note_split_brain(now, g);
+                        self.stop(now, g);
+                        self.groups[g] = GroupState::Stopping;
+                    } else {
+                        self.note_split_brain(now, g);
+                    }
                 }
-                GroupState::Running => self.note_split_brain(now, g),
-                GroupState::Stopped if designated == me && self.may_start(now, g) => {
-                    self.events.push_back((now, Event::Starting(g)));
-                    self.actions.push_back(Action::Start(g));
-                    self.groups[g] = GroupState::Starting;
+                GroupState::Claiming { since } => {
+                    let keep = self.state == NodeState::Active && designated == Some(me);
+                    match if keep {
+                        self.claim_check(g, since)
+                    } else {
+                        Verdict::Withdraw
+                    } {
+                        Verdict::Withdraw => {
+                            self.groups[g] = GroupState::Stopped;
+                            self.dirty = true;
+                        }
+                        Verdict::Wait => {}
+                        Verdict::Go => {
+                            self.events.push_back((now, Event::Starting(g)));
+                            self.actions.push_back(Action::Start(g));
+                            self.groups[g] = GroupState::Starting;
+                            self.dirty = true;
+                        }
+                    }
+                }
+                GroupState::Stopped
+                    if self.state == NodeState::Active
+                        && designated == Some(me)
+                        && self.may_start(now, g) =>
+                {
+                    // The next frame (sent at once) carries the intent.
+                    self.groups[g] = GroupState::Claiming {
+                        since: self.sequence.wrapping_add(1),
+                    };
                     self.dirty = true;
                 }
                 _ => {}
@@ -951,30 +1069,72 @@ impl Node {
         }
     }
 
-    /// Joining: take nothing; after a freeze release everything; yield a
-    /// group an active node also runs.
-    fn decide_joining(&mut self, now: Instant) {
-        for g in 0..self.groups.len() {
-            if self.groups[g] != GroupState::Running {
+    /// A node runs `g` but another is designated: it stops, unless the
+    /// designated node is still joining and does not run `g` (then it would
+    /// leave the group down until that node is ready).
+    fn should_release(&self, g: GroupId, designated: Option<NodeId>) -> bool {
+        match designated {
+            Some(d) if d == self.p.local => false,
+            Some(d) => self.view(usize::from(d)).is_some_and(|s| {
+                s.state == NodeState::Active || (s.held & bit(g) != 0 && s.stopping & bit(g) == 0)
+            }),
+            None => true,
+        }
+    }
+
+    /// Whether a claimed group may start: every live node acknowledged the
+    /// intent and holds nothing of `g`. Two colliding intents are settled
+    /// by rank; anyone else holding `g` makes this node withdraw.
+    fn claim_check(&self, g: GroupId, since: u32) -> Verdict {
+        let me = usize::from(self.p.local);
+        let mut verdict = Verdict::Go;
+        for (i, peer) in self.peers.iter().enumerate() {
+            if i == me {
                 continue;
             }
-            let other_runs = (0..self.peers.len()).any(|i| {
-                i != usize::from(self.p.local)
-                    && self.view(i).is_some_and(|s| s.held & bit(g) != 0 && s.stopping & bit(g) == 0)
-            });
-            if self.release_all || other_runs {
-                self.stop(now, g);
-                self.groups[g] = GroupState::Stopping;
+            match peer.liveness {
+                Liveness::Dead => continue,
+                Liveness::Unknown => return Verdict::Withdraw,
+                Liveness::Up => {}
+            }
+            let Some(s) = peer.status else {
+                verdict = Verdict::Wait;
+                continue;
+            };
+            let mut held = s.held;
+            if self.bugs.start_before_stop {
+                held &= !s.stopping;
+            }
+            if held & bit(g) != 0 {
+                if s.intent & bit(g) == 0 || self.rank(g, i) < self.rank(g, me) {
+                    return Verdict::Withdraw;
+                }
+                verdict = Verdict::Wait;
+                continue;
+            }
+            let acked = peer
+                .acked
+                .is_some_and(|(generation, seq)| generation == self.generation && seq >= since);
+            if !acked {
+                verdict = Verdict::Wait;
             }
         }
+        verdict
     }
 
     /// Leaving: stop everything; once nothing is held, say goodbye.
     fn decide_leaving(&mut self, now: Instant) {
         for g in 0..self.groups.len() {
-            if self.groups[g] == GroupState::Running {
-                self.stop(now, g);
-                self.groups[g] = GroupState::Stopping;
+            match self.groups[g] {
+                GroupState::Running => {
+                    self.stop(now, g);
+                    self.groups[g] = GroupState::Stopping;
+                }
+                GroupState::Claiming { .. } => {
+                    self.groups[g] = GroupState::Stopped;
+                    self.dirty = true;
+                }
+                _ => {}
             }
         }
         if self.groups.iter().all(|g| !g.held()) && self.goodbyes_sent < GOODBYES {
@@ -1048,6 +1208,7 @@ impl Node {
                         stopping: 0,
                         standby: 0,
                         failed: 0,
+                        intent: 0,
                     });
                     let mut held = s.held;
                     if bugs.start_before_stop {
@@ -1066,8 +1227,13 @@ impl Node {
                     if ping_configured && ping < their_ping {
                         if !peer.warned_ping {
                             peer.warned_ping = true;
-                            self.events
-                                .push_back((now, Event::NoConnectivity { group: g, from: node }));
+                            self.events.push_back((
+                                now,
+                                Event::NoConnectivity {
+                                    group: g,
+                                    from: node,
+                                },
+                            ));
                         }
                         ok = false;
                         continue;
@@ -1076,8 +1242,13 @@ impl Node {
                         Fence::Done | Fence::NotNeeded if !fencing => {
                             if !peer.warned_unfenced {
                                 peer.warned_unfenced = true;
-                                self.events
-                                    .push_back((now, Event::TakeoverUnfenced { group: g, from: node }));
+                                self.events.push_back((
+                                    now,
+                                    Event::TakeoverUnfenced {
+                                        group: g,
+                                        from: node,
+                                    },
+                                ));
                             }
                         }
                         Fence::Done | Fence::NotNeeded => {}

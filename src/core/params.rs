@@ -86,8 +86,9 @@ impl Params {
             .groups
             .iter()
             .map(|g| {
-                let preferred = id(&g.node.value)
-                    .ok_or_else(|| format!("group {}: node {} is not configured", g.key(), g.node.value))?;
+                let preferred = id(&g.node.value).ok_or_else(|| {
+                    format!("group {}: node {} is not configured", g.key(), g.node.value)
+                })?;
                 Ok(GroupParams {
                     key: g.key().to_string(),
                     preferred,
@@ -117,6 +118,9 @@ impl Params {
     }
 
     pub fn name(&self, node: NodeId) -> &str {
-        self.nodes.get(usize::from(node)).map(String::as_str).unwrap_or("?")
+        self.nodes
+            .get(usize::from(node))
+            .map(String::as_str)
+            .unwrap_or("?")
     }
 }

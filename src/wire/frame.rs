@@ -85,7 +85,23 @@ pub struct Status {
     pub standby: Mask,
     /// Groups that failed to start on the sender; it will not take them.
     pub failed: Mask,
+    /// Of the held groups, those the sender is about to start: it waits
+    /// for every live node to acknowledge this frame first.
+    pub intent: Mask,
 }
+
+/// TLV 5 entry: "the newest frame I have from `node` (of `generation`) is
+/// `sequence`". Sent while that node has an intent, so that it knows its
+/// intent was seen before it starts anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ack {
+    pub node: u8,
+    pub generation: u32,
+    pub sequence: u32,
+}
+
+/// Most acknowledgements one frame carries (the body is at most 255 bytes).
+pub const ACKS_MAX: usize = 16;
 
 /// TLV 2: an operator's takeover, present while one is in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +112,7 @@ pub struct Claim {
 }
 
 /// A decoded frame (or one to encode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     pub kind: Kind,
     pub cluster: u16,
@@ -105,6 +121,7 @@ pub struct Frame {
     pub sequence: u32,
     pub status: Status,
     pub claim: Option<Claim>,
+    pub acks: Vec<Ack>,
 }
 
 /// Why a received frame was dropped; each reason has a counter.
@@ -201,6 +218,8 @@ fn get_mask(bytes: &[u8]) -> Mask {
 const TLV_STATUS: u8 = 1;
 const TLV_CLAIM: u8 = 2;
 const TLV_DECLINES: u8 = 3;
+const TLV_INTENT: u8 = 4;
+const TLV_ACKS: u8 = 5;
 
 impl Frame {
     /// Appends the signed frame to `out`. `groups` sets the mask width.
@@ -226,13 +245,26 @@ impl Frame {
             put_mask(out, s.standby, m);
             put_mask(out, s.failed, m);
         }
+        if s.intent != 0 {
+            out.extend_from_slice(&[TLV_INTENT, m as u8]);
+            put_mask(out, s.intent, m);
+        }
+        if !self.acks.is_empty() {
+            let acks = &self.acks[..self.acks.len().min(ACKS_MAX)];
+            out.extend_from_slice(&[TLV_ACKS, (9 * acks.len()) as u8]);
+            for a in acks {
+                out.push(a.node);
+                out.extend_from_slice(&a.generation.to_be_bytes());
+                out.extend_from_slice(&a.sequence.to_be_bytes());
+            }
+        }
         if let Some(c) = &self.claim {
             out.extend_from_slice(&[TLV_CLAIM, (2 + m) as u8]);
             out.extend_from_slice(&c.epoch.to_be_bytes());
             put_mask(out, c.groups, m);
         }
         let body = out.len() - start - HEADER_LEN;
-        // At most 20 + 18 + 10 bytes of body: always fits the u8.
+        // At most 20 + 18 + 10 + 10 + 146 bytes of body: fits the u8.
         out[start + 7] = body as u8;
         let mut signed = out.split_off(start);
         auth.sign(&mut signed);
@@ -274,6 +306,8 @@ impl Frame {
         let mut status = None;
         let mut claim = None;
         let mut declines = (0, 0);
+        let mut intent = 0;
+        let mut acks = Vec::new();
         let mut body = &signed[HEADER_LEN..];
         while !body.is_empty() {
             let [t, len, rest @ ..] = body else {
@@ -301,6 +335,7 @@ impl Frame {
                         stopping: get_mask(&masks[m..]),
                         standby: 0,
                         failed: 0,
+                        intent: 0,
                     });
                 }
                 TLV_CLAIM => {
@@ -314,6 +349,24 @@ impl Frame {
                         epoch: u16::from_be_bytes([*e0, *e1]),
                         groups: get_mask(mask),
                     });
+                }
+                TLV_INTENT => {
+                    if value.is_empty() || value.len() > 8 {
+                        return Err(Drop::BadBody);
+                    }
+                    intent = get_mask(value);
+                }
+                TLV_ACKS => {
+                    if value.len() % 9 != 0 || value.len() / 9 > ACKS_MAX {
+                        return Err(Drop::BadBody);
+                    }
+                    for a in value.chunks_exact(9) {
+                        acks.push(Ack {
+                            node: a[0],
+                            generation: u32::from_be_bytes([a[1], a[2], a[3], a[4]]),
+                            sequence: u32::from_be_bytes([a[5], a[6], a[7], a[8]]),
+                        });
+                    }
                 }
                 TLV_DECLINES => {
                     let m = value.len() / 2;
@@ -335,9 +388,11 @@ impl Frame {
             status: Status {
                 standby: declines.0,
                 failed: declines.1,
+                intent,
                 ..status.ok_or(Drop::BadBody)?
             },
             claim,
+            acks,
         })
     }
 }
@@ -365,8 +420,10 @@ mod tests {
                 stopping: 0b100,
                 standby: 0,
                 failed: 0,
+                intent: 0,
             },
             claim: None,
+            acks: Vec::new(),
         }
     }
 
@@ -394,9 +451,18 @@ mod tests {
         f.status.held = 1 << 63;
         f.status.standby = 1 << 40;
         f.status.failed = 1 << 2;
+        f.status.intent = 1;
+        f.acks = vec![
+            Ack {
+                node: 3,
+                generation: 9,
+                sequence: 77,
+            };
+            2
+        ];
         let mut out = Vec::new();
         f.encode(64, &a, &mut out);
-        assert_eq!(Frame::decode(&out, f.cluster, &a), Ok(f));
+        assert_eq!(Frame::decode(&out, f.cluster, &a), Ok(f.clone()));
     }
 
     #[test]

@@ -10,4 +10,4 @@ pub mod serial;
 pub mod sniff;
 
 pub use auth::Authenticator;
-pub use frame::{Claim, Drop, Frame, Kind, Mask, NodeState, Status};
+pub use frame::{Ack, Claim, Drop, Frame, Kind, Mask, NodeState, Status};
