@@ -1023,7 +1023,8 @@ impl Node {
         let me = self.p.local;
         for g in 0..self.groups.len() {
             let designated = self.designate(g);
-            match self.groups[g] {
+            let state = self.groups[g];
+            match state {
                 GroupState::Running => {
                     if self.release_all || self.should_release(g, designated) {
                         self.note_split_brain(now, g);
