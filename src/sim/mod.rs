@@ -68,6 +68,7 @@ enum Ev {
         bytes: Vec<u8>,
         clean: bool,
         from: NodeId,
+        sent: u64,
     },
     Timer(NodeId),
     Resource {
@@ -162,7 +163,7 @@ struct World {
     nodes: Vec<SimNode>,
     /// Which paths are cut: `cut[link][from][to]`.
     cut: Vec<Vec<Vec<bool>>>,
-    /// Last uncorrupted delivery from -> to (global µs).
+    /// Send time of the newest uncorrupted frame delivered from -> to.
     delivered: Vec<Vec<Option<u64>>>,
     ping: Vec<u8>,
     auth: Authenticator,
@@ -500,6 +501,7 @@ impl World {
                             bytes: b,
                             clean,
                             from,
+                            sent: self.now,
                         },
                     );
                 }
@@ -663,7 +665,8 @@ impl World {
                 bytes,
                 clean,
                 from,
-            } => self.deliver(to, link, bytes, clean, from),
+                sent,
+            } => self.deliver(to, link, bytes, clean, from, sent),
             Ev::Timer(n) => {
                 let i = usize::from(n);
                 if self.nodes[i].timer_at == self.now && self.up(n) {
@@ -734,7 +737,7 @@ impl World {
         }
     }
 
-    fn deliver(&mut self, to: NodeId, link: usize, bytes: Vec<u8>, clean: bool, from: NodeId) {
+    fn deliver(&mut self, to: NodeId, link: usize, bytes: Vec<u8>, clean: bool, from: NodeId, sent: u64) {
         let i = usize::from(to);
         if !self.up(to) {
             // A frozen daemon's socket buffer overflows: the frame is lost.
@@ -744,7 +747,10 @@ impl World {
             return;
         };
         if clean {
-            self.delivered[usize::from(from)][i] = Some(self.now);
+            // When the newest frame that got through was sent: a late
+            // duplicate of an old frame proves nothing about now.
+            let newest = &mut self.delivered[usize::from(from)][i];
+            *newest = Some(newest.map_or(sent, |t| t.max(sent)));
         }
         self.stats.frames_delivered += 1;
         if self.s.links[link].serial {
