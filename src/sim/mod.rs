@@ -737,7 +737,15 @@ impl World {
         }
     }
 
-    fn deliver(&mut self, to: NodeId, link: usize, bytes: Vec<u8>, clean: bool, from: NodeId, sent: u64) {
+    fn deliver(
+        &mut self,
+        to: NodeId,
+        link: usize,
+        bytes: Vec<u8>,
+        clean: bool,
+        from: NodeId,
+        sent: u64,
+    ) {
         let i = usize::from(to);
         if !self.up(to) {
             // A frozen daemon's socket buffer overflows: the frame is lost.
