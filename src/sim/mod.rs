@@ -893,6 +893,8 @@ impl World {
     fn heal_all(&mut self) {
         self.log("HEAL: all faults cleared, all nodes up".into());
         self.healed = true;
+        // Booting nodes changes the picture: pending liveness checks end.
+        self.last_disturbance = self.now;
         for l in &mut self.cut {
             for row in l.iter_mut() {
                 row.fill(false);
