@@ -643,6 +643,10 @@ impl Node {
     }
 
     fn leave(&mut self, now: Instant) {
+        if self.goodbyes_sent >= GOODBYES {
+            // Gone: the shell exits; nothing more is said or done.
+            return;
+        }
         self.update_liveness(now);
         self.decide(now);
         if self.dirty || now >= self.next_keepalive {
@@ -786,6 +790,11 @@ impl Node {
             }
         }
         let peer = &mut self.peers[source];
+        if peer.liveness == Liveness::Dead && frame.sequence <= peer.newest_seq {
+            // A dead node comes back only with a frame newer than any seen:
+            // its last frames replayed on another link do not revive it.
+            return self.counters.drop(Drop::Replay);
+        }
         let was_up = peer.links[link].2;
         peer.links[link] = (now, frame.sequence, true);
         peer.last_heard = now;
