@@ -304,8 +304,7 @@ fn failback_on_moves_the_group_home_after_the_stop() {
     let starting = p
         .events
         .iter()
-        .filter(|(_, n, e)| *n == 0 && *e == Event::Starting(0))
-        .last()
+        .rfind(|(_, n, e)| *n == 0 && *e == Event::Starting(0))
         .unwrap()
         .0;
     assert!(stopped <= starting);
@@ -393,7 +392,6 @@ fn a_frozen_node_releases_at_once_when_it_thaws() {
     let now = Instant(p.now);
     p.node(1).handle_timeout(now);
     p.pump();
-    assert!(matches!(p.events.last(), Some(_)));
     assert!(p
         .events
         .iter()
