@@ -12,7 +12,13 @@ fn source(name: &str) -> String {
     std::fs::read_to_string(man(name)).unwrap_or_else(|e| panic!("man/{name}: {e}"))
 }
 
-const PAGES: &[&str] = &["tandem.8", "ha.cf.5", "haresources.5", "authkeys.5"];
+const PAGES: &[&str] = &[
+    "tandem.8",
+    "ha.cf.5",
+    "haresources.5",
+    "authkeys.5",
+    "tandem-wire.7",
+];
 
 #[test]
 fn pages_render_without_warnings() {
@@ -25,7 +31,7 @@ fn pages_render_without_warnings() {
     assert!(out.status.success());
     for page in PAGES {
         let out = Command::new("groff")
-            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .args(["-t", "-man", "-Tutf8", "-ww", "-z"])
             .arg(man(page))
             .output()
             .expect("run groff");

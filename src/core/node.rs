@@ -24,7 +24,9 @@ use super::params::{GroupId, LinkId, NodeId, Params};
 use super::time::Instant;
 use crate::config::hacf::AutoFailback;
 use crate::config::value::Time;
-use crate::wire::frame::{Ack, Claim, Drop, Frame, Kind, Mask, NodeState, Status, ACKS_MAX};
+use crate::wire::frame::{
+    Ack, Claim, Drop, Frame, Kind, Mask, NodeState, Status, ACKS_MAX, PROBES_MAX,
+};
 use crate::wire::Authenticator;
 use std::collections::VecDeque;
 use std::fmt;
@@ -244,6 +246,7 @@ pub struct Node {
     joined_at: Instant,
     last_tick: Option<Instant>,
     next_keepalive: Instant,
+    last_sent: Instant,
     dirty: bool,
     /// After a freeze: release everything before rejoining.
     release_all: bool,
@@ -329,6 +332,7 @@ impl Node {
             joined_at: now,
             last_tick: None,
             next_keepalive: now,
+            last_sent: now,
             dirty: true,
             release_all: false,
             goodbyes_sent: 0,
@@ -411,7 +415,7 @@ impl Node {
 
     /// When [`Node::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Instant {
-        let mut next = self.next_keepalive;
+        let mut next = self.next_keepalive.min(self.next_probe());
         let mut consider = |t: Instant| next = next.min(t);
         for (i, peer) in self.peers.iter().enumerate() {
             if i == usize::from(self.p.local) {
@@ -649,9 +653,30 @@ impl Node {
         }
         self.update_liveness(now);
         self.decide(now);
-        if self.dirty || now >= self.next_keepalive {
+        if self.dirty || now >= self.next_keepalive || now >= self.next_probe() {
             self.send(now, Kind::Keepalive);
         }
+    }
+
+    /// While a node is late, frames go out four times per keepalive, each
+    /// asking it to answer at once: a lossy link gets more chances before
+    /// deadtime runs out, at a cost only while something is wrong.
+    fn next_probe(&self) -> Instant {
+        if self.late_peers().is_empty() {
+            Instant(u64::MAX)
+        } else {
+            self.last_sent.plus(self.p.keepalive.div(4))
+        }
+    }
+
+    fn late_peers(&self) -> Vec<NodeId> {
+        self.peers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.liveness == Liveness::Up && p.warned)
+            .map(|(i, _)| i as NodeId)
+            .take(PROBES_MAX)
+            .collect()
     }
 
     fn which(&self, which: Which) -> Mask {
@@ -716,12 +741,14 @@ impl Node {
             status: self.status(),
             claim: self.claim,
             acks: self.acks(),
+            probes: self.late_peers(),
         };
         let mut out = Vec::with_capacity(48);
         frame.encode(self.p.groups.len(), &self.auth, &mut out);
         self.transmits.push_back(out);
         self.counters.sent += 1;
         self.next_keepalive = now.plus(self.p.keepalive);
+        self.last_sent = now;
         self.dirty = false;
     }
 
@@ -808,8 +835,9 @@ impl Node {
             if let Some(a) = frame.acks.iter().find(|a| a.node == local) {
                 peer.acked = Some((a.generation, a.sequence));
             }
-            if new_intent != 0 {
-                // Someone waits for our acknowledgement: answer at once.
+            if new_intent != 0 || frame.probes.contains(&local) {
+                // Someone waits for our acknowledgement, or has not heard
+                // us for a while: answer at once.
                 self.dirty = true;
             }
         }

@@ -122,6 +122,9 @@ pub struct Frame {
     pub status: Status,
     pub claim: Option<Claim>,
     pub acks: Vec<Ack>,
+    /// Nodes the sender has not heard for warntime: each answers at once,
+    /// so a lossy link gets more chances before deadtime runs out.
+    pub probes: Vec<u8>,
 }
 
 /// Why a received frame was dropped; each reason has a counter.
@@ -220,6 +223,9 @@ const TLV_CLAIM: u8 = 2;
 const TLV_DECLINES: u8 = 3;
 const TLV_INTENT: u8 = 4;
 const TLV_ACKS: u8 = 5;
+const TLV_PROBE: u8 = 6;
+/// Most nodes one frame probes.
+pub const PROBES_MAX: usize = 32;
 
 impl Frame {
     /// Appends the signed frame to `out`. `groups` sets the mask width.
@@ -258,13 +264,18 @@ impl Frame {
                 out.extend_from_slice(&a.sequence.to_be_bytes());
             }
         }
+        if !self.probes.is_empty() {
+            let probes = &self.probes[..self.probes.len().min(PROBES_MAX)];
+            out.extend_from_slice(&[TLV_PROBE, probes.len() as u8]);
+            out.extend_from_slice(probes);
+        }
         if let Some(c) = &self.claim {
             out.extend_from_slice(&[TLV_CLAIM, (2 + m) as u8]);
             out.extend_from_slice(&c.epoch.to_be_bytes());
             put_mask(out, c.groups, m);
         }
         let body = out.len() - start - HEADER_LEN;
-        // At most 20 + 18 + 10 + 10 + 146 bytes of body: fits the u8.
+        // At most 20 + 18 + 10 + 12 + 146 + 34 = 240 bytes: fits the u8.
         out[start + 7] = body as u8;
         let mut signed = out.split_off(start);
         auth.sign(&mut signed);
@@ -308,6 +319,7 @@ impl Frame {
         let mut declines = (0, 0);
         let mut intent = 0;
         let mut acks = Vec::new();
+        let mut probes = Vec::new();
         let mut body = &signed[HEADER_LEN..];
         while !body.is_empty() {
             let [t, len, rest @ ..] = body else {
@@ -356,6 +368,12 @@ impl Frame {
                     }
                     intent = get_mask(value);
                 }
+                TLV_PROBE => {
+                    if value.len() > PROBES_MAX {
+                        return Err(Drop::BadBody);
+                    }
+                    probes.extend_from_slice(value);
+                }
                 TLV_ACKS => {
                     if value.len() % 9 != 0 || value.len() / 9 > ACKS_MAX {
                         return Err(Drop::BadBody);
@@ -393,6 +411,7 @@ impl Frame {
             },
             claim,
             acks,
+            probes,
         })
     }
 }
@@ -424,6 +443,7 @@ mod tests {
             },
             claim: None,
             acks: Vec::new(),
+            probes: Vec::new(),
         }
     }
 
@@ -452,6 +472,7 @@ mod tests {
         f.status.standby = 1 << 40;
         f.status.failed = 1 << 2;
         f.status.intent = 1;
+        f.probes = vec![0, 2];
         f.acks = vec![
             Ack {
                 node: 3,
