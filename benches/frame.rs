@@ -26,6 +26,7 @@ fn keepalive() -> Frame {
         },
         claim: None,
         acks: Vec::new(),
+        probes: Vec::new(),
     }
 }
 

@@ -325,6 +325,13 @@ impl Scenario {
             }
         }
         t.retain(|(at, _)| *at < self.faults_end);
+        if t.is_empty() {
+            // Every scenario has at least one fault.
+            let n = node(rng);
+            let at = rng.range(self.initdead, span / 2);
+            t.push((at, Fault::Crash(n)));
+            t.push((at + self.deadtime * 2, Fault::Boot(n)));
+        }
         t.sort_by_key(|(at, _)| *at);
         t
     }
