@@ -25,8 +25,84 @@ enum Command {
     /// Read a configuration directory, explain it, and report every problem
     #[command(name = "check-config")]
     CheckConfig(CheckConfig),
+    /// Run the daemon (in the foreground unless -d)
+    Run(Run),
+    /// Show what the running daemon knows: nodes, links, groups, drops
+    Status(Status),
+    /// Give resource groups away to the other node (hb_standby)
+    Standby(Control),
+    /// Pull resource groups to this node (hb_takeover)
+    Takeover(Control),
+    /// Re-read ha.cf, haresources and authkeys (kept only if valid)
+    Reload(Daemon),
+    /// Ask the running daemon for a graceful shutdown (hands groups over)
+    Stop(Daemon),
+    /// Heartbeat's cl_status answers: hbstatus, listnodes, nodestatus NODE,
+    /// listhblinks NODE, hblinkstatus NODE LINK, rscstatus
+    #[command(name = "cl-status")]
+    ClStatus(ClStatus),
+    /// A real two-node pair on this machine: serial over a pty pair plus
+    /// UDP on loopback, showing a takeover
+    Demo(tandem::demo::DemoArgs),
     /// Run the deterministic cluster simulator over many seeds
     Sim(Sim),
+}
+
+/// Where the running daemon keeps its control socket.
+#[derive(Args, Clone)]
+struct Daemon {
+    /// The daemon's state directory (as given to `tandem run --state-dir`)
+    #[arg(long = "state-dir", value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct Status {
+    #[command(flatten)]
+    daemon: Daemon,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct Control {
+    #[command(flatten)]
+    daemon: Daemon,
+    /// Which groups: all, local, foreign or failback
+    #[arg(default_value = "all")]
+    which: String,
+}
+
+#[derive(Args)]
+struct ClStatus {
+    #[command(flatten)]
+    daemon: Daemon,
+    /// The request and its arguments
+    #[arg(required = true, num_args = 1..=3)]
+    request: Vec<String>,
+}
+
+#[derive(Args)]
+struct Run {
+    /// Configuration directory (ha.cf, haresources, authkeys, resource.d)
+    #[arg(
+        short = 'c',
+        long = "config-dir",
+        value_name = "DIR",
+        default_value = "/etc/ha.d"
+    )]
+    dir: PathBuf,
+    /// This node's name (default: DIR/nodeinfo, else `uname -n`)
+    #[arg(long, value_name = "NAME")]
+    node: Option<String>,
+    /// Keep the control socket, pid and generation files in DIR
+    /// (default: /run/tandem and /var/lib/tandem)
+    #[arg(long = "state-dir", value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Detach from the terminal (daemon(3)); logs go where ha.cf says
+    #[arg(short = 'd', long)]
+    daemonize: bool,
 }
 
 #[derive(Args)]
@@ -138,10 +214,47 @@ fn sim(args: Sim) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn run(args: Run) -> anyhow::Result<ExitCode> {
+    let opts = tandem::daemon::Options {
+        files: Files::in_dir(&args.dir),
+        node: args.node,
+        state_dir: args.state_dir,
+        detach: args.daemonize,
+    };
+    match tandem::daemon::run(opts) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(tandem::daemon::DaemonError::Config(lines)) => {
+            for l in &lines {
+                eprintln!("tandem: {l}");
+            }
+            eprintln!("tandem: not started: the configuration has errors");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Sends one request to the running daemon and prints its answer.
+fn control(daemon: &Daemon, request: &str) -> anyhow::Result<ExitCode> {
+    let paths = tandem::daemon::state::Paths::new(daemon.state_dir.as_deref());
+    let timeout = std::time::Duration::from_secs(10);
+    let body = tandem::daemon::control::request(&paths.control(), request, timeout)?;
+    print!("{body}");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::CheckConfig(args) => check_config(args),
+        Command::Run(args) => run(args),
+        Command::Status(a) => control(&a.daemon, if a.json { "status-json" } else { "status" }),
+        Command::Standby(a) => control(&a.daemon, &format!("standby {}", a.which)),
+        Command::Takeover(a) => control(&a.daemon, &format!("takeover {}", a.which)),
+        Command::Reload(d) => control(&d, "reload"),
+        Command::Stop(d) => control(&d, "shutdown"),
+        Command::ClStatus(a) => control(&a.daemon, &a.request.join(" ")),
+        Command::Demo(args) => tandem::demo::run(args),
         Command::Sim(args) => sim(args),
     };
     match result {

@@ -81,6 +81,9 @@ fn medium_detail(m: &Medium, config: &Config) -> String {
     let baud = config.hacf.baud.value;
     match m {
         Medium::Bcast { .. } => format!("udp port {udp}, broadcast"),
+        Medium::Ucast {
+            port: Some(port), ..
+        } => format!("udp port {udp}, unicast to port {port}"),
         Medium::Ucast { .. } | Medium::Ucast6 { .. } => format!("udp port {udp}, unicast"),
         Medium::Mcast { .. } | Medium::Mcast6 { .. } => "multicast".to_string(),
         Medium::Serial { .. } => format!("{baud} baud, 8N1"),

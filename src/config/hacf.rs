@@ -100,8 +100,14 @@ pub enum Medium {
         #[serde(rename = "loop")]
         loopback: bool,
     },
-    /// UDP/IPv4 unicast to `peer`, port `udpport`.
-    Ucast { device: String, peer: Ipv4Addr },
+    /// UDP/IPv4 unicast to `peer`, port `port` (tandem's `PEER:PORT`,
+    /// for several nodes on one host) or else `udpport`.
+    Ucast {
+        device: String,
+        peer: Ipv4Addr,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        port: Option<u16>,
+    },
     /// UDP/IPv6 unicast to `peer`, port `udpport`.
     Ucast6 {
         device: String,
@@ -186,7 +192,16 @@ impl fmt::Display for Medium {
                 "mcast6 {device} {group} {port} {hops} {}",
                 u8::from(*loopback)
             ),
-            Medium::Ucast { device, peer } => write!(f, "ucast {device} {peer}"),
+            Medium::Ucast {
+                device,
+                peer,
+                port: None,
+            } => write!(f, "ucast {device} {peer}"),
+            Medium::Ucast {
+                device,
+                peer,
+                port: Some(port),
+            } => write!(f, "ucast {device} {peer}:{port}"),
             Medium::Ucast6 {
                 device,
                 peer,
@@ -930,7 +945,7 @@ impl Builder {
     }
 
     fn ucast(&mut self, args: &Args<'_>) {
-        const FORM: &str = "ucast DEVICE PEER-IPV4 [PEER-IPV4...]";
+        const FORM: &str = "ucast DEVICE PEER-IPV4[:PORT] [PEER-IPV4[:PORT]...]";
         let w = args.words();
         if w.len() < 2 {
             return malformed(&args.at(), &mut self.diags, FORM);
@@ -938,8 +953,25 @@ impl Builder {
         let Some(device) = self.device(args, w[0], FORM) else {
             return;
         };
-        for peer in &w[1..] {
-            match peer.parse::<Ipv4Addr>() {
+        for word in &w[1..] {
+            // tandem's `:PORT` lets several nodes share one host (tests,
+            // `tandem demo`); Heartbeat always sends to `udpport`.
+            let (addr, port) = match word.split_once(':') {
+                Some((a, p)) => {
+                    match p.parse::<u16>() {
+                        Ok(p) if p > 0 => (a, Some(p)),
+                        _ => {
+                            self.diags.error(
+                            &args.at(),
+                            format!("`{word}`: `{p}` is not a UDP port (1-65535); expected `{FORM}`"),
+                        );
+                            continue;
+                        }
+                    }
+                }
+                None => (*word, None),
+            };
+            match addr.parse::<Ipv4Addr>() {
                 Ok(peer)
                     if !peer.is_multicast() && !peer.is_broadcast() && !peer.is_unspecified() =>
                 {
@@ -948,12 +980,13 @@ impl Builder {
                         Medium::Ucast {
                             device: device.clone(),
                             peer,
+                            port,
                         },
                     )
                 }
                 _ => self.diags.error(
                     &args.at(),
-                    format!("`{peer}` is not a unicast IPv4 address; expected `{FORM}`"),
+                    format!("`{word}` is not a unicast IPv4 address; expected `{FORM}`"),
                 ),
             }
         }

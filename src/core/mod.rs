@@ -5,10 +5,12 @@
 //! frames, actions and events are handed out. The daemon drives it with
 //! real sockets and time, the simulator ([`crate::sim`]) with virtual ones.
 
+pub mod describe;
 pub mod node;
 pub mod params;
 pub mod time;
 
+pub use describe::Severity;
 pub use node::{Action, Command, Event, GroupState, Liveness, Node, Outcome, Which};
 pub use params::{GroupId, GroupParams, LinkId, LinkParams, NodeId, Params};
 pub use time::Instant;

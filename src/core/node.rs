@@ -388,6 +388,53 @@ impl Node {
         self.generation
     }
 
+    /// When `node` was last heard (on any link), if ever since joining.
+    pub fn last_heard(&self, node: NodeId) -> Option<Instant> {
+        let peer = self.peers.get(usize::from(node))?;
+        (peer.liveness != Liveness::Unknown).then_some(peer.last_heard)
+    }
+
+    /// Link `link` towards `node`: when last heard on it, and whether up.
+    pub fn link_state(&self, node: NodeId, link: LinkId) -> Option<(Instant, bool)> {
+        let peer = self.peers.get(usize::from(node))?;
+        let &(heard, _, up) = peer.links.get(link)?;
+        Some((heard, up))
+    }
+
+    /// Which node this one believes runs group `g` (itself included).
+    pub fn holder(&self, g: GroupId) -> Option<NodeId> {
+        if self.group(g).held() {
+            return Some(self.p.local);
+        }
+        self.peers.iter().enumerate().find_map(|(i, peer)| {
+            let held = peer.liveness == Liveness::Up
+                && peer.status.as_ref().is_some_and(|s| s.held & bit(g) != 0);
+            held.then_some(i as NodeId)
+        })
+    }
+
+    /// Applies a reloaded configuration's timings, failback policy and
+    /// keys. Nodes, links and groups must be the same: changing those
+    /// would drop state the cluster relies on (restart for that).
+    pub fn reconfigure(&mut self, p: Params, auth: Authenticator) -> Result<(), &'static str> {
+        if p.nodes != self.p.nodes || p.local != self.p.local {
+            return Err("the node list changed; restart tandem to change nodes");
+        }
+        if p.links != self.p.links {
+            return Err("the links changed; restart tandem to change links");
+        }
+        if p.groups != self.p.groups {
+            return Err("the resource groups changed; restart tandem to change haresources");
+        }
+        if p.cluster != self.p.cluster {
+            return Err("the cluster name changed; restart tandem to change it");
+        }
+        self.p = p;
+        self.auth = auth;
+        self.dirty = true;
+        Ok(())
+    }
+
     /// Whether this node gives group `g` away (standby) or failed it.
     pub fn declines(&self, g: GroupId) -> bool {
         (self.standby | self.failed) & bit(g) != 0

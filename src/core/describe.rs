@@ -1,0 +1,139 @@
+//! Events in words, one line each, for the log and the status output.
+//! The same words as ha.cf and the status JSON: node, link, group,
+//! deadtime, takeover.
+
+use super::node::{Event, GroupState, Liveness};
+use super::params::Params;
+
+/// How serious an event is, for syslog priorities and filtering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Event {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Event::NodeLate { .. }
+            | Event::LinkDown { .. }
+            | Event::NodeDead(_)
+            | Event::StartFailed(_)
+            | Event::StopFailed { .. }
+            | Event::HeartbeatPeer(_)
+            | Event::CommandRefused(_)
+            | Event::NoConnectivity { .. }
+            | Event::TakeoverUnfenced { .. } => Severity::Warning,
+            Event::StopGaveUp(_)
+            | Event::SplitBrain { .. }
+            | Event::FenceFailed(_)
+            | Event::Frozen { .. } => Severity::Error,
+            _ => Severity::Info,
+        }
+    }
+
+    /// The event as a log line, with names from `p`.
+    pub fn describe(&self, p: &Params) -> String {
+        let node = |n: &u8| p.name(*n).to_string();
+        let group = |g: &usize| {
+            p.groups
+                .get(*g)
+                .map(|g| g.key.clone())
+                .unwrap_or_else(|| format!("#{g}"))
+        };
+        let link = |l: &usize| {
+            p.links
+                .get(*l)
+                .map(|l| l.name.clone())
+                .unwrap_or_else(|| format!("#{l}"))
+        };
+        match self {
+            Event::Joined => "joined the cluster".to_string(),
+            Event::NodeUp(n) => format!("node {} is up", node(n)),
+            Event::NodeLate { node: n, silent } => format!(
+                "late keepalive: node {} silent for {silent} (warntime {})",
+                node(n),
+                p.warntime
+            ),
+            Event::NodeDead(n) => format!(
+                "node {} is dead: silent on every link for deadtime {}",
+                node(n),
+                p.deadtime
+            ),
+            Event::NodeLeft(n) => format!("node {} left the cluster (graceful shutdown)", node(n)),
+            Event::NodeRestarted { node: n, generation } => {
+                format!("node {} restarted (generation {generation})", node(n))
+            }
+            Event::LinkUp { node: n, link: l } => format!("link {} to node {} is up", link(l), node(n)),
+            Event::LinkDown { node: n, link: l } => {
+                format!("link {} to node {} is down", link(l), node(n))
+            }
+            Event::Starting(g) => format!("group {}: starting", group(g)),
+            Event::Started(g) => format!("group {}: started", group(g)),
+            Event::StartFailed(g) => {
+                format!("group {}: start failed; stopping it and leaving it to another node", group(g))
+            }
+            Event::Stopping(g) => format!("group {}: stopping", group(g)),
+            Event::Stopped(g) => format!("group {}: stopped", group(g)),
+            Event::StopFailed { group: g, attempt } => {
+                format!("group {}: stop failed (attempt {attempt}); retrying", group(g))
+            }
+            Event::StopGaveUp(g) => format!(
+                "group {}: stop keeps failing; escalating, no other node will start it until this one is fenced or restarted",
+                group(g)
+            ),
+            Event::SplitBrain { group: g, other } => format!(
+                "SPLIT BRAIN: group {} runs here and on node {}; resolving",
+                group(g),
+                node(other)
+            ),
+            Event::TakeoverUnfenced { group: g, from } => format!(
+                "group {}: taking over from node {} without fencing (no STONITH device)",
+                group(g),
+                node(from)
+            ),
+            Event::FenceFailed(n) => format!("fencing node {} failed; not taking over its groups", node(n)),
+            Event::NoConnectivity { group: g, from } => format!(
+                "group {}: not taking over from node {}: it reaches more ping nodes than this one",
+                group(g),
+                node(from)
+            ),
+            Event::HeartbeatPeer(n) => format!(
+                "node {} speaks Heartbeat 3.0.6's protocol; starting nothing while it is heard",
+                node(n)
+            ),
+            Event::Frozen { gap } => format!(
+                "this node was frozen for {gap} (more than deadtime {}): releasing every group and rejoining",
+                p.deadtime
+            ),
+            Event::CommandRefused(why) => format!("command refused: {why}"),
+        }
+    }
+}
+
+impl GroupState {
+    /// The state's name in the status output.
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupState::Stopped => "stopped",
+            GroupState::Claiming { .. } => "claiming",
+            GroupState::Starting => "starting",
+            GroupState::Running => "running",
+            GroupState::Stopping => "stopping",
+            GroupState::StopRetry { .. } => "stop-retry",
+            GroupState::StopFailed => "stop-failed",
+        }
+    }
+}
+
+impl Liveness {
+    /// The liveness's name in the status output (Heartbeat's words).
+    pub fn name(self) -> &'static str {
+        match self {
+            Liveness::Unknown => "unknown",
+            Liveness::Up => "up",
+            Liveness::Dead => "dead",
+        }
+    }
+}

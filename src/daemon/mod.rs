@@ -1,0 +1,790 @@
+//! `tandem run`: the thin shell around the core. One single-threaded mio
+//! loop turns sockets, serial lines, the control socket, signals, child
+//! exits and deadlines into the core's inputs, and carries out its
+//! outputs. No async runtime, no locks, no threads.
+
+pub mod control;
+pub mod log;
+pub mod notify;
+pub mod state;
+pub mod status;
+
+use crate::config::{self, Config, Files, LoadOptions, Purpose};
+use crate::core::{self, Action, Command, Node, Params, Severity, Which};
+use crate::media::{self, serial::Received, Link};
+use crate::resources::{self, runner, Runner, Step};
+use crate::wire::{sniff, Authenticator};
+use log::Log;
+use mio::net::UnixListener;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use signal_hook::consts::signal::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+use signal_hook_mio::v1_0::Signals;
+use state::{Paths, PidLock};
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const SIGNALS: Token = Token(0);
+const CONTROL: Token = Token(1);
+const LINK_BASE: usize = 16;
+const RUNNER_BASE: usize = 1 << 16;
+const CONN_BASE: usize = 1 << 20;
+
+/// How long a resource program may run before it is killed.
+const PROGRAM_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a start-up `status` probe may run.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The configuration has errors; each finding is one line.
+    #[error("{}", .0.join("\n"))]
+    Config(Vec<String>),
+    #[error(transparent)]
+    Resource(#[from] resources::ResourceError),
+    #[error(transparent)]
+    Media(#[from] media::MediaError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> DaemonError {
+    let what = what.into();
+    move |source| DaemonError::Io { what, source }
+}
+
+/// How `tandem run` was asked to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub files: Files,
+    pub node: Option<String>,
+    /// Control socket, pid and generation files in this directory.
+    pub state_dir: Option<PathBuf>,
+    /// Detach (`-d`): daemon(3), logs only where ha.cf says.
+    pub detach: bool,
+}
+
+/// Everything a configuration turns into before the loop may use it.
+struct Prepared {
+    config: Config,
+    params: Params,
+    programs: Vec<Vec<resources::Program>>,
+    warnings: Vec<String>,
+}
+
+/// Loads and checks a configuration for running: nothing half-done, every
+/// problem named.
+fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
+    let load = LoadOptions::new(opts.files.clone(), opts.node.clone(), Purpose::Run);
+    let loaded = config::load(&load);
+    let mut warnings: Vec<String> = Vec::new();
+    let mut errors: Vec<String> = Vec::new();
+    errors.extend(loaded.diagnostics.errors().map(ToString::to_string));
+    warnings.extend(loaded.diagnostics.warnings().map(ToString::to_string));
+    let Some(mut config) = loaded.config else {
+        return Err(DaemonError::Config(errors));
+    };
+    for dropped in media::drop_self_links(&mut config, &media::udp::local_addresses()) {
+        warnings.push(format!("{dropped}: points at this node itself; ignored"));
+    }
+    let params = Params::from_config(&config).map_err(|e| DaemonError::Config(vec![e]))?;
+    if params.links.is_empty() {
+        return Err(DaemonError::Config(vec![format!(
+            "{}: no link reaches this node `{}`",
+            opts.files.ha_cf.display(),
+            config.local_node
+        )]));
+    }
+    if !config.hacf.ping_nodes.is_empty() {
+        return Err(DaemonError::Config(vec![format!(
+            "{}: ping: ping nodes are not implemented in the daemon yet; remove the ping/ping6/ping_group lines",
+            opts.files.ha_cf.display()
+        )]));
+    }
+    let file = opts.files.haresources.display().to_string();
+    let programs = resources::resolve_all(&config, &load.search_paths(), &file)?;
+    Ok(Prepared {
+        config,
+        params,
+        programs,
+        warnings,
+    })
+}
+
+/// The environment resource programs see: nothing inherited.
+fn program_env(config: &Config, opts: &Options) -> Vec<(String, String)> {
+    let mut env = vec![
+        (
+            "PATH".to_string(),
+            "/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
+        ),
+        ("LANG".to_string(), "C".to_string()),
+        (
+            "HA_d".to_string(),
+            opts.files
+                .ha_cf
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+        ("HA_CURHOST".to_string(), config.local_node.clone()),
+        ("TANDEM_NODE".to_string(), config.local_node.clone()),
+    ];
+    for e in &config.hacf.env {
+        env.push(e.value.clone());
+    }
+    env
+}
+
+/// `realtime on`: SCHED_FIFO and locked memory, or a warning why not.
+fn go_realtime(config: &Config, log: &mut Log) {
+    if !config.hacf.realtime.value {
+        return;
+    }
+    let prio = config.hacf.rtprio.as_ref().map(|p| p.value).unwrap_or(1);
+    let param = libc::sched_param {
+        sched_priority: i32::from(prio),
+    };
+    // SAFETY: plain syscalls on this process with a valid sched_param.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) };
+    if rc != 0 {
+        log.warn(&format!(
+            "realtime: cannot set SCHED_FIFO priority {prio}: {}; running at normal priority",
+            io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: as above.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) };
+    if rc != 0 {
+        log.warn(&format!(
+            "realtime: cannot lock memory: {} (RLIMIT_MEMLOCK?); pages may be swapped out",
+            io::Error::last_os_error()
+        ));
+    }
+}
+
+/// Runs the daemon until a graceful shutdown completes.
+pub fn run(opts: Options) -> Result<(), DaemonError> {
+    let prepared = prepare(&opts)?;
+    let paths = Paths::new(opts.state_dir.as_deref());
+    if opts.detach {
+        // Before the lock: the lock belongs to the process that stays.
+        nix::unistd::daemon(false, false).map_err(|e| DaemonError::Io {
+            what: "daemon(3)".to_string(),
+            source: e.into(),
+        })?;
+    }
+    let pid = PidLock::take(&paths).map_err(io_err("pid file"))?;
+    let mut daemon = Daemon::new(opts, paths, prepared, pid)?;
+    daemon.run()
+}
+
+/// A serial link's reopen schedule.
+struct Reopen {
+    at: Instant,
+    logged: bool,
+}
+
+struct Daemon {
+    opts: Options,
+    paths: Paths,
+    config: Config,
+    core: Node,
+    links: Vec<Link>,
+    /// Serial links waiting to be opened again.
+    reopen: HashMap<usize, Reopen>,
+    /// The last send error per link, logged once until it changes.
+    send_errors: HashMap<usize, String>,
+    runner: Runner,
+    log: Log,
+    poll: Poll,
+    signals: Signals,
+    control: UnixListener,
+    conns: HashMap<usize, control::Conn>,
+    next_conn: usize,
+    known: Vec<Option<u32>>,
+    epoch: Instant,
+    notifier: notify::Notifier,
+    next_watchdog: Option<Instant>,
+    exiting: bool,
+    _pid: PidLock,
+}
+
+impl Daemon {
+    fn new(opts: Options, paths: Paths, p: Prepared, pid: PidLock) -> Result<Daemon, DaemonError> {
+        let mut log = Log::stderr(&p.config.local_node);
+        for problem in log.configure(&p.config.hacf.logging, !opts.detach) {
+            log.warn(&problem);
+        }
+        for w in &p.warnings {
+            log.warn(w);
+        }
+        let generation = state::next_generation(&paths).map_err(io_err("generation file"))?;
+        let known = state::known_generations(&paths, &p.params.nodes);
+        let mut warnings = Vec::new();
+        let links = media::open_all(&p.config, &mut warnings)?;
+        for w in &warnings {
+            log.warn(w);
+        }
+        let env = program_env(&p.config, &opts);
+        let running = {
+            let mut say = |m: String| log.info(&m);
+            runner::probe(&p.programs, &env, PROBE_TIMEOUT, &mut say)
+        };
+        let mask = running
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| **r)
+            .fold(0, |m, (g, _)| m | (1 << g));
+        let epoch = Instant::now();
+        let auth = Authenticator::new(&p.config.authkeys);
+        let core = Node::new(
+            p.params,
+            auth,
+            generation,
+            &known,
+            mask,
+            core::Instant::ZERO,
+        );
+        let poll = Poll::new().map_err(io_err("epoll"))?;
+        let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD])
+            .map_err(io_err("signals"))?;
+        poll.registry()
+            .register(&mut signals, SIGNALS, Interest::READABLE)
+            .map_err(io_err("signals"))?;
+        let mut control = control::listen(&paths.control()).map_err(io_err(format!(
+            "control socket {}",
+            paths.control().display()
+        )))?;
+        poll.registry()
+            .register(&mut control, CONTROL, Interest::READABLE)
+            .map_err(io_err("control socket"))?;
+        let runner = Runner::new(p.programs, env, PROGRAM_TIMEOUT, RUNNER_BASE);
+        go_realtime(&p.config, &mut log);
+        let notifier = notify::Notifier::from_env();
+        let next_watchdog = notifier.watchdog.map(|d| epoch + d);
+        let mut daemon = Daemon {
+            opts,
+            paths,
+            config: p.config,
+            core,
+            links,
+            reopen: HashMap::new(),
+            send_errors: HashMap::new(),
+            runner,
+            log,
+            poll,
+            signals,
+            control,
+            conns: HashMap::new(),
+            next_conn: 0,
+            known,
+            epoch,
+            notifier,
+            next_watchdog,
+            exiting: false,
+            _pid: pid,
+        };
+        for i in 0..daemon.links.len() {
+            daemon.register_link(i)?;
+        }
+        Ok(daemon)
+    }
+
+    fn now(&self) -> core::Instant {
+        core::Instant(self.epoch.elapsed().as_micros() as u64)
+    }
+
+    fn at(&self, t: core::Instant) -> Instant {
+        self.epoch + Duration::from_micros(t.as_micros())
+    }
+
+    fn register_link(&mut self, i: usize) -> Result<(), DaemonError> {
+        let token = Token(LINK_BASE + i);
+        let registry = self.poll.registry();
+        match &mut self.links[i] {
+            Link::Udp(u) => registry
+                .register(&mut u.socket, token, Interest::READABLE)
+                .map_err(io_err("udp link")),
+            Link::Serial(s) => match s.open() {
+                Ok(fd) => {
+                    registry
+                        .register(&mut SourceFd(&fd), token, Interest::READABLE)
+                        .map_err(io_err("serial link"))?;
+                    if self.reopen.remove(&i).is_some_and(|r| r.logged) {
+                        let name = self.core.params().links[i].name.clone();
+                        self.log.info(&format!("link {name}: device open again"));
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    self.serial_lost(i, &e.to_string());
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    /// A serial device is missing or failed: down, logged once, retried.
+    fn serial_lost(&mut self, i: usize, why: &str) {
+        if let Link::Serial(s) = &mut self.links[i] {
+            if let Some(fd) = s.fd() {
+                let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+            }
+            s.close();
+        }
+        let at = Instant::now() + media::serial::REOPEN_INTERVAL;
+        let entry = self.reopen.entry(i).or_insert(Reopen { at, logged: false });
+        entry.at = at;
+        if !entry.logged {
+            entry.logged = true;
+            let name = self.core.params().links[i].name.clone();
+            self.log.warn(&format!(
+                "link {name}: {why}; the link is down, retrying every {}s",
+                media::serial::REOPEN_INTERVAL.as_secs()
+            ));
+        }
+    }
+
+    fn run(&mut self) -> Result<(), DaemonError> {
+        self.log.info(&format!(
+            "tandem {} starting: node {}, generation {}, {} link(s), {} group(s)",
+            env!("CARGO_PKG_VERSION"),
+            self.config.local_node,
+            self.core.generation(),
+            self.links.len(),
+            self.config.groups.len()
+        ));
+        self.notifier.send("READY=1\nSTATUS=joining the cluster");
+        let mut events = Events::with_capacity(64);
+        while !self.exiting {
+            let wake = self.next_wake();
+            let timeout = wake.saturating_duration_since(Instant::now());
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(DaemonError::Io {
+                        what: "epoll".to_string(),
+                        source: e,
+                    });
+                }
+            }
+            for ev in events.iter() {
+                self.dispatch(ev.token(), ev.is_writable());
+            }
+            self.on_deadlines();
+            self.pump();
+        }
+        self.runner.kill_all();
+        self.notifier.send("STOPPING=1");
+        self.log.info("shutdown complete");
+        let _ = std::fs::remove_file(self.paths.control());
+        Ok(())
+    }
+
+    fn next_wake(&self) -> Instant {
+        let mut wake = self.at(self.core.poll_timeout());
+        let mut consider = |t: Option<Instant>| {
+            if let Some(t) = t {
+                wake = wake.min(t);
+            }
+        };
+        consider(self.runner.next_deadline());
+        consider(self.reopen.values().map(|r| r.at).min());
+        consider(self.next_watchdog);
+        wake
+    }
+
+    fn on_deadlines(&mut self) {
+        let now = self.now();
+        if now >= self.core.poll_timeout() {
+            self.core.handle_timeout(now);
+        }
+        let wall = Instant::now();
+        if self.runner.next_deadline().is_some_and(|d| wall >= d) {
+            self.reap();
+        }
+        let due: Vec<usize> = self
+            .reopen
+            .iter()
+            .filter(|(_, r)| wall >= r.at)
+            .map(|(i, _)| *i)
+            .collect();
+        for i in due {
+            let _ = self.register_link(i);
+        }
+        if let (Some(at), Some(every)) = (self.next_watchdog, self.notifier.watchdog) {
+            if wall >= at {
+                self.notifier.send("WATCHDOG=1");
+                self.next_watchdog = Some(wall + every);
+            }
+        }
+    }
+
+    fn dispatch(&mut self, token: Token, writable: bool) {
+        match token {
+            SIGNALS => self.on_signals(),
+            CONTROL => self.accept(),
+            Token(t) if t >= CONN_BASE => self.on_conn(t, writable),
+            Token(t) if t >= RUNNER_BASE => {
+                if let Some(g) = self.runner.group_of(token) {
+                    let log = &mut self.log;
+                    self.runner.on_output(g, &mut |m| log.info(&m));
+                }
+            }
+            Token(t) if t >= LINK_BASE => self.on_link(t - LINK_BASE),
+            _ => {}
+        }
+    }
+
+    fn on_link(&mut self, i: usize) {
+        let mut buf = [0u8; 2048];
+        match self.links.get_mut(i) {
+            Some(Link::Udp(u)) => loop {
+                match u.socket.recv_from(&mut buf) {
+                    Ok((n, _from)) => {
+                        let bytes = &buf[..n];
+                        let now = self.epoch.elapsed().as_micros() as u64;
+                        if sniff::looks_like_heartbeat(bytes) {
+                            if let Some(src) = sniff::heartbeat_source(bytes) {
+                                self.core.handle_heartbeat_traffic(core::Instant(now), &src);
+                            }
+                        } else {
+                            self.core.handle_frame(core::Instant(now), i, bytes);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    // ICMP errors (port unreachable) surface here: the peer
+                    // is not listening yet. Nothing to do but go on.
+                    Err(_) => break,
+                }
+            },
+            Some(Link::Serial(s)) => {
+                let mut items = Vec::new();
+                let result = s.receive(&mut items);
+                let now = self.now();
+                for item in items {
+                    match item {
+                        Received::Frame(f) => self.core.handle_frame(now, i, &f),
+                        Received::Heartbeat(src) => self.core.handle_heartbeat_traffic(now, &src),
+                        Received::Noise => self.core.handle_noise(i),
+                    }
+                }
+                if let Err(e) = result {
+                    self.serial_lost(i, &format!("device lost ({e})"));
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn on_signals(&mut self) {
+        let pending: Vec<i32> = self.signals.pending().collect();
+        for sig in pending {
+            match sig {
+                SIGTERM | SIGINT => {
+                    self.log
+                        .info("signal: graceful shutdown (handing groups over)");
+                    self.notifier.send("STOPPING=1");
+                    let now = self.now();
+                    self.core.handle_command(now, Command::Shutdown);
+                }
+                SIGHUP => {
+                    let r = self.reload();
+                    match r {
+                        Ok(m) => self.log.info(&m),
+                        Err(m) => self.log.error(&m),
+                    }
+                }
+                SIGUSR1 => {
+                    self.log.debug = self.log.debug.saturating_add(1);
+                    let d = self.log.debug;
+                    self.log.info(&format!("debug level {d}"));
+                }
+                SIGUSR2 => {
+                    self.log.debug = self.log.debug.saturating_sub(1);
+                    let d = self.log.debug;
+                    self.log.info(&format!("debug level {d}"));
+                }
+                SIGCHLD => self.reap(),
+                _ => {}
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        let log = &mut self.log;
+        let done = self
+            .runner
+            .reap(self.poll.registry(), Instant::now(), &mut |m| log.info(&m));
+        let now = self.now();
+        for f in done {
+            self.core.handle_resource(now, f.group, f.outcome);
+        }
+    }
+
+    /// HUP or `tandem reload`: the new configuration replaces the running
+    /// one only when it is valid and keeps nodes, links and groups.
+    fn reload(&mut self) -> Result<String, String> {
+        let p = prepare(&self.opts).map_err(|e| {
+            format!(
+                "reload refused, the running configuration stays: {}",
+                e.to_string().replace('\n', "; ")
+            )
+        })?;
+        let auth = Authenticator::new(&p.config.authkeys);
+        self.core
+            .reconfigure(p.params, auth)
+            .map_err(|e| format!("reload refused, the running configuration stays: {e}"))?;
+        for problem in self
+            .log
+            .configure(&p.config.hacf.logging, !self.opts.detach)
+        {
+            self.log.warn(&problem);
+        }
+        self.config = p.config;
+        Ok("configuration reloaded".to_string())
+    }
+
+    fn accept(&mut self) {
+        loop {
+            match self.control.accept() {
+                Ok((stream, _)) => {
+                    let id = CONN_BASE + self.next_conn;
+                    self.next_conn = (self.next_conn + 1) % (1 << 20);
+                    let mut conn = control::Conn::new(stream);
+                    if self
+                        .poll
+                        .registry()
+                        .register(
+                            &mut conn.stream,
+                            Token(id),
+                            Interest::READABLE | Interest::WRITABLE,
+                        )
+                        .is_ok()
+                    {
+                        self.conns.insert(id, conn);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.log.warn(&format!("control socket: accept: {e}"));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn on_conn(&mut self, id: usize, writable: bool) {
+        let Some(mut conn) = self.conns.remove(&id) else {
+            return;
+        };
+        let mut progress = conn.on_readable();
+        if let control::Progress::Request(line) = progress {
+            let reply = self.serve(&line);
+            progress = conn.reply(reply);
+        } else if writable && matches!(progress, control::Progress::Pending) {
+            progress = conn.on_writable();
+        }
+        match progress {
+            control::Progress::Close => {
+                let _ = self.poll.registry().deregister(&mut conn.stream);
+            }
+            _ => {
+                self.conns.insert(id, conn);
+            }
+        }
+    }
+
+    /// Answers one control request.
+    fn serve(&mut self, line: &str) -> Result<String, String> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let which = |w: Option<&&str>| -> Result<Which, String> {
+            match w.copied().unwrap_or("all") {
+                "all" => Ok(Which::All),
+                "local" => Ok(Which::Local),
+                "foreign" => Ok(Which::Foreign),
+                "failback" => Ok(Which::Failback),
+                other => Err(format!(
+                    "`{other}`: expected all, local, foreign or failback"
+                )),
+            }
+        };
+        let now = self.now();
+        match words.as_slice() {
+            ["status"] => Ok(status::text(&self.core, &self.config, now)),
+            ["status-json"] => Ok(status::json(&self.core, &self.config, now)),
+            ["standby", rest @ ..] => {
+                let w = which(rest.first())?;
+                self.command(now, Command::Standby(w))
+            }
+            ["takeover", rest @ ..] => {
+                let w = which(rest.first())?;
+                self.command(now, Command::Takeover(w))
+            }
+            ["shutdown"] => {
+                self.log
+                    .info("control: graceful shutdown (handing groups over)");
+                self.core.handle_command(now, Command::Shutdown);
+                Ok("shutting down: handing groups over\n".to_string())
+            }
+            ["reload"] => {
+                let r = self.reload();
+                match &r {
+                    Ok(m) => self.log.info(m),
+                    Err(m) => self.log.error(m),
+                }
+                r.map(|m| m + "\n")
+            }
+            ["hbstatus"]
+            | ["listnodes"]
+            | ["nodestatus", _]
+            | ["listhblinks", _]
+            | ["hblinkstatus", _, _]
+            | ["rscstatus"] => status::cl_status(&self.core, &words, now).map(|s| s + "\n"),
+            [] => Err("empty request".to_string()),
+            _ => Err(format!("unknown request `{line}`")),
+        }
+    }
+
+    /// Hands an operator command to the core and reports a refusal.
+    fn command(&mut self, now: core::Instant, command: Command) -> Result<String, String> {
+        self.log.info(&format!("control: {command:?}"));
+        self.core.handle_command(now, command);
+        // A refusal comes back as an event at once.
+        let mut refused = None;
+        let mut rest = Vec::new();
+        while let Some((t, e)) = self.core.poll_event() {
+            if let core::Event::CommandRefused(why) = e {
+                refused = Some(why.to_string());
+            }
+            rest.push((t, e));
+        }
+        for (_, e) in rest {
+            self.log_event(&e);
+        }
+        match refused {
+            Some(why) => Err(why),
+            None => Ok("accepted\n".to_string()),
+        }
+    }
+
+    fn log_event(&mut self, e: &core::Event) {
+        let line = e.describe(self.core.params());
+        match e.severity() {
+            Severity::Info => self.log.info(&line),
+            Severity::Warning => self.log.warn(&line),
+            Severity::Error => self.log.error(&line),
+        }
+    }
+
+    /// Carries out whatever the core has queued, until it is quiet.
+    fn pump(&mut self) {
+        loop {
+            let mut busy = false;
+            while let Some(frame) = self.core.poll_transmit() {
+                busy = true;
+                self.transmit(&frame);
+            }
+            while let Some((_, e)) = self.core.poll_event() {
+                busy = true;
+                self.log_event(&e);
+            }
+            while let Some(action) = self.core.poll_action() {
+                busy = true;
+                self.act(action);
+            }
+            if !busy {
+                return;
+            }
+        }
+    }
+
+    fn transmit(&mut self, frame: &[u8]) {
+        for i in 0..self.links.len() {
+            let result = match &mut self.links[i] {
+                Link::Udp(u) => u.send(frame),
+                Link::Serial(s) if s.is_open() => s.send(frame),
+                Link::Serial(_) => Ok(()),
+            };
+            match result {
+                Ok(()) => {
+                    self.send_errors.remove(&i);
+                }
+                Err(e) => {
+                    if let Link::Serial(_) = self.links[i] {
+                        self.serial_lost(i, &format!("write failed ({e})"));
+                        continue;
+                    }
+                    let msg = e.to_string();
+                    if self.send_errors.get(&i) != Some(&msg) {
+                        let name = self.core.params().links[i].name.clone();
+                        self.log.warn(&format!("link {name}: send failed: {msg}"));
+                        self.send_errors.insert(i, msg);
+                    }
+                }
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action) {
+        let now = Instant::now();
+        match action {
+            Action::Start(g) | Action::Stop(g) => {
+                let step = if matches!(action, Action::Start(_)) {
+                    Step::Start
+                } else {
+                    Step::Stop
+                };
+                let log = &mut self.log;
+                let finished = self
+                    .runner
+                    .begin(self.poll.registry(), g, step, now, &mut |m| log.info(&m));
+                if let Some(f) = finished {
+                    let t = self.now();
+                    self.core.handle_resource(t, f.group, f.outcome);
+                }
+            }
+            Action::Fence(n) => {
+                let name = self.core.params().name(n).to_string();
+                self.log.error(&format!(
+                    "fencing node {name}: STONITH is not implemented in this build; its groups are not taken over"
+                ));
+                let t = self.now();
+                self.core.handle_fence(t, n, false);
+            }
+            Action::Escalate(g) => {
+                let key = self
+                    .core
+                    .params()
+                    .groups
+                    .get(g)
+                    .map(|g| g.key.clone())
+                    .unwrap_or_default();
+                self.log.error(&format!(
+                    "group {key}: cannot be stopped; it stays here and no other node will start it. Stop it by hand, then restart tandem"
+                ));
+            }
+            Action::PersistGeneration(n, generation) => {
+                if let Some(slot) = self.known.get_mut(usize::from(n)) {
+                    *slot = Some(generation);
+                }
+                if let Err(e) =
+                    state::record_generations(&self.paths, &self.core.params().nodes, &self.known)
+                {
+                    self.log.warn(&format!("cannot record generations: {e}"));
+                }
+            }
+            Action::Exit => self.exiting = true,
+        }
+    }
+}

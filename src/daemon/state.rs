@@ -1,0 +1,177 @@
+//! What the daemon keeps on disk: its generation (bumped and synced at
+//! every start, like Heartbeat's hb_generation), the generations last
+//! seen from the other nodes (so a replayed capture is refused after a
+//! restart), and the pid file that stops a second daemon.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Where the control socket, pid file and generation files live.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub state: PathBuf,
+    pub run: PathBuf,
+}
+
+impl Paths {
+    /// The standard places, or everything in `dir` when given (several
+    /// daemons on one host: `tandem demo`, tests).
+    pub fn new(dir: Option<&Path>) -> Paths {
+        match dir {
+            Some(d) => Paths {
+                state: d.to_path_buf(),
+                run: d.to_path_buf(),
+            },
+            None => Paths {
+                state: PathBuf::from("/var/lib/tandem"),
+                run: PathBuf::from("/run/tandem"),
+            },
+        }
+    }
+
+    pub fn control(&self) -> PathBuf {
+        self.run.join("control")
+    }
+
+    pub fn pid(&self) -> PathBuf {
+        self.run.join("tandem.pid")
+    }
+
+    fn generation(&self) -> PathBuf {
+        self.state.join("generation")
+    }
+
+    fn peers(&self) -> PathBuf {
+        self.state.join("peers")
+    }
+}
+
+/// Writes `text` to `path` atomically and durably: a temporary file,
+/// fsync, rename, fsync of the directory.
+fn write_synced(path: &Path, text: &str) -> io::Result<()> {
+    let tmp = path.with_extension("new");
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+fn read_small(path: &Path) -> io::Result<String> {
+    let mut s = String::new();
+    File::open(path)?.take(64 * 1024).read_to_string(&mut s)?;
+    Ok(s)
+}
+
+/// This node's generation for this start: the last one plus one, synced
+/// to disk before any frame is sent.
+pub fn next_generation(paths: &Paths) -> io::Result<u32> {
+    fs::create_dir_all(&paths.state)?;
+    let path = paths.generation();
+    let last = match read_small(&path) {
+        Ok(s) => s.trim().parse::<u32>().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: not a generation number", path.display()),
+            )
+        })?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(e),
+    };
+    let next = last
+        .checked_add(1)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "generation number exhausted"))?;
+    write_synced(&path, &format!("{next}\n"))?;
+    Ok(next)
+}
+
+/// The generations last recorded for `nodes` (None where unknown).
+pub fn known_generations(paths: &Paths, nodes: &[String]) -> Vec<Option<u32>> {
+    let text = read_small(&paths.peers()).unwrap_or_default();
+    nodes
+        .iter()
+        .map(|n| {
+            text.lines().find_map(|l| {
+                let (name, g) = l.split_once(' ')?;
+                (name == n).then(|| g.trim().parse().ok()).flatten()
+            })
+        })
+        .collect()
+}
+
+/// Records the generations known now (one line per node).
+pub fn record_generations(paths: &Paths, nodes: &[String], gens: &[Option<u32>]) -> io::Result<()> {
+    let mut text = String::new();
+    for (n, g) in nodes.iter().zip(gens) {
+        if let Some(g) = g {
+            text.push_str(&format!("{n} {g}\n"));
+        }
+    }
+    write_synced(&paths.peers(), &text)
+}
+
+/// The pid file, locked for as long as the daemon runs.
+#[derive(Debug)]
+pub struct PidLock {
+    file: nix::fcntl::Flock<File>,
+    path: PathBuf,
+}
+
+impl PidLock {
+    /// Takes the lock or says which process holds it.
+    pub fn take(paths: &Paths) -> io::Result<PidLock> {
+        fs::create_dir_all(&paths.run)?;
+        let path = paths.pid();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        // flock(2): held by the open file, so it survives daemon(3)'s
+        // fork and goes away with the process, however it ends.
+        use nix::fcntl::{Flock, FlockArg};
+        let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(locked) => locked,
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+                let pid = read_small(&path).unwrap_or_default();
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!(
+                        "tandem is already running (pid {}, lock {})",
+                        pid.trim(),
+                        path.display()
+                    ),
+                ));
+            }
+            Err((_, e)) => return Err(io::Error::from(e)),
+        };
+        let mut lock = PidLock { file, path };
+        lock.write_pid()?;
+        Ok(lock)
+    }
+
+    /// Writes this process's pid (again after daemonizing).
+    pub fn write_pid(&mut self) -> io::Result<()> {
+        self.file.set_len(0)?;
+        let mut f: &File = &self.file;
+        f.write_all(format!("{}\n", std::process::id()).as_bytes())?;
+        f.sync_all()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for PidLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}

@@ -1,0 +1,81 @@
+//! Media: the links that carry keepalives, each "frames in, frames out on
+//! one file descriptor" for the daemon's event loop.
+
+pub mod serial;
+pub mod udp;
+
+use crate::config::hacf::Medium;
+use crate::config::Config;
+use std::io;
+use std::net::IpAddr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("{link}: {source}")]
+    Io {
+        link: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("no network interface `{device}`: {reason}")]
+    Device { device: String, reason: String },
+    #[error("{0}: not a UDP medium")]
+    NotUdp(String),
+    #[error("{0}: the ppp medium (tandem supervising pppd) is not implemented yet; run pppd yourself and use `ucast ppp0 PEER`")]
+    PppUnsupported(String),
+}
+
+/// One open link.
+#[derive(Debug)]
+pub enum Link {
+    Udp(udp::UdpLink),
+    Serial(serial::SerialLink),
+}
+
+/// Drops the `ucast`/`ucast6` lines that point at this node itself, as
+/// Heartbeat does, so that one ha.cf serves every node. A line points at
+/// this node when its address is one of this host's and its port is the
+/// one this node listens on (several nodes may share a host on loopback,
+/// each on its own port). Returns the dropped lines.
+pub fn drop_self_links(config: &mut Config, local: &[IpAddr]) -> Vec<String> {
+    let udpport = config.hacf.udpport.value;
+    let mut dropped = Vec::new();
+    config.hacf.links.retain(|l| {
+        let to_self = match &l.value {
+            Medium::Ucast { peer, port, .. } => {
+                local.contains(&IpAddr::V4(*peer)) && port.unwrap_or(udpport) == udpport
+            }
+            Medium::Ucast6 { peer, .. } => local.contains(&IpAddr::V6(*peer)),
+            _ => false,
+        };
+        if to_self {
+            dropped.push(l.value.to_string());
+        }
+        !to_self
+    });
+    dropped
+}
+
+/// Opens every link of this node, in the core's link order. Serial devices
+/// that cannot be opened yet are returned closed (the loop retries them);
+/// a UDP socket that cannot be set up is an error, since that is a
+/// configuration problem (no such interface, port in use).
+pub fn open_all(config: &Config, warnings: &mut Vec<String>) -> Result<Vec<Link>, MediaError> {
+    let h = &config.hacf;
+    let mut links = Vec::new();
+    for l in h
+        .links
+        .iter()
+        .filter(|l| l.value.reaches(&config.local_node))
+    {
+        let link = match &l.value {
+            Medium::Serial { device } => {
+                Link::Serial(serial::SerialLink::new(device, h.baud.value))
+            }
+            Medium::Ppp { .. } => return Err(MediaError::PppUnsupported(l.value.to_string())),
+            m => Link::Udp(udp::open(m, h.udpport.value, warnings)?),
+        };
+        links.push(link);
+    }
+    Ok(links)
+}

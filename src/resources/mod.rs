@@ -1,0 +1,146 @@
+//! Resource groups on this host: the programs that start, stop and probe
+//! each resource, run as child processes that never block the event loop.
+//!
+//! A group starts left to right and stops right to left (haresources
+//! order). Every program runs with argv (never a shell string), a clean
+//! environment, its own process group (a timeout kills the whole tree),
+//! and its output captured line by line for the log.
+
+pub mod runner;
+
+pub use runner::{Finished, Runner, Step};
+
+use crate::config::haresources::{self, Resolution, Resource, ResourceKind, SearchPaths};
+use crate::config::Config;
+use std::path::PathBuf;
+
+/// How a program is called, which decides its arguments and how its
+/// `status` answer is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Convention {
+    /// Heartbeat v1 resource.d: `script ARG... ACTION`; `status` prints
+    /// "running" or "OK" when running.
+    V1,
+    /// LSB init script: `script ACTION`; `status` exits 0 when running.
+    Lsb,
+    /// OCF agent: `agent ACTION` with OCF_RESKEY_*; `monitor` exits 0
+    /// when running, 7 when stopped.
+    Ocf,
+}
+
+/// One resource, resolved to the program that manages it.
+#[derive(Debug, Clone)]
+pub struct Program {
+    /// As written in haresources, for logs.
+    pub token: String,
+    pub path: PathBuf,
+    pub args: Vec<String>,
+    pub convention: Convention,
+    /// OCF_RESKEY_* and OCF_RESOURCE_INSTANCE for OCF agents.
+    pub env: Vec<(String, String)>,
+}
+
+/// What stops a configuration from being carried out on this host.
+#[derive(Debug, thiserror::Error)]
+pub enum ResourceError {
+    #[error("{file}: group {group}: resource `{token}`: {reason}")]
+    Unusable {
+        file: String,
+        group: String,
+        token: String,
+        reason: String,
+    },
+}
+
+/// Resolves every resource of every group to its program, or says which
+/// one cannot run here.
+pub fn resolve_all(
+    config: &Config,
+    search: &SearchPaths,
+    file: &str,
+) -> Result<Vec<Vec<Program>>, ResourceError> {
+    config
+        .groups
+        .iter()
+        .map(|g| {
+            g.resources
+                .iter()
+                .map(|r| {
+                    program(r, search).map_err(|reason| ResourceError::Unusable {
+                        file: file.to_string(),
+                        group: g.key().to_string(),
+                        token: r.token.clone(),
+                        reason,
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
+    let (path, convention) = match haresources::resolve(r, search) {
+        Resolution::ResourceD { path } => (path, Convention::V1),
+        Resolution::InitD { path } => (path, Convention::Lsb),
+        Resolution::Ocf { path } => (path, Convention::Ocf),
+        Resolution::Builtin => {
+            return Err(format!(
+                "the built-in `{}` (in-process IP alias, ARP and MAC takeover) is not in this build yet; \
+                 put a script of that name in resource.d to run your own",
+                r.script
+            ))
+        }
+        Resolution::NotFound { searched } => {
+            let paths: Vec<String> = searched.iter().map(|p| p.display().to_string()).collect();
+            return Err(format!("no executable found (searched {})", paths.join(", ")));
+        }
+    };
+    let mut env = Vec::new();
+    if let ResourceKind::Ocf { agent, params, .. } = &r.kind {
+        env.push((
+            "OCF_ROOT".to_string(),
+            search.ocf_root.display().to_string(),
+        ));
+        env.push(("OCF_RESOURCE_INSTANCE".to_string(), agent.clone()));
+        for (k, v) in params {
+            env.push((format!("OCF_RESKEY_{k}"), v.clone()));
+        }
+    }
+    let args = match convention {
+        Convention::V1 | Convention::Lsb => r.args.clone(),
+        Convention::Ocf => Vec::new(),
+    };
+    Ok(Program {
+        token: r.token.clone(),
+        path,
+        args,
+        convention,
+        env,
+    })
+}
+
+impl Program {
+    /// The argv for `action` (`start`, `stop`, `status`).
+    pub fn argv(&self, action: &str) -> Vec<String> {
+        let action = match (self.convention, action) {
+            (Convention::Ocf, "status") => "monitor",
+            (_, a) => a,
+        };
+        let mut v = self.args.clone();
+        v.push(action.to_string());
+        v
+    }
+
+    /// Whether a finished `status` says the resource runs.
+    pub fn status_running(&self, exit: Option<i32>, output: &str) -> bool {
+        match self.convention {
+            // Heartbeat's ResourceManager reads v1 output, not the exit
+            // code: "not running" first, then "running" or "OK".
+            Convention::V1 => {
+                !output.contains("not running")
+                    && (output.contains("running") || output.contains("OK"))
+            }
+            Convention::Lsb | Convention::Ocf => exit == Some(0),
+        }
+    }
+}

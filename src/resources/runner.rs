@@ -1,0 +1,425 @@
+//! Runs groups' programs as child processes for the event loop: one job
+//! per group, one program at a time, each with a deadline.
+
+use super::Program;
+use crate::core::{GroupId, Outcome};
+use mio::unix::SourceFd;
+use mio::{Interest, Registry, Token};
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The longest line of a program's output kept for the log.
+const LINE_MAX: usize = 1024;
+
+/// Start or stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Start,
+    Stop,
+}
+
+impl Step {
+    fn action(self) -> &'static str {
+        match self {
+            Step::Start => "start",
+            Step::Stop => "stop",
+        }
+    }
+}
+
+/// A group's start or stop came to an end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finished {
+    pub group: GroupId,
+    pub step: Step,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug)]
+struct Running {
+    /// Which program of the group.
+    index: usize,
+    child: Child,
+    output: OwnedFd,
+    line: Vec<u8>,
+    deadline: Instant,
+}
+
+#[derive(Debug)]
+struct Job {
+    step: Step,
+    /// The programs still to run, in order.
+    queue: Vec<usize>,
+    running: Option<Running>,
+    /// A program failed (a stop goes on with the rest, then reports it).
+    failed: bool,
+    timed_out: bool,
+}
+
+/// Every group's job.
+#[derive(Debug)]
+pub struct Runner {
+    programs: Vec<Vec<Program>>,
+    env: Vec<(String, String)>,
+    timeout: Duration,
+    token_base: usize,
+    jobs: Vec<Option<Job>>,
+}
+
+impl Runner {
+    /// `env` is the whole environment programs see (no inherited
+    /// secrets); output pipes are registered as `token_base + group`.
+    pub fn new(
+        programs: Vec<Vec<Program>>,
+        env: Vec<(String, String)>,
+        timeout: Duration,
+        token_base: usize,
+    ) -> Runner {
+        let jobs = programs.iter().map(|_| None).collect();
+        Runner {
+            programs,
+            env,
+            timeout,
+            token_base,
+            jobs,
+        }
+    }
+
+    /// The group whose output pipe `token` is.
+    pub fn group_of(&self, token: Token) -> Option<GroupId> {
+        token
+            .0
+            .checked_sub(self.token_base)
+            .filter(|&g| g < self.jobs.len())
+    }
+
+    pub fn busy(&self) -> bool {
+        self.jobs.iter().any(Option::is_some)
+    }
+
+    /// Begins starting (left to right) or stopping (right to left) group
+    /// `g`. A job already running for the group is killed first: the core
+    /// asks for the opposite only when it has given up on the first.
+    pub fn begin(
+        &mut self,
+        registry: &Registry,
+        g: GroupId,
+        step: Step,
+        now: Instant,
+        say: &mut dyn FnMut(String),
+    ) -> Option<Finished> {
+        let n = self.programs.get(g)?.len();
+        if let Some(job) = self.jobs.get_mut(g).and_then(Option::take) {
+            if let Some(mut r) = job.running {
+                say(format!(
+                    "group {}: abandoning {} for {}",
+                    g,
+                    job.step.action(),
+                    step.action()
+                ));
+                kill_tree(&mut r.child);
+                let _ = registry.deregister(&mut SourceFd(&r.output.as_raw_fd()));
+            }
+        }
+        let queue: Vec<usize> = match step {
+            Step::Start => (0..n).rev().collect(),
+            Step::Stop => (0..n).collect(),
+        };
+        self.jobs[g] = Some(Job {
+            step,
+            queue,
+            running: None,
+            failed: false,
+            timed_out: false,
+        });
+        self.advance(registry, g, now, say)
+    }
+
+    /// Runs the job's next program, or reports the job done.
+    fn advance(
+        &mut self,
+        registry: &Registry,
+        g: GroupId,
+        now: Instant,
+        say: &mut dyn FnMut(String),
+    ) -> Option<Finished> {
+        loop {
+            let job = self.jobs.get_mut(g)?.as_mut()?;
+            let give_up = job.step == Step::Start && job.failed;
+            let next = if give_up { None } else { job.queue.pop() };
+            let Some(i) = next else {
+                let outcome = if job.timed_out {
+                    Outcome::TimedOut
+                } else if job.failed {
+                    Outcome::Failed
+                } else {
+                    Outcome::Ok
+                };
+                let step = job.step;
+                self.jobs[g] = None;
+                return Some(Finished {
+                    group: g,
+                    step,
+                    outcome,
+                });
+            };
+            let program = &self.programs[g][i];
+            let action = job.step.action();
+            match spawn(program, action, &self.env, self.token_base + g, registry) {
+                Ok((child, output)) => {
+                    say(format!(
+                        "resource {}: {} {}",
+                        program.token,
+                        program.path.display(),
+                        program.argv(action).join(" ")
+                    ));
+                    job.running = Some(Running {
+                        index: i,
+                        child,
+                        output,
+                        line: Vec::new(),
+                        deadline: now + self.timeout,
+                    });
+                    return None;
+                }
+                Err(e) => {
+                    say(format!(
+                        "resource {}: cannot run {}: {e}",
+                        program.token,
+                        program.path.display()
+                    ));
+                    job.failed = true;
+                }
+            }
+        }
+    }
+
+    /// The output pipe of group `g`'s program is readable.
+    pub fn on_output(&mut self, g: GroupId, say: &mut dyn FnMut(String)) {
+        let Some(Some(job)) = self.jobs.get_mut(g) else {
+            return;
+        };
+        let token = token_of(&self.programs[g], job);
+        let Some(r) = job.running.as_mut() else {
+            return;
+        };
+        drain(r, token, say);
+    }
+
+    /// Collects exited programs and kills overdue ones; returns the jobs
+    /// that ended. Called on SIGCHLD and at [`Runner::next_deadline`].
+    pub fn reap(
+        &mut self,
+        registry: &Registry,
+        now: Instant,
+        say: &mut dyn FnMut(String),
+    ) -> Vec<Finished> {
+        let mut done = Vec::new();
+        for g in 0..self.jobs.len() {
+            let Some(job) = self.jobs[g].as_mut() else {
+                continue;
+            };
+            let token = token_of(&self.programs[g], job);
+            let Some(r) = job.running.as_mut() else {
+                continue;
+            };
+            let status = match r.child.try_wait() {
+                Ok(Some(status)) => Some(status),
+                Ok(None) if now >= r.deadline => {
+                    say(format!(
+                        "resource {token}: {} timed out after {:?}; killed",
+                        job.step.action(),
+                        self.timeout
+                    ));
+                    kill_tree(&mut r.child);
+                    job.timed_out = true;
+                    job.failed = true;
+                    r.child.wait().ok()
+                }
+                Ok(None) => continue,
+                Err(e) => {
+                    say(format!("resource {token}: cannot wait: {e}"));
+                    job.failed = true;
+                    None
+                }
+            };
+            drain(r, token.clone(), say);
+            if !r.line.is_empty() {
+                say(format!(
+                    "resource {token}: {}",
+                    String::from_utf8_lossy(&r.line)
+                ));
+            }
+            let _ = registry.deregister(&mut SourceFd(&r.output.as_raw_fd()));
+            if let Some(status) = status {
+                if !status.success() && !job.timed_out {
+                    say(format!(
+                        "resource {token}: {} failed ({status})",
+                        job.step.action()
+                    ));
+                    job.failed = true;
+                }
+            }
+            job.running = None;
+            if let Some(f) = self.advance(registry, g, now, say) {
+                done.push(f);
+            }
+        }
+        done
+    }
+
+    /// When the first running program is overdue.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.jobs
+            .iter()
+            .flatten()
+            .filter_map(|j| j.running.as_ref().map(|r| r.deadline))
+            .min()
+    }
+
+    /// Kills every running program (the daemon is exiting).
+    pub fn kill_all(&mut self) {
+        for job in self.jobs.iter_mut().flatten() {
+            if let Some(r) = job.running.as_mut() {
+                kill_tree(&mut r.child);
+            }
+        }
+    }
+}
+
+fn token_of(programs: &[Program], job: &Job) -> String {
+    job.running
+        .as_ref()
+        .and_then(|r| programs.get(r.index))
+        .map(|p| p.token.clone())
+        .unwrap_or_default()
+}
+
+/// Starts one program with its output on a pipe registered for reading.
+fn spawn(
+    program: &Program,
+    action: &str,
+    env: &[(String, String)],
+    token: usize,
+    registry: &Registry,
+) -> io::Result<(Child, OwnedFd)> {
+    let (read, write) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)
+            .map_err(io::Error::from)?;
+    let write2 = write.try_clone()?;
+    let child = Command::new(&program.path)
+        .args(program.argv(action))
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .envs(program.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(write))
+        .stderr(Stdio::from(write2))
+        .process_group(0)
+        .spawn()?;
+    registry.register(
+        &mut SourceFd(&read.as_raw_fd()),
+        Token(token),
+        Interest::READABLE,
+    )?;
+    Ok((child, read))
+}
+
+/// Reads what the program wrote and logs it line by line.
+fn drain(r: &mut Running, token: String, say: &mut dyn FnMut(String)) {
+    let mut buf = [0u8; 4096];
+    loop {
+        match nix::unistd::read(&r.output, &mut buf) {
+            Ok(0) => return,
+            Ok(n) => {
+                for &b in &buf[..n] {
+                    if b == b'\n' {
+                        say(format!(
+                            "resource {token}: {}",
+                            String::from_utf8_lossy(&r.line)
+                        ));
+                        r.line.clear();
+                    } else if r.line.len() < LINE_MAX {
+                        r.line.push(b);
+                    }
+                }
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return,
+        }
+    }
+}
+
+/// SIGKILL to the program's whole process group.
+fn kill_tree(child: &mut Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let _ = child.kill();
+}
+
+/// Asks every program of every group for its status, at start-up, before
+/// the event loop runs: a group counts as running when any of its
+/// resources does (it must then be stopped or kept, never started twice).
+pub fn probe(
+    programs: &[Vec<Program>],
+    env: &[(String, String)],
+    timeout: Duration,
+    say: &mut dyn FnMut(String),
+) -> Vec<bool> {
+    programs
+        .iter()
+        .map(|group| {
+            group.iter().any(|p| {
+                let running = status(p, env, timeout);
+                match running {
+                    Ok(true) => {
+                        say(format!("resource {}: already running", p.token));
+                        true
+                    }
+                    Ok(false) => false,
+                    Err(e) => {
+                        say(format!("resource {}: status: {e}", p.token));
+                        false
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+fn status(p: &Program, env: &[(String, String)], timeout: Duration) -> io::Result<bool> {
+    let mut child = Command::new(&p.path)
+        .args(p.argv("status"))
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .envs(p.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            let mut out = String::new();
+            if let Some(mut s) = child.stdout.take() {
+                use io::Read;
+                let _ = s.by_ref().take(64 * 1024).read_to_string(&mut out);
+            }
+            return Ok(p.status_running(status.code(), &out));
+        }
+        if Instant::now() >= deadline {
+            kill_tree(&mut child);
+            let _ = child.wait();
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
