@@ -85,6 +85,10 @@ impl Conn {
     }
 
     pub fn on_writable(&mut self) -> Progress {
+        if self.reply.is_empty() {
+            // Writable before the request arrived: nothing to say yet.
+            return Progress::Pending;
+        }
         while self.written < self.reply.len() {
             match self.stream.write(&self.reply[self.written..]) {
                 Ok(0) => return Progress::Close,
@@ -123,13 +127,13 @@ pub fn listen(path: &Path) -> io::Result<UnixListener> {
 /// Why a control request could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("tandem is not running here (no control socket at {path}: {source})")]
+    #[error("tandem is not running here (no control socket at {path})")]
     NotRunning {
         path: String,
         #[source]
         source: io::Error,
     },
-    #[error("control socket {path}: {source}")]
+    #[error("control socket {path}")]
     Io {
         path: String,
         #[source]

@@ -46,7 +46,7 @@ pub enum DaemonError {
     Resource(#[from] resources::ResourceError),
     #[error(transparent)]
     Media(#[from] media::MediaError),
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         what: String,
         #[source]

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
-    #[error("{link}: {source}")]
+    #[error("{link}")]
     Io {
         link: String,
         #[source]

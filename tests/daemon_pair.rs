@@ -1,0 +1,387 @@
+//! Two real `tandem run` daemons on this machine, joined by a pty pair
+//! (the null-modem cable) and UDP on loopback, both relayed by the test so
+//! either can be cut. Bounds are generous: these run beside other tests on
+//! two busy cores; exact figures belong to the benchmark.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tandem::demo::{group_state, link_up, peer_liveness, Pair, Timings};
+
+const EXE: &str = env!("CARGO_BIN_EXE_tandem");
+const LONG: Duration = Duration::from_secs(20);
+
+const FAST: Timings = Timings {
+    keepalive: "100ms",
+    warntime: "300ms",
+    deadtime: "600ms",
+    initdead: "1200ms",
+};
+
+/// Deadtime long enough that a handover "well under deadtime" means
+/// something on a loaded machine.
+const SLOW: Timings = Timings {
+    keepalive: "250ms",
+    warntime: "1500ms",
+    deadtime: "3",
+    initdead: "6",
+};
+
+fn temp(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("tandem-{name}-"))
+        .tempdir()
+        .expect("temp dir")
+}
+
+/// A pair with alpha running the group and beta seeing alpha up.
+fn running_pair(dir: &Path, t: &Timings) -> Pair {
+    let mut pair = Pair::new(dir, Path::new(EXE), t, "").expect("pair config");
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let up = pair.wait_for(LONG, |p| {
+        p.service_on() == ["alpha"]
+            && p.status(1)
+                .is_some_and(|s| peer_liveness(&s, "alpha") == Some("up"))
+            && p.status(1).is_some_and(|s| {
+                link_up(&s, "alpha", 0) == Some(true) && link_up(&s, "alpha", 1) == Some(true)
+            })
+    });
+    assert!(up.is_some(), "pair did not come up:\n{}", logs(&pair));
+    pair
+}
+
+fn logs(pair: &Pair) -> String {
+    (0..2)
+        .map(|i| {
+            format!(
+                "--- {} ---\n{}",
+                pair.names[i],
+                std::fs::read_to_string(pair.log_path(i)).unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+fn log_of(pair: &Pair, i: usize) -> String {
+    std::fs::read_to_string(pair.log_path(i)).unwrap_or_default()
+}
+
+#[test]
+fn kill_9_of_the_owner_is_taken_over_within_deadtime_plus_a_second() {
+    let dir = temp("kill");
+    let mut pair = running_pair(dir.path(), &FAST);
+    let killed = Instant::now();
+    pair.crash(0);
+    let took = pair.wait_for(LONG, |p| p.service_on() == ["beta"]);
+    let elapsed = killed.elapsed();
+    assert!(took.is_some(), "no takeover:\n{}", logs(&pair));
+    assert!(
+        elapsed < Duration::from_millis(600 + 1000),
+        "takeover took {elapsed:?}:\n{}",
+        logs(&pair)
+    );
+    let running = pair.wait_for(LONG, |p| {
+        p.status(1).is_some_and(|s| {
+            peer_liveness(&s, "alpha") == Some("dead") && group_state(&s) == Some("running")
+        })
+    });
+    assert!(running.is_some(), "{}", logs(&pair));
+}
+
+#[test]
+fn graceful_stop_hands_over_well_under_deadtime() {
+    let dir = temp("stop");
+    let mut pair = running_pair(dir.path(), &SLOW);
+    let asked = Instant::now();
+    pair.request(0, "shutdown").expect("shutdown accepted");
+    let moved = pair.wait_for(LONG, |p| p.service_on() == ["beta"]);
+    assert!(moved.is_some(), "no handover:\n{}", logs(&pair));
+    let elapsed = asked.elapsed();
+    assert!(
+        elapsed < Duration::from_millis(1500),
+        "handover took {elapsed:?} (deadtime 3 s):\n{}",
+        logs(&pair)
+    );
+    let exit = pair.wait_exit(0, Duration::from_secs(10));
+    assert!(exit.is_some_and(|s| s.success()), "alpha did not exit 0");
+    assert!(log_of(&pair, 1).contains("node alpha left the cluster"));
+}
+
+#[test]
+fn standby_and_takeover_move_the_group_and_back() {
+    let dir = temp("standby");
+    let pair = running_pair(dir.path(), &FAST);
+    pair.request(0, "standby all").expect("standby");
+    assert!(
+        pair.wait_for(LONG, |p| p.service_on() == ["beta"])
+            .is_some(),
+        "standby:\n{}",
+        logs(&pair)
+    );
+    pair.request(0, "takeover all").expect("takeover");
+    assert!(
+        pair.wait_for(LONG, |p| p.service_on() == ["alpha"])
+            .is_some(),
+        "takeover:\n{}",
+        logs(&pair)
+    );
+    // And from the other side: beta takes it, with the CLI verbs.
+    let out = Command::new(EXE)
+        .args(["takeover", "all", "--state-dir"])
+        .arg(pair.state_dir(1))
+        .output()
+        .expect("run tandem takeover");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        pair.wait_for(LONG, |p| p.service_on() == ["beta"])
+            .is_some(),
+        "takeover on beta:\n{}",
+        logs(&pair)
+    );
+}
+
+/// Cuts one wire for several deadtimes: the link goes down, the node
+/// stays up, nothing moves.
+fn one_link_cut(serial: bool) {
+    let dir = temp(if serial { "cable" } else { "udp" });
+    let pair = running_pair(dir.path(), &FAST);
+    let (wire, link) = if serial {
+        (&pair.cable.switch, 0)
+    } else {
+        (&pair.udp.switch, 1)
+    };
+    wire.cut();
+    let down = pair.wait_for(LONG, |p| {
+        p.status(1)
+            .is_some_and(|s| link_up(&s, "alpha", link) == Some(false))
+    });
+    assert!(down.is_some(), "link never went down:\n{}", logs(&pair));
+    std::thread::sleep(Duration::from_millis(2000));
+    assert_eq!(pair.service_on(), ["alpha"], "{}", logs(&pair));
+    let s = pair.status(1).expect("beta status");
+    assert_eq!(peer_liveness(&s, "alpha"), Some("up"));
+    wire.restore();
+    let up = pair.wait_for(LONG, |p| {
+        p.status(1)
+            .is_some_and(|s| link_up(&s, "alpha", link) == Some(true))
+    });
+    assert!(up.is_some(), "link never came back:\n{}", logs(&pair));
+    assert!(!log_of(&pair, 1).contains("is dead"), "{}", logs(&pair));
+}
+
+#[test]
+fn serial_cable_cut_with_udp_up_is_no_takeover() {
+    one_link_cut(true);
+}
+
+#[test]
+fn udp_cut_with_serial_up_is_no_takeover() {
+    one_link_cut(false);
+}
+
+#[test]
+fn both_links_cut_is_a_split_brain_healed_on_restore() {
+    let dir = temp("split");
+    let pair = running_pair(dir.path(), &FAST);
+    pair.cable.switch.cut();
+    pair.udp.switch.cut();
+    let both = pair.wait_for(LONG, |p| p.service_on() == ["alpha", "beta"]);
+    assert!(both.is_some(), "beta never took over:\n{}", logs(&pair));
+    pair.cable.switch.restore();
+    pair.udp.switch.restore();
+    let healed = pair.wait_for(LONG, |p| p.service_on() == ["alpha"]);
+    assert!(healed.is_some(), "split brain not healed:\n{}", logs(&pair));
+    let all = logs(&pair);
+    assert!(all.contains("SPLIT BRAIN"), "{all}");
+}
+
+fn write_hacf(pair: &Pair, i: usize, edit: impl Fn(&str) -> String) {
+    let path = pair.config_dir(i).join("ha.cf");
+    let text = std::fs::read_to_string(&path).expect("read ha.cf");
+    std::fs::write(&path, edit(&text)).expect("write ha.cf");
+}
+
+#[test]
+fn a_bad_reload_keeps_the_running_configuration_and_groups() {
+    let dir = temp("reload");
+    let pair = running_pair(dir.path(), &FAST);
+    write_hacf(&pair, 0, |t| t.replace("keepalive 100ms", "keepalive soon"));
+    let r = pair.request(0, "reload");
+    let err = r.expect_err("a bad reload must be refused").to_string();
+    assert!(err.contains("reload refused"), "{err}");
+    assert!(err.contains("ha.cf"), "names the file: {err}");
+    assert_eq!(pair.service_on(), ["alpha"]);
+    let s = pair.status(0).expect("alpha still answers");
+    assert_eq!(s["keepalive_ms"], 100);
+    // A link change is refused too: it cannot be applied without a restart.
+    write_hacf(&pair, 0, |t| {
+        t.replace("keepalive soon", "keepalive 100ms")
+            .replace("baud 19200", "baud 19200\nbcast lo")
+    });
+    let err = pair
+        .request(0, "reload")
+        .expect_err("links changed")
+        .to_string();
+    assert!(err.contains("links changed"), "{err}");
+    // A good one (new timings) is applied, and nothing moves.
+    write_hacf(&pair, 0, |t| {
+        t.replace("keepalive 100ms", "keepalive 50ms")
+            .replace("baud 19200\nbcast lo", "baud 19200")
+    });
+    pair.request(0, "reload").expect("good reload");
+    let s = pair.status(0).expect("status");
+    assert_eq!(s["keepalive_ms"], 50);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(pair.service_on(), ["alpha"]);
+    // SIGHUP goes the same way.
+    let pid = pair.children[0].as_ref().expect("alpha runs").id();
+    write_hacf(&pair, 0, |t| t.replace("keepalive 50ms", "keepalive 80ms"));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .expect("send HUP");
+    let applied = pair.wait_for(LONG, |p| {
+        p.status(0).is_some_and(|s| s["keepalive_ms"] == 80)
+    });
+    assert!(applied.is_some(), "{}", logs(&pair));
+}
+
+#[test]
+fn a_second_daemon_with_the_same_state_refuses_to_start() {
+    let dir = temp("twice");
+    let pair = running_pair(dir.path(), &FAST);
+    let out = Command::new(EXE)
+        .args(["run", "-c"])
+        .arg(pair.config_dir(0))
+        .args(["--node", "alpha", "--state-dir"])
+        .arg(pair.state_dir(0))
+        .output()
+        .expect("run tandem");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already running"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert_eq!(pair.service_on(), ["alpha"]);
+}
+
+#[test]
+fn a_missing_serial_device_is_a_down_link_not_an_exit() {
+    let dir = temp("nodev");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    // alpha's cable end points at a device that does not exist (yet).
+    write_hacf(&pair, 0, |t| {
+        let line = t
+            .lines()
+            .find(|l| l.starts_with("serial "))
+            .unwrap_or("")
+            .to_string();
+        t.replace(&line, "serial /dev/tandem-test-no-such-tty")
+    });
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let up = pair.wait_for(LONG, |p| {
+        p.status(1)
+            .is_some_and(|s| peer_liveness(&s, "alpha") == Some("up"))
+    });
+    assert!(up.is_some(), "{}", logs(&pair));
+    std::thread::sleep(Duration::from_millis(1500));
+    let log = log_of(&pair, 0);
+    assert!(log.contains("/dev/tandem-test-no-such-tty"), "{log}");
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.contains("the link is down, retrying"))
+            .count(),
+        1,
+        "logged once:\n{log}"
+    );
+    assert!(pair.children[0]
+        .as_mut()
+        .is_some_and(|c| c.try_wait().ok().flatten().is_none()));
+}
+
+#[test]
+fn control_verbs_without_a_daemon_say_so_in_one_line() {
+    let dir = temp("nodaemon");
+    let out = Command::new(EXE)
+        .args(["status", "--state-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run tandem status");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not running"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn status_text_json_and_cl_status_answer() {
+    let dir = temp("status");
+    let pair = running_pair(dir.path(), &FAST);
+    let state: PathBuf = pair.state_dir(1);
+    let run = |args: &[&str]| {
+        let out = Command::new(EXE)
+            .args(args)
+            .arg("--state-dir")
+            .arg(&state)
+            .output()
+            .expect("run tandem");
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (ok, text) = run(&["status"]);
+    assert!(ok);
+    assert!(
+        text.contains("alpha") && text.contains("link serial"),
+        "{text}"
+    );
+    assert!(text.contains("held by alpha"), "{text}");
+    let (ok, json) = run(&["status", "--json"]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["node"], "beta");
+    assert!(v["generation"].as_u64().is_some_and(|g| g >= 1));
+    assert!(v["frames"]["dropped"]["replay"].is_u64());
+    assert_eq!(
+        run(&["cl-status", "nodestatus", "alpha"]).1.trim(),
+        "active"
+    );
+    assert_eq!(run(&["cl-status", "listnodes"]).1, "alpha\nbeta\n");
+    assert_eq!(run(&["cl-status", "rscstatus"]).1.trim(), "none");
+    let (ok, _) = run(&["cl-status", "nodestatus", "gamma"]);
+    assert!(!ok);
+    // An unknown request is one clear line and a non-zero exit.
+    let out = Command::new(EXE)
+        .args(["standby", "sideways", "--state-dir"])
+        .arg(&state)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sideways"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn a_restarted_node_has_a_new_generation_and_is_recognised() {
+    let dir = temp("gen");
+    let mut pair = running_pair(dir.path(), &FAST);
+    let g1 = pair.status(0).expect("status")["generation"].as_u64();
+    pair.crash(0);
+    pair.wait_for(LONG, |p| p.service_on() == ["beta"])
+        .expect("takeover");
+    pair.start(0).expect("restart alpha");
+    let back = pair.wait_for(LONG, |p| p.service_on() == ["alpha"]);
+    assert!(back.is_some(), "{}", logs(&pair));
+    let g2 = pair.status(0).expect("status")["generation"].as_u64();
+    assert!(g2 > g1, "{g1:?} -> {g2:?}");
+    assert!(log_of(&pair, 1).contains("node alpha restarted"));
+}
