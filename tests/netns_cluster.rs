@@ -1,0 +1,300 @@
+//! Three nodes, each in its own network namespace, on one Ethernet
+//! segment (veth pairs on a bridge in a fourth namespace), with a `bcast`
+//! and an `mcast` link. Needs root and iproute2; skips with the reason
+//! otherwise (and fails under CI=true, where tests/run installed them).
+//!
+//! Addresses: 192.0.2.0/24 (TEST-NET-1) and multicast 239.255.0.0/16,
+//! inside namespaces named per test run and removed even on failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EXE: &str = env!("CARGO_BIN_EXE_tandem");
+const NAMES: [&str; 3] = ["alpha", "beta", "gamma"];
+
+fn skip(test: &str, why: &str) -> bool {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test} cannot run under CI: {why}"
+    );
+    eprintln!("SKIPPED {test}: {why}");
+    true
+}
+
+fn cannot_run(test: &str) -> bool {
+    if !nix::unistd::geteuid().is_root() {
+        return skip(test, "needs root for network namespaces");
+    }
+    if Command::new("ip").arg("-V").output().is_err() {
+        return skip(test, "needs iproute2 (`ip`); tests/run installs it");
+    }
+    false
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().expect("run ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The namespaces of one test run; removed on drop, also after a panic.
+struct Segment {
+    prefix: String,
+    children: Vec<Option<Child>>,
+}
+
+impl Segment {
+    fn ns(&self, i: usize) -> String {
+        format!("{}-{}", self.prefix, NAMES[i])
+    }
+
+    fn switch(&self) -> String {
+        format!("{}-sw", self.prefix)
+    }
+
+    fn new(tag: &str, nodes: usize) -> Segment {
+        let prefix = format!("tandem-{tag}-{}", std::process::id());
+        let seg = Segment {
+            prefix,
+            children: (0..nodes).map(|_| None).collect(),
+        };
+        let sw = seg.switch();
+        ip(&["netns", "add", &sw]);
+        ip(&[
+            "-n",
+            &sw,
+            "link",
+            "add",
+            "br0",
+            "type",
+            "bridge",
+            "mcast_snooping",
+            "0",
+        ]);
+        ip(&["-n", &sw, "link", "set", "br0", "up"]);
+        for i in 0..nodes {
+            let ns = seg.ns(i);
+            ip(&["netns", "add", &ns]);
+            let port = format!("p{i}");
+            ip(&[
+                "-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns",
+                &ns,
+            ]);
+            ip(&["-n", &sw, "link", "set", &port, "master", "br0", "up"]);
+            ip(&["-n", &ns, "link", "set", "lo", "up"]);
+            let addr = format!("192.0.2.{}/24", i + 1);
+            ip(&["-n", &ns, "addr", "add", &addr, "brd", "+", "dev", "eth0"]);
+            ip(&["-n", &ns, "link", "set", "eth0", "up"]);
+        }
+        seg
+    }
+
+    fn start(&mut self, i: usize, dir: &Path) {
+        let cfg = dir.join(NAMES[i]);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(format!("{}.log", NAMES[i])))
+            .expect("log");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns(i), EXE, "run", "-c"])
+            .arg(&cfg)
+            .args(["--node", NAMES[i], "--state-dir"])
+            .arg(cfg.join("state"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start tandem");
+        self.children[i] = Some(child);
+    }
+
+    fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.children[i].take() {
+            // `ip netns exec` execs tandem: this is the daemon itself.
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        for i in 0..self.children.len() {
+            self.kill(i);
+        }
+        for i in 0..self.children.len() {
+            let _ = Command::new("ip")
+                .args(["netns", "del", &self.ns(i)])
+                .output();
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.switch()])
+            .output();
+    }
+}
+
+const SERVICE: &str = "#!/bin/sh\n\
+f=\"$1/running-on-$TANDEM_NODE\"\n\
+case \"$2\" in\n\
+start) touch \"$f\" ;;\n\
+stop) rm -f \"$f\" ;;\n\
+status) if [ -e \"$f\" ]; then echo running; else echo stopped; fi ;;\n\
+esac\n";
+
+fn configure(dir: &Path, links: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let service = dir.join("service");
+    std::fs::create_dir_all(&service).expect("mkdir");
+    for name in NAMES {
+        let cfg = dir.join(name);
+        std::fs::create_dir_all(cfg.join("resource.d")).expect("mkdir");
+        std::fs::create_dir_all(cfg.join("state")).expect("mkdir");
+        std::fs::write(
+            cfg.join("ha.cf"),
+            format!(
+                "keepalive 100ms\nwarntime 400ms\ndeadtime 1\ninitdead 2\n{links}\n\
+                 node alpha\nnode beta\nnode gamma\nauto_failback on\nrealtime off\n"
+            ),
+        )
+        .expect("ha.cf");
+        std::fs::write(
+            cfg.join("haresources"),
+            format!("alpha svc::{}\n", service.display()),
+        )
+        .expect("haresources");
+        let keys = cfg.join("authkeys");
+        std::fs::write(&keys, "auth 2\n2 sha256 netns-test-key\n").expect("authkeys");
+        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let script = cfg.join("resource.d").join("svc");
+        std::fs::write(&script, SERVICE).expect("script");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    service
+}
+
+fn running_on(service: &Path) -> Vec<&'static str> {
+    NAMES
+        .iter()
+        .copied()
+        .filter(|n| service.join(format!("running-on-{n}")).exists())
+        .collect()
+}
+
+fn status(dir: &Path, i: usize) -> Option<serde_json::Value> {
+    let path = dir.join(NAMES[i]).join("state").join("control");
+    let body =
+        tandem::daemon::control::request(&path, "status-json", Duration::from_secs(5)).ok()?;
+    serde_json::from_str(&body).ok()
+}
+
+fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+fn logs(dir: &Path) -> String {
+    NAMES
+        .iter()
+        .map(|n| {
+            format!(
+                "--- {n} ---\n{}",
+                std::fs::read_to_string(dir.join(format!("{n}.log"))).unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+/// Every node sees every other node up on every link.
+fn all_links_up(dir: &Path) -> bool {
+    (0..3).all(|i| {
+        status(dir, i).is_some_and(|s| {
+            s["nodes"].as_array().is_some_and(|nodes| {
+                nodes.iter().filter(|n| n["local"] == false).all(|n| {
+                    n["liveness"] == "up"
+                        && n["links"]
+                            .as_array()
+                            .is_some_and(|l| l.iter().all(|l| l["up"] == true))
+                })
+            })
+        })
+    })
+}
+
+fn three_nodes_one_killed(tag: &str, links: &str) {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("tandem-{tag}-"))
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    let service = configure(dir, links);
+    let mut seg = Segment::new(tag, 3);
+    for i in 0..3 {
+        seg.start(i, dir);
+    }
+    assert!(
+        wait_for(Duration::from_secs(20), || all_links_up(dir)
+            && running_on(&service) == ["alpha"]),
+        "cluster did not form:\n{}",
+        logs(dir)
+    );
+    // Crash alpha: its daemon is killed and its service dies with it.
+    seg.kill(0);
+    let _ = std::fs::remove_file(service.join("running-on-alpha"));
+    assert!(
+        wait_for(Duration::from_secs(20), || running_on(&service).len() == 1),
+        "no takeover:\n{}",
+        logs(dir)
+    );
+    // Exactly one survivor runs it, and it stays that way.
+    std::thread::sleep(Duration::from_millis(1500));
+    let owners = running_on(&service);
+    assert_eq!(owners.len(), 1, "{owners:?}\n{}", logs(dir));
+    for i in 1..3 {
+        let s = status(dir, i).expect("survivor answers");
+        let alpha = s["nodes"]
+            .as_array()
+            .and_then(|n| n.iter().find(|n| n["node"] == "alpha"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(alpha["liveness"], "dead", "{}", logs(dir));
+    }
+}
+
+#[test]
+fn three_nodes_over_broadcast_survive_a_killed_owner() {
+    if cannot_run("three_nodes_over_broadcast_survive_a_killed_owner") {
+        return;
+    }
+    three_nodes_one_killed("bc", "bcast eth0");
+}
+
+#[test]
+fn three_nodes_over_multicast_survive_a_killed_owner() {
+    if cannot_run("three_nodes_over_multicast_survive_a_killed_owner") {
+        return;
+    }
+    three_nodes_one_killed("mc", "mcast eth0 239.255.42.1 694 1 0");
+}
+
+#[test]
+fn three_nodes_over_broadcast_and_multicast_at_once() {
+    if cannot_run("three_nodes_over_broadcast_and_multicast_at_once") {
+        return;
+    }
+    three_nodes_one_killed(
+        "both",
+        "udpport 7694\nbcast eth0\nmcast eth0 239.255.42.2 7695 1 0",
+    );
+}
