@@ -31,20 +31,33 @@ pub struct DemoArgs {
 /// A wire that this process relays and can cut: the bytes still flow in,
 /// and are dropped while the wire is cut.
 #[derive(Debug, Clone)]
-pub struct Switch(Arc<AtomicBool>);
+pub struct Switch {
+    connected: Arc<AtomicBool>,
+    /// Set when the wire's owner is dropped: the relay threads end.
+    closed: Arc<AtomicBool>,
+}
 
 impl Switch {
     fn new() -> Switch {
-        Switch(Arc::new(AtomicBool::new(true)))
+        Switch {
+            connected: Arc::new(AtomicBool::new(true)),
+            closed: Arc::new(AtomicBool::new(false)),
+        }
     }
     pub fn cut(&self) {
-        self.0.store(false, Ordering::SeqCst)
+        self.connected.store(false, Ordering::SeqCst)
     }
     pub fn restore(&self) {
-        self.0.store(true, Ordering::SeqCst)
+        self.connected.store(true, Ordering::SeqCst)
     }
     pub fn connected(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.connected.load(Ordering::SeqCst)
+    }
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst)
+    }
+    fn closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 }
 
@@ -70,6 +83,18 @@ fn pty() -> io::Result<(OwnedFd, OwnedFd, PathBuf)> {
     Ok((pair.master, pair.slave, path))
 }
 
+impl Drop for Cable {
+    fn drop(&mut self) {
+        self.switch.close();
+    }
+}
+
+impl Drop for UdpWire {
+    fn drop(&mut self) {
+        self.switch.close();
+    }
+}
+
 impl Cable {
     pub fn new() -> io::Result<Cable> {
         let (ma, sa, pa) = pty()?;
@@ -87,10 +112,22 @@ impl Cable {
     }
 }
 
+/// The wires stand for cables, which no CPU load slows down: where the
+/// system allows it, their relay threads run SCHED_FIFO (a benchmark
+/// that loads both cores then measures the daemons, not the relay).
+fn wire_priority() {
+    let param = libc::sched_param { sched_priority: 10 };
+    // SAFETY: a plain system call on the calling thread, with a valid
+    // sched_param; failure (no privilege) leaves the thread as it was.
+    #[allow(unsafe_code)]
+    let _ = unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) };
+}
+
 fn relay_ptys(a: OwnedFd, b: OwnedFd, switch: Switch) {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    wire_priority();
     let mut buf = [0u8; 4096];
-    loop {
+    while !switch.closed() {
         let (ra, rb) = {
             let mut fds = [
                 PollFd::new(a.as_fd(), PollFlags::POLLIN),
@@ -100,20 +137,28 @@ fn relay_ptys(a: OwnedFd, b: OwnedFd, switch: Switch) {
                 continue;
             }
             let ready = |f: &PollFd| f.revents().is_some_and(|r| r.contains(PollFlags::POLLIN));
+            let hung = |f: &PollFd| {
+                f.revents()
+                    .is_some_and(|r| r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR))
+            };
+            if hung(&fds[0]) || hung(&fds[1]) {
+                thread::sleep(Duration::from_millis(10));
+            }
             (ready(&fds[0]), ready(&fds[1]))
         };
         for (from, to, ready) in [(&a, &b, ra), (&b, &a, rb)] {
             if !ready {
                 continue;
             }
-            if let Ok(n) = nix::unistd::read(from, &mut buf) {
-                if n > 0 && switch.connected() {
-                    let _ = nix::unistd::write(to, &buf[..n]);
+            match nix::unistd::read(from, &mut buf) {
+                Ok(n) if n > 0 => {
+                    if switch.connected() {
+                        let _ = nix::unistd::write(to, &buf[..n]);
+                    }
                 }
+                // A hung-up end (EIO): nothing to relay; never spin.
+                _ => thread::sleep(Duration::from_millis(10)),
             }
-        }
-        if !ra && !rb {
-            continue;
         }
     }
 }
@@ -196,6 +241,8 @@ impl Timings {
 pub struct Pair {
     pub dir: PathBuf,
     pub names: [&'static str; 2],
+    /// Each node's own UDP port.
+    pub ports: [u16; 2],
     pub cable: Cable,
     pub udp: UdpWire,
     pub children: [Option<Child>; 2],
@@ -228,7 +275,7 @@ impl Pair {
                  ucast lo 127.0.0.1:{}\n\
                  node alpha\nnode beta\n\
                  auto_failback on\n\
-                 realtime off\n\
+                 {realtime}\
                  {extra}\n",
                 t.keepalive,
                 t.warntime,
@@ -237,6 +284,13 @@ impl Pair {
                 ports[i],
                 cable.ends[i].display(),
                 udp.relay[i],
+                // Off unless asked for: SCHED_FIFO daemons spinning on a
+                // test machine help nobody; the soak benchmark asks.
+                realtime = if extra.contains("realtime") {
+                    ""
+                } else {
+                    "realtime off\n"
+                },
             );
             std::fs::write(cfg.join("ha.cf"), ha_cf)?;
             std::fs::write(
@@ -253,6 +307,7 @@ impl Pair {
         Ok(Pair {
             dir: dir.to_path_buf(),
             names,
+            ports,
             cable,
             udp,
             children: [None, None],

@@ -1144,10 +1144,17 @@ impl Node {
                         && self.may_start(now, g) =>
                 {
                     // The next frame (sent at once) carries the intent.
-                    self.groups[g] = GroupState::Claiming {
-                        since: self.sequence.wrapping_add(1),
-                    };
+                    let since = self.sequence.wrapping_add(1);
+                    self.groups[g] = GroupState::Claiming { since };
                     self.dirty = true;
+                    // With no live node left to acknowledge it (the owner
+                    // just died), nothing is gained by waiting for another
+                    // input: start now, not one keepalive later.
+                    if let Verdict::Go = self.claim_check(g, since) {
+                        self.events.push_back((now, Event::Starting(g)));
+                        self.actions.push_back(Action::Start(g));
+                        self.groups[g] = GroupState::Starting;
+                    }
                 }
                 _ => {}
             }
