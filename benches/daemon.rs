@@ -142,11 +142,11 @@ fn failover(t: &Timings, tag: &str, runs: usize) -> Vec<f64> {
     out
 }
 
+/// CPU time in nanoseconds (schedstat: exact, unlike clock ticks) and
+/// RSS in KiB of process `pid`.
 fn proc_stat(pid: u32) -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    let sched = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?;
+    let ns = sched.split_whitespace().next()?.parse::<u64>().ok()?;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let rss = status
         .lines()
@@ -155,7 +155,7 @@ fn proc_stat(pid: u32) -> Option<(u64, u64)> {
         .nth(1)?
         .parse()
         .ok()?;
-    Some((ticks, rss))
+    Some((ns, rss))
 }
 
 /// CPU % and RSS (KiB) of alpha's daemon over `secs`, three links.
@@ -167,16 +167,11 @@ fn idle(t: &Timings, tag: &str, secs: u64) -> Option<(f64, u64)> {
         return None;
     }
     let pid = pair.children[0].as_ref()?.id();
-    // SAFETY-free: sysconf through nix.
-    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .unwrap_or(100) as f64;
     let (t0, _) = proc_stat(pid)?;
     let start = Instant::now();
     std::thread::sleep(Duration::from_secs(secs));
     let (t1, rss) = proc_stat(pid)?;
-    let cpu = (t1 - t0) as f64 / hz / start.elapsed().as_secs_f64() * 100.0;
+    let cpu = (t1 - t0) as f64 / 1e9 / start.elapsed().as_secs_f64() * 100.0;
     Some((cpu, rss))
 }
 
@@ -213,7 +208,10 @@ fn soak(secs: u64) -> Option<(usize, u64)> {
         .map(|i| std::fs::read_to_string(pair.log_path(i)).unwrap_or_default())
         .collect();
     let deaths = logs.lines().filter(|l| l.contains(" is dead")).count();
-    let late = logs.lines().filter(|l| l.contains("late keepalive")).count() as u64;
+    let late = logs
+        .lines()
+        .filter(|l| l.contains("late keepalive"))
+        .count() as u64;
     Some((deaths, late))
 }
 
@@ -236,18 +234,27 @@ fn main() {
         return;
     }
     let o = opts();
-    println!("tandem daemon benchmark: {} runs, {} s idle, {} s soak", o.runs, o.idle, o.soak);
+    println!(
+        "tandem daemon benchmark: {} runs, {} s idle, {} s soak",
+        o.runs, o.idle, o.soak
+    );
     report("1s/3s", failover(&COMMON, "common", o.runs));
     report("2ms/10ms", failover(&FASTEST, "fastest", o.runs));
-    for (name, t) in [("keepalive 1s", &COMMON), ("keepalive 10ms", &Timings {
-        keepalive: "10ms",
-        warntime: "30ms",
-        deadtime: "50ms",
-        initdead: "100ms",
-    })] {
+    for (name, t) in [
+        ("keepalive 1s", &COMMON),
+        (
+            "keepalive 10ms",
+            &Timings {
+                keepalive: "10ms",
+                warntime: "30ms",
+                deadtime: "50ms",
+                initdead: "100ms",
+            },
+        ),
+    ] {
         match idle(t, "idle", o.idle) {
             Some((cpu, rss)) => println!(
-                "idle {name:<16} 3 links: CPU {cpu:.3} %  RSS {:.1} MiB",
+                "idle {name:<16} 3 links: CPU {cpu:.4} %  RSS {:.2} MiB",
                 rss as f64 / 1024.0
             ),
             None => println!("idle {name}: the pair did not come up"),

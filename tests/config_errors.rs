@@ -43,6 +43,7 @@ const CASES: &[(&str, Change)] = &[
     ("mcast missing fields", HaCf("node alpha beta\nmcast eth0 239.255.0.1 694\nauto_failback on\n")),
     ("mcast bad ttl and loop", HaCf("node alpha beta\nmcast eth0 239.255.0.1 694 0 2\nauto_failback on\n")),
     ("ucast bad peer", HaCf("node alpha beta\nucast eth0 192.0.2.256\nauto_failback on\n")),
+    ("ucast bad port", HaCf("node alpha beta\nucast lo 127.0.0.1:70000\nauto_failback on\n")),
     ("ucast6 bad peer", HaCf("node alpha beta\nucast6 eth0 2001:db8::zz\nauto_failback on\n")),
     ("serial not a path", HaCf("node alpha beta\nserial ttyS0\nauto_failback on\n")),
     ("duplicate link", HaCf("node alpha beta\nbcast eth0\nbcast eth1 eth0\nauto_failback on\n")),

@@ -113,15 +113,26 @@ pub fn listen(path: &Path) -> io::Result<UnixListener> {
         Err(e) => return Err(e),
     }
     let listener = UnixListener::bind(path)?;
-    let group = nix::unistd::Group::from_name("haclient").ok().flatten();
-    let mode = if let Some(g) = group {
-        let _ = nix::unistd::chown(path, None, Some(g.gid));
+    let mode = if let Some(gid) = group_id("haclient") {
+        let _ = std::os::unix::fs::chown(path, None, Some(gid));
         0o660
     } else {
         0o600
     };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
     Ok(listener)
+}
+
+/// A group's id from /etc/group. Read directly rather than through NSS:
+/// getgrnam would map libnss_systemd and friends into a daemon that
+/// otherwise never needs them (a third of a MiB of resident memory).
+fn group_id(name: &str) -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next()? == name).then_some(())?;
+        f.nth(1)?.parse().ok()
+    })
 }
 
 /// Why a control request could not be made.
