@@ -201,6 +201,8 @@ struct Daemon {
     links: Vec<Link>,
     /// Serial links waiting to be opened again.
     reopen: HashMap<usize, Reopen>,
+    /// ppp links whose pppd is to be started again, and when.
+    pppd_restart: HashMap<usize, Instant>,
     /// The last send error per link, logged once until it changes.
     send_errors: HashMap<usize, String>,
     runner: Runner,
@@ -230,7 +232,8 @@ impl Daemon {
         let generation = state::next_generation(&paths).map_err(io_err("generation file"))?;
         let known = state::known_generations(&paths, &p.params.nodes);
         let mut warnings = Vec::new();
-        let links = media::open_all(&p.config, &mut warnings)?;
+        std::fs::create_dir_all(&paths.run).map_err(io_err("state directory"))?;
+        let links = media::open_all(&p.config, &paths.run, &mut warnings)?;
         for w in &warnings {
             log.warn(w);
         }
@@ -278,6 +281,7 @@ impl Daemon {
             core,
             links,
             reopen: HashMap::new(),
+            pppd_restart: HashMap::new(),
             send_errors: HashMap::new(),
             runner,
             log,
@@ -314,6 +318,13 @@ impl Daemon {
             Link::Udp(u) => registry
                 .register(&mut u.socket, token, Interest::READABLE)
                 .map_err(io_err("udp link")),
+            Link::Ppp(p) => {
+                registry
+                    .register(&mut p.socket, token, Interest::READABLE)
+                    .map_err(io_err("ppp link"))?;
+                self.start_pppd(i);
+                Ok(())
+            }
             Link::Serial(s) => match s.open() {
                 Ok(fd) => {
                     registry
@@ -330,6 +341,45 @@ impl Daemon {
                     Ok(())
                 }
             },
+        }
+    }
+
+    /// Starts (or restarts) pppd on ppp link `i`.
+    fn start_pppd(&mut self, i: usize) {
+        self.pppd_restart.remove(&i);
+        let name = self.core.params().links[i].name.clone();
+        if let Link::Ppp(p) = &mut self.links[i] {
+            match p.spawn() {
+                Ok(pid) => self
+                    .log
+                    .info(&format!("link {name}: pppd started (pid {pid})")),
+                Err(e) => {
+                    self.log.warn(&format!(
+                        "link {name}: cannot start pppd: {e}; retrying in {}s",
+                        media::ppp::RESTART_INTERVAL.as_secs()
+                    ));
+                    self.pppd_restart
+                        .insert(i, Instant::now() + media::ppp::RESTART_INTERVAL);
+                }
+            }
+        }
+    }
+
+    /// A pppd that exited is started again, after a pause.
+    fn reap_pppd(&mut self) {
+        for i in 0..self.links.len() {
+            let Link::Ppp(p) = &mut self.links[i] else {
+                continue;
+            };
+            if let Some(status) = p.exited() {
+                let name = self.core.params().links[i].name.clone();
+                self.log.warn(&format!(
+                    "link {name}: pppd exited ({status}); the link is down, restarting it in {}s",
+                    media::ppp::RESTART_INTERVAL.as_secs()
+                ));
+                self.pppd_restart
+                    .insert(i, Instant::now() + media::ppp::RESTART_INTERVAL);
+            }
         }
     }
 
@@ -383,6 +433,11 @@ impl Daemon {
             self.pump();
         }
         self.runner.kill_all();
+        for link in &mut self.links {
+            if let Link::Ppp(p) = link {
+                p.stop();
+            }
+        }
         self.notifier.send("STOPPING=1");
         self.log.info("shutdown complete");
         let _ = std::fs::remove_file(self.paths.control());
@@ -398,6 +453,7 @@ impl Daemon {
         };
         consider(self.runner.next_deadline());
         consider(self.reopen.values().map(|r| r.at).min());
+        consider(self.pppd_restart.values().min().copied());
         consider(self.next_watchdog);
         wake
     }
@@ -419,6 +475,15 @@ impl Daemon {
             .collect();
         for i in due {
             let _ = self.register_link(i);
+        }
+        let due: Vec<usize> = self
+            .pppd_restart
+            .iter()
+            .filter(|(_, at)| wall >= **at)
+            .map(|(i, _)| *i)
+            .collect();
+        for i in due {
+            self.start_pppd(i);
         }
         if let (Some(at), Some(every)) = (self.next_watchdog, self.notifier.watchdog) {
             if wall >= at {
@@ -446,18 +511,23 @@ impl Daemon {
 
     fn on_link(&mut self, i: usize) {
         let mut buf = [0u8; 2048];
-        match self.links.get_mut(i) {
-            Some(Link::Udp(u)) => loop {
-                match u.socket.recv_from(&mut buf) {
+        let socket = match self.links.get(i) {
+            Some(Link::Udp(u)) => Some(&u.socket),
+            Some(Link::Ppp(p)) => Some(&p.socket),
+            _ => None,
+        };
+        if let Some(socket) = socket {
+            loop {
+                match socket.recv_from(&mut buf) {
                     Ok((n, _from)) => {
                         let bytes = &buf[..n];
-                        let now = self.epoch.elapsed().as_micros() as u64;
+                        let now = core::Instant(self.epoch.elapsed().as_micros() as u64);
                         if sniff::looks_like_heartbeat(bytes) {
                             if let Some(src) = sniff::heartbeat_source(bytes) {
-                                self.core.handle_heartbeat_traffic(core::Instant(now), &src);
+                                self.core.handle_heartbeat_traffic(now, &src);
                             }
                         } else {
-                            self.core.handle_frame(core::Instant(now), i, bytes);
+                            self.core.handle_frame(now, i, bytes);
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -466,23 +536,23 @@ impl Daemon {
                     // is not listening yet. Nothing to do but go on.
                     Err(_) => break,
                 }
-            },
-            Some(Link::Serial(s)) => {
-                let mut items = Vec::new();
-                let result = s.receive(&mut items);
-                let now = self.now();
-                for item in items {
-                    match item {
-                        Received::Frame(f) => self.core.handle_frame(now, i, &f),
-                        Received::Heartbeat(src) => self.core.handle_heartbeat_traffic(now, &src),
-                        Received::Noise => self.core.handle_noise(i),
-                    }
-                }
-                if let Err(e) = result {
-                    self.serial_lost(i, &format!("device lost ({e})"));
+            }
+            return;
+        }
+        if let Some(Link::Serial(s)) = self.links.get_mut(i) {
+            let mut items = Vec::new();
+            let result = s.receive(&mut items);
+            let now = self.now();
+            for item in items {
+                match item {
+                    Received::Frame(f) => self.core.handle_frame(now, i, &f),
+                    Received::Heartbeat(src) => self.core.handle_heartbeat_traffic(now, &src),
+                    Received::Noise => self.core.handle_noise(i),
                 }
             }
-            None => {}
+            if let Err(e) = result {
+                self.serial_lost(i, &format!("device lost ({e})"));
+            }
         }
     }
 
@@ -514,7 +584,10 @@ impl Daemon {
                     let d = self.log.debug;
                     self.log.info(&format!("debug level {d}"));
                 }
-                SIGCHLD => self.reap(),
+                SIGCHLD => {
+                    self.reap();
+                    self.reap_pppd();
+                }
                 _ => {}
             }
         }
@@ -713,6 +786,7 @@ impl Daemon {
         for i in 0..self.links.len() {
             let result = match &mut self.links[i] {
                 Link::Udp(u) => u.send(frame),
+                Link::Ppp(p) => p.send(frame),
                 Link::Serial(s) if s.is_open() => s.send(frame),
                 Link::Serial(_) => Ok(()),
             };

@@ -1,6 +1,7 @@
 //! Media: the links that carry keepalives, each "frames in, frames out on
 //! one file descriptor" for the daemon's event loop.
 
+pub mod ppp;
 pub mod serial;
 pub mod udp;
 
@@ -21,8 +22,8 @@ pub enum MediaError {
     Device { device: String, reason: String },
     #[error("{0}: not a UDP medium")]
     NotUdp(String),
-    #[error("{0}: the ppp medium (tandem supervising pppd) is not implemented yet; run pppd yourself and use `ucast ppp0 PEER`")]
-    PppUnsupported(String),
+    #[error("{0}: pppd is not installed (/usr/sbin/pppd); install the `ppp` package")]
+    NoPppd(String),
 }
 
 /// One open link.
@@ -30,6 +31,7 @@ pub enum MediaError {
 pub enum Link {
     Udp(udp::UdpLink),
     Serial(serial::SerialLink),
+    Ppp(ppp::PppLink),
 }
 
 /// Drops the `ucast`/`ucast6` lines that point at this node itself, as
@@ -59,8 +61,13 @@ pub fn drop_self_links(config: &mut Config, local: &[IpAddr]) -> Vec<String> {
 /// Opens every link of this node, in the core's link order. Serial devices
 /// that cannot be opened yet are returned closed (the loop retries them);
 /// a UDP socket that cannot be set up is an error, since that is a
-/// configuration problem (no such interface, port in use).
-pub fn open_all(config: &Config, warnings: &mut Vec<String>) -> Result<Vec<Link>, MediaError> {
+/// configuration problem (no such interface, port in use). pppd's output
+/// goes to a file in `run_dir`.
+pub fn open_all(
+    config: &Config,
+    run_dir: &std::path::Path,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Link>, MediaError> {
     let h = &config.hacf;
     let mut links = Vec::new();
     for l in h
@@ -72,7 +79,24 @@ pub fn open_all(config: &Config, warnings: &mut Vec<String>) -> Result<Vec<Link>
             Medium::Serial { device } => {
                 Link::Serial(serial::SerialLink::new(device, h.baud.value))
             }
-            Medium::Ppp { .. } => return Err(MediaError::PppUnsupported(l.value.to_string())),
+            Medium::Ppp { device, ends } => {
+                let name = l.value.to_string();
+                let (mine, theirs) = if ends[0].0 == config.local_node {
+                    (ends[0].1, ends[1].1)
+                } else {
+                    (ends[1].1, ends[0].1)
+                };
+                let file = device.trim_start_matches('/').replace('/', "-");
+                let log = run_dir.join(format!("pppd-{file}.log"));
+                Link::Ppp(ppp::PppLink::open(
+                    &name,
+                    device,
+                    h.baud.value,
+                    (mine, theirs),
+                    h.udpport.value,
+                    &log,
+                )?)
+            }
             m => Link::Udp(udp::open(m, h.udpport.value, warnings)?),
         };
         links.push(link);
