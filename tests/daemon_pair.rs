@@ -385,3 +385,72 @@ fn a_restarted_node_has_a_new_generation_and_is_recognised() {
     assert!(g2 > g1, "{g1:?} -> {g2:?}");
     assert!(log_of(&pair, 1).contains("node alpha restarted"));
 }
+
+#[test]
+fn keepalives_go_on_while_a_resource_script_runs() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp("slow");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    // alpha's start takes 3 s, five deadtimes: the loop must not wait.
+    let script = pair.config_dir(0).join("resource.d/demo-service");
+    let text = std::fs::read_to_string(&script).expect("script");
+    let slow = text.replace("    start)  ", "    start)  sleep 3; ");
+    assert_ne!(slow, text);
+    std::fs::write(&script, slow).expect("write");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let starting = pair.wait_for(LONG, |p| {
+        p.status(0)
+            .is_some_and(|s| group_state(&s) == Some("starting"))
+    });
+    assert!(starting.is_some(), "{}", logs(&pair));
+    let running = pair.wait_for(LONG, |p| p.service_on() == ["alpha"]);
+    assert!(running.is_some(), "{}", logs(&pair));
+    let beta = log_of(&pair, 1);
+    assert!(
+        !beta.contains("is dead"),
+        "beta lost alpha during its start:\n{beta}"
+    );
+    assert!(!beta.contains("late keepalive"), "{beta}");
+}
+
+#[test]
+fn daemonized_run_writes_a_pid_file_and_stops_on_request() {
+    let dir = temp("detach");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    // Logs go where ha.cf says once detached.
+    let log = dir.path().join("alpha-detached.log");
+    write_hacf(&pair, 0, |t| format!("{t}logfile {}\n", log.display()));
+    let out = Command::new(EXE)
+        .args(["run", "-d", "-c"])
+        .arg(pair.config_dir(0))
+        .args(["--node", "alpha", "--state-dir"])
+        .arg(pair.state_dir(0))
+        .output()
+        .expect("run -d");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pair.start(1).expect("start beta");
+    let pid_file = pair.state_dir(0).join("tandem.pid");
+    let up = pair.wait_for(LONG, |p| {
+        p.service_on() == ["alpha"] && pid_file.exists() && p.status(0).is_some()
+    });
+    assert!(up.is_some(), "{}", logs(&pair));
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("a pid");
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+    pair.request(0, "shutdown").expect("stop");
+    let gone = pair.wait_for(LONG, |_| !Path::new(&format!("/proc/{pid}")).exists());
+    assert!(gone.is_some(), "daemon did not exit");
+    assert!(!pid_file.exists(), "pid file left behind");
+    let text = std::fs::read_to_string(&log).expect("logfile written");
+    assert!(text.contains("shutdown complete"), "{text}");
+    assert_eq!(pair.service_on(), ["beta"]);
+}
