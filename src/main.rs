@@ -83,8 +83,9 @@ struct ClStatus {
     request: Vec<String>,
 }
 
+/// Which configuration, read as which node.
 #[derive(Args)]
-struct Run {
+struct Site {
     /// Configuration directory (ha.cf, haresources, authkeys, resource.d)
     #[arg(
         short = 'c',
@@ -96,6 +97,12 @@ struct Run {
     /// This node's name (default: DIR/nodeinfo, else `uname -n`)
     #[arg(long, value_name = "NAME")]
     node: Option<String>,
+}
+
+#[derive(Args)]
+struct Run {
+    #[command(flatten)]
+    at: Site,
     /// Keep the control socket, pid and generation files in DIR
     /// (default: /run/tandem and /var/lib/tandem)
     #[arg(long = "state-dir", value_name = "DIR")]
@@ -120,17 +127,8 @@ struct Sim {
 
 #[derive(Args)]
 struct CheckConfig {
-    /// Configuration directory (ha.cf, haresources, authkeys, resource.d)
-    #[arg(
-        short = 'c',
-        long = "config-dir",
-        value_name = "DIR",
-        default_value = "/etc/ha.d"
-    )]
-    dir: PathBuf,
-    /// This node's name (default: DIR/nodeinfo, else `uname -n`)
-    #[arg(long, value_name = "NAME")]
-    node: Option<String>,
+    #[command(flatten)]
+    at: Site,
     /// Print the configuration and findings as JSON
     #[arg(long)]
     json: bool,
@@ -149,7 +147,7 @@ struct CheckConfig {
 }
 
 fn check_config(args: CheckConfig) -> anyhow::Result<ExitCode> {
-    let mut files = Files::in_dir(&args.dir);
+    let mut files = Files::in_dir(&args.at.dir);
     if let Some(f) = args.ha_cf {
         files.ha_cf = f;
     }
@@ -162,7 +160,7 @@ fn check_config(args: CheckConfig) -> anyhow::Result<ExitCode> {
     if let Some(d) = args.resource_d {
         files.resource_d = d;
     }
-    let opts = LoadOptions::new(files, args.node, Purpose::Check);
+    let opts = LoadOptions::new(files, args.at.node, Purpose::Check);
     let loaded = config::load(&opts);
     let report = Report::new(&loaded, &opts);
     if args.json {
@@ -216,8 +214,8 @@ fn sim(args: Sim) -> anyhow::Result<ExitCode> {
 
 fn run(args: Run) -> anyhow::Result<ExitCode> {
     let opts = tandem::daemon::Options {
-        files: Files::in_dir(&args.dir),
-        node: args.node,
+        files: Files::in_dir(&args.at.dir),
+        node: args.at.node,
         state_dir: args.state_dir,
         detach: args.daemonize,
     };
