@@ -454,3 +454,32 @@ fn daemonized_run_writes_a_pid_file_and_stops_on_request() {
     assert!(text.contains("shutdown complete"), "{text}");
     assert_eq!(pair.service_on(), ["beta"]);
 }
+
+#[test]
+fn run_refuses_what_it_cannot_carry_out_naming_each_line() {
+    let dir = temp("notyet");
+    let pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    write_hacf(&pair, 0, |t| {
+        format!("{t}ping 192.0.2.254\nwatchdog /dev/watchdog\nrespawn hacluster /usr/lib/heartbeat/ipfail\n")
+    });
+    let out = Command::new(EXE)
+        .args(["run", "-c"])
+        .arg(pair.config_dir(0))
+        .args(["--node", "alpha", "--state-dir"])
+        .arg(pair.state_dir(0))
+        .output()
+        .expect("run tandem");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for directive in ["ping", "watchdog", "respawn"] {
+        assert!(
+            err.lines()
+                .any(|l| l.contains("ha.cf:") && l.contains(&format!(": {directive}: "))),
+            "{directive} not named with its line:\n{err}"
+        );
+    }
+    assert!(
+        !pair.state_dir(0).join("control").exists(),
+        "nothing half-started"
+    );
+}

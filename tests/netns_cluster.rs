@@ -89,8 +89,21 @@ impl Segment {
             ip(&["-n", &ns, "link", "set", "lo", "up"]);
             let addr = format!("192.0.2.{}/24", i + 1);
             ip(&["-n", &ns, "addr", "add", &addr, "brd", "+", "dev", "eth0"]);
+            let addr6 = format!("2001:db8::{}/64", i + 1);
+            ip(&["-n", &ns, "addr", "add", &addr6, "dev", "eth0", "nodad"]);
             ip(&["-n", &ns, "link", "set", "eth0", "up"]);
         }
+        // IPv6 sends from the link-local address only once duplicate
+        // address detection is over.
+        let settled = wait_for(Duration::from_secs(10), || {
+            (0..nodes).all(|i| {
+                Command::new("ip")
+                    .args(["-6", "-n", &seg.ns(i), "addr", "show", "tentative"])
+                    .output()
+                    .is_ok_and(|o| o.stdout.is_empty())
+            })
+        });
+        assert!(settled, "IPv6 addresses still tentative");
         seg
     }
 
@@ -216,18 +229,23 @@ fn logs(dir: &Path) -> String {
         .collect()
 }
 
-/// Every node sees every other node up on every link.
+/// Every node sees every other node up, and every one of its links
+/// carries frames from some node (a unicast link reaches only the node at
+/// its address; broadcast and multicast links reach them all).
 fn all_links_up(dir: &Path) -> bool {
     (0..3).all(|i| {
         status(dir, i).is_some_and(|s| {
-            s["nodes"].as_array().is_some_and(|nodes| {
-                nodes.iter().filter(|n| n["local"] == false).all(|n| {
-                    n["liveness"] == "up"
-                        && n["links"]
-                            .as_array()
-                            .is_some_and(|l| l.iter().all(|l| l["up"] == true))
-                })
-            })
+            let Some(nodes) = s["nodes"].as_array() else {
+                return false;
+            };
+            let peers: Vec<&serde_json::Value> =
+                nodes.iter().filter(|n| n["local"] == false).collect();
+            let links = peers
+                .first()
+                .and_then(|p| p["links"].as_array())
+                .map_or(0, |l| l.len());
+            peers.iter().all(|n| n["liveness"] == "up")
+                && (0..links).all(|l| peers.iter().any(|p| p["links"][l]["up"] == true))
         })
     })
 }
@@ -307,4 +325,24 @@ fn is_root() -> bool {
             .and_then(|l| l.split_whitespace().nth(2))
             == Some("0")
     })
+}
+
+#[test]
+fn three_nodes_over_unicast_with_one_shared_file() {
+    if cannot_run("three_nodes_over_unicast_with_one_shared_file") {
+        return;
+    }
+    // One ha.cf for all: each node skips the line that names itself.
+    three_nodes_one_killed("uc", "ucast eth0 192.0.2.1 192.0.2.2 192.0.2.3");
+}
+
+#[test]
+fn three_nodes_over_ipv6_unicast_and_multicast() {
+    if cannot_run("three_nodes_over_ipv6_unicast_and_multicast") {
+        return;
+    }
+    three_nodes_one_killed(
+        "v6",
+        "udpport 7696\nucast6 eth0 2001:db8::1 2001:db8::2 2001:db8::3\nmcast6 eth0 ff02::1:6 7697 1 0",
+    );
 }

@@ -101,11 +101,9 @@ fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
             config.local_node
         )]));
     }
-    if !config.hacf.ping_nodes.is_empty() {
-        return Err(DaemonError::Config(vec![format!(
-            "{}: ping: ping nodes are not implemented in the daemon yet; remove the ping/ping6/ping_group lines",
-            opts.files.ha_cf.display()
-        )]));
+    let missing = not_yet(&config);
+    if !missing.is_empty() {
+        return Err(DaemonError::Config(missing));
     }
     let file = opts.files.haresources.display().to_string();
     let programs = resources::resolve_all(&config, &load.search_paths(), &file)?;
@@ -115,6 +113,49 @@ fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
         programs,
         warnings,
     })
+}
+
+/// Directives the configuration accepts (they are Heartbeat's, and
+/// check-config explains them) but this daemon does not carry out yet.
+/// Running without them would be a quieter, less safe cluster than the
+/// operator configured, so the daemon refuses, naming each line.
+fn not_yet(config: &Config) -> Vec<String> {
+    let h = &config.hacf;
+    let mut out = Vec::new();
+    let mut say = |source: &config::value::Source, directive: &str, what: &str| {
+        out.push(format!(
+            "{source}: {directive}: {what} is not implemented in this version of the daemon; remove the line to run without it"
+        ))
+    };
+    for p in &h.ping_nodes {
+        say(
+            &p.source,
+            if p.value.group { "ping_group" } else { "ping" },
+            "connectivity by ping nodes",
+        );
+    }
+    for st in &h.stonith {
+        let directive = match st.value {
+            config::hacf::Stonith::Host { .. } => "stonith_host",
+            config::hacf::Stonith::Device { .. } => "stonith",
+        };
+        say(&st.source, directive, "fencing (STONITH)");
+    }
+    if let Some(w) = &h.watchdog {
+        say(&w.source, "watchdog", "the watchdog device");
+    }
+    for r in &h.respawn {
+        say(
+            &r.source,
+            if r.value.failfast {
+                "failfast"
+            } else {
+                "respawn"
+            },
+            "keeping a client process running",
+        );
+    }
+    out
 }
 
 /// The environment resource programs see: nothing inherited.
@@ -160,9 +201,12 @@ fn go_realtime(config: &Config, log: &mut Log) {
             io::Error::last_os_error()
         ));
     }
+    // MCL_ONFAULT: lock pages as they are touched, not every page mapped
+    // (the whole binary and libc), so that the locked set is the resident
+    // set and fits the default RLIMIT_MEMLOCK of 8 MiB.
     // SAFETY: as above.
     #[allow(unsafe_code)]
-    let rc = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) };
+    let rc = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE | libc::MCL_ONFAULT) };
     if rc != 0 {
         log.warn(&format!(
             "realtime: cannot lock memory: {} (RLIMIT_MEMLOCK?); pages may be swapped out",
@@ -315,6 +359,8 @@ impl Daemon {
         let token = Token(LINK_BASE + i);
         let registry = self.poll.registry();
         match &mut self.links[i] {
+            // A unicast link sharing another's socket receives through it.
+            Link::Udp(u) if u.receives_for.is_none() => Ok(()),
             Link::Udp(u) => registry
                 .register(&mut u.socket, token, Interest::READABLE)
                 .map_err(io_err("udp link")),
@@ -512,22 +558,23 @@ impl Daemon {
     fn on_link(&mut self, i: usize) {
         let mut buf = [0u8; 2048];
         let socket = match self.links.get(i) {
-            Some(Link::Udp(u)) => Some(&u.socket),
-            Some(Link::Ppp(p)) => Some(&p.socket),
+            Some(Link::Udp(u)) => Some((&u.socket, Some(u))),
+            Some(Link::Ppp(p)) => Some((&p.socket, None)),
             _ => None,
         };
-        if let Some(socket) = socket {
+        if let Some((socket, udp)) = socket {
             loop {
                 match socket.recv_from(&mut buf) {
-                    Ok((n, _from)) => {
+                    Ok((n, from)) => {
                         let bytes = &buf[..n];
+                        let link = udp.map_or(i, |u| u.link_of(from.ip(), i));
                         let now = core::Instant(self.epoch.elapsed().as_micros() as u64);
                         if sniff::looks_like_heartbeat(bytes) {
                             if let Some(src) = sniff::heartbeat_source(bytes) {
                                 self.core.handle_heartbeat_traffic(now, &src);
                             }
                         } else {
-                            self.core.handle_frame(now, i, bytes);
+                            self.core.handle_frame(now, link, bytes);
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,

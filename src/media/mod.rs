@@ -69,12 +69,46 @@ pub fn open_all(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Link>, MediaError> {
     let h = &config.hacf;
-    let mut links = Vec::new();
+    let mut links: Vec<Link> = Vec::new();
+    // Unicast links by (device, IPv6?): the link that owns their socket.
+    let mut unicast: Vec<((String, bool), usize)> = Vec::new();
     for l in h
         .links
         .iter()
         .filter(|l| l.value.reaches(&config.local_node))
     {
+        let shared = match &l.value {
+            Medium::Ucast { device, peer, .. } => {
+                Some(((device.clone(), false), IpAddr::V4(*peer)))
+            }
+            Medium::Ucast6 { device, peer, .. } => {
+                Some(((device.clone(), true), IpAddr::V6(*peer)))
+            }
+            _ => None,
+        };
+        if let Some((key, peer)) = shared {
+            let me = links.len();
+            let owner = unicast.iter().find(|(k, _)| *k == key).map(|&(_, o)| o);
+            if let Some(Link::Udp(o)) = owner.and_then(|o| links.get_mut(o)) {
+                let dest = udp::destination(&l.value, h.udpport.value)?;
+                let link = udp::UdpLink::sharing(o, dest).map_err(|e| MediaError::Io {
+                    link: l.value.to_string(),
+                    source: e,
+                })?;
+                if let Some(v) = o.receives_for.as_mut() {
+                    v.push((peer, me));
+                }
+                links.push(Link::Udp(link));
+                continue;
+            }
+            let mut link = udp::open(&l.value, h.udpport.value, warnings)?;
+            if let Some(v) = link.receives_for.as_mut() {
+                v.push((peer, me));
+            }
+            unicast.push((key, me));
+            links.push(Link::Udp(link));
+            continue;
+        }
         let link = match &l.value {
             Medium::Serial { device } => {
                 Link::Serial(serial::SerialLink::new(device, h.baud.value))

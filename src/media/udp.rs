@@ -17,6 +17,38 @@ const TOS_LOW_DELAY: u32 = 0x10;
 pub struct UdpLink {
     pub socket: UdpSocket,
     pub dest: SocketAddr,
+    /// Unicast links on one device and port share one socket (two sockets
+    /// bound alike would split the datagrams between them at random): the
+    /// first link receives for all, and tells them apart by the sender's
+    /// address. `None` on the others, which only send.
+    pub receives_for: Option<Vec<(IpAddr, usize)>>,
+}
+
+impl UdpLink {
+    /// A link that sends through `owner`'s socket and receives through it.
+    pub fn sharing(owner: &UdpLink, dest: SocketAddr) -> io::Result<UdpLink> {
+        let fd = owner.socket_fd()?;
+        Ok(UdpLink {
+            socket: UdpSocket::from_std(fd),
+            dest,
+            receives_for: None,
+        })
+    }
+
+    fn socket_fd(&self) -> io::Result<std::net::UdpSocket> {
+        use std::os::fd::AsFd;
+        let owned = self.socket.as_fd().try_clone_to_owned()?;
+        Ok(std::net::UdpSocket::from(owned))
+    }
+
+    /// The link a datagram from `from` belongs to, among those sharing
+    /// this socket (`me` when none names that address).
+    pub fn link_of(&self, from: IpAddr, me: usize) -> usize {
+        self.receives_for
+            .as_ref()
+            .and_then(|v| v.iter().find(|(a, _)| *a == from).map(|(_, i)| *i))
+            .unwrap_or(me)
+    }
 }
 
 /// The address of `device` (its first IPv4 address) and its broadcast
@@ -88,6 +120,26 @@ fn bind_device(s: &Socket, device: &str, warnings: &mut Vec<String>) -> io::Resu
     }
 }
 
+/// Where a unicast medium sends.
+pub fn destination(medium: &Medium, udpport: u16) -> Result<SocketAddr, MediaError> {
+    match medium {
+        Medium::Ucast { peer, port, .. } => Ok(SocketAddr::V4(SocketAddrV4::new(
+            *peer,
+            port.unwrap_or(udpport),
+        ))),
+        Medium::Ucast6 { peer, scope, .. } => {
+            let scope_id = match scope {
+                Some(dev) => index_of(dev)?,
+                None => 0,
+            };
+            Ok(SocketAddr::V6(SocketAddrV6::new(
+                *peer, udpport, 0, scope_id,
+            )))
+        }
+        _ => Err(MediaError::NotUdp(medium.to_string())),
+    }
+}
+
 /// Opens the socket of a UDP medium. `udpport` is the configured port;
 /// `warnings` collects what is worth a log line but not a refusal.
 pub fn open(
@@ -108,8 +160,8 @@ pub fn open(
             bind_device(&s, device, warnings).map_err(io)?;
             let _ = s.set_tos_v4(TOS_LOW_DELAY);
             s.bind(&any4(udpport).into()).map_err(io)?;
-            let dest = SocketAddr::V4(SocketAddrV4::new(*peer, port.unwrap_or(udpport)));
-            (s, dest)
+            let _ = (peer, port);
+            (s, destination(medium, udpport)?)
         }
         Medium::Ucast6 {
             device,
@@ -120,12 +172,8 @@ pub fn open(
             s.set_only_v6(true).map_err(io)?;
             bind_device(&s, device, warnings).map_err(io)?;
             s.bind(&any6(udpport).into()).map_err(io)?;
-            let scope_id = match scope {
-                Some(dev) => index_of(dev)?,
-                None => 0,
-            };
-            let dest = SocketAddr::V6(SocketAddrV6::new(*peer, udpport, 0, scope_id));
-            (s, dest)
+            let _ = (peer, scope);
+            (s, destination(medium, udpport)?)
         }
         Medium::Bcast { device } => {
             let s = socket(Domain::IPV4).map_err(io)?;
@@ -193,6 +241,7 @@ pub fn open(
     Ok(UdpLink {
         socket: UdpSocket::from_std(std),
         dest,
+        receives_for: Some(Vec::new()),
     })
 }
 
