@@ -15,6 +15,7 @@
 // modules allow it, one call at a time, with a SAFETY note.
 #![deny(unsafe_code)]
 
+pub mod actions;
 pub mod config;
 pub mod core;
 pub mod daemon;

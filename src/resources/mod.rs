@@ -33,6 +33,9 @@ pub enum Convention {
 pub struct Program {
     /// As written in haresources, for logs.
     pub token: String,
+    /// Carried out in-process (IPaddr, IPaddr2, IPv6addr, SendArp): no
+    /// child, no shell on the takeover path. `path` is then empty.
+    pub builtin: Option<crate::actions::Builtin>,
     pub path: PathBuf,
     pub args: Vec<String>,
     pub convention: Convention,
@@ -83,12 +86,22 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
         Resolution::ResourceD { path } => (path, Convention::V1),
         Resolution::InitD { path } => (path, Convention::Lsb),
         Resolution::Ocf { path } => (path, Convention::Ocf),
+        Resolution::Builtin if r.script == "MacTakeover" => {
+            return Err(
+                "the built-in MacTakeover is not in this build yet; put a script of that name in resource.d to run your own"
+                    .to_string(),
+            )
+        }
         Resolution::Builtin => {
-            return Err(format!(
-                "the built-in `{}` (in-process IP alias, ARP and MAC takeover) is not in this build yet; \
-                 put a script of that name in resource.d to run your own",
-                r.script
-            ))
+            let builtin = crate::actions::Builtin::of(&r.kind).map_err(|e| e.to_string())?;
+            return Ok(Program {
+                token: r.token.clone(),
+                builtin: Some(builtin),
+                path: PathBuf::new(),
+                args: Vec::new(),
+                convention: Convention::V1,
+                env: Vec::new(),
+            });
         }
         Resolution::NotFound { searched } => {
             let paths: Vec<String> = searched.iter().map(|p| p.display().to_string()).collect();
@@ -112,6 +125,7 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
     };
     Ok(Program {
         token: r.token.clone(),
+        builtin: None,
         path,
         args,
         convention,

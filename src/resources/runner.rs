@@ -59,9 +59,21 @@ struct Job {
     timed_out: bool,
 }
 
+/// Gratuitous ARPs still to send after a start, IPaddr2's way: a few,
+/// spaced out, so that a neighbour that missed one hears the next.
+#[derive(Debug)]
+struct Announcement {
+    group: GroupId,
+    device: String,
+    ip: std::net::Ipv4Addr,
+    left: u32,
+    next: Instant,
+}
+
 /// Every group's job.
 #[derive(Debug)]
 pub struct Runner {
+    announcements: Vec<Announcement>,
     programs: Vec<Vec<Program>>,
     env: Vec<(String, String)>,
     timeout: Duration,
@@ -80,6 +92,7 @@ impl Runner {
     ) -> Runner {
         let jobs = programs.iter().map(|_| None).collect();
         Runner {
+            announcements: Vec::new(),
             programs,
             env,
             timeout,
@@ -123,6 +136,10 @@ impl Runner {
                 kill_tree(&mut r.child);
                 let _ = registry.deregister(&mut SourceFd(&r.output.as_raw_fd()));
             }
+        }
+        if step == Step::Stop {
+            // Stop announcing addresses that are going away.
+            self.announcements.retain(|a| a.group != g);
         }
         let queue: Vec<usize> = match step {
             Step::Start => (0..n).rev().collect(),
@@ -168,6 +185,28 @@ impl Runner {
             };
             let program = &self.programs[g][i];
             let action = job.step.action();
+            if let Some(b) = &program.builtin {
+                match builtin(b, job.step) {
+                    Ok(what) => say(format!("resource {}: {what}", program.token)),
+                    Err(e) => {
+                        say(format!("resource {}: {action} failed: {e}", program.token));
+                        job.failed = true;
+                    }
+                }
+                if job.step == Step::Start && !job.failed {
+                    if let Some((device, ip)) = b.announces() {
+                        self.announcements.push(Announcement {
+                            group: g,
+                            device,
+                            ip,
+                            left: crate::actions::arp::COUNT,
+                            next: now,
+                        });
+                        announce_due(&mut self.announcements, now, say);
+                    }
+                }
+                continue;
+            }
             match spawn(program, action, &self.env, self.token_base + g, registry) {
                 Ok((child, output)) => {
                     say(format!(
@@ -217,6 +256,7 @@ impl Runner {
         now: Instant,
         say: &mut dyn FnMut(String),
     ) -> Vec<Finished> {
+        announce_due(&mut self.announcements, now, say);
         let mut done = Vec::new();
         for g in 0..self.jobs.len() {
             let Some(job) = self.jobs[g].as_mut() else {
@@ -271,12 +311,13 @@ impl Runner {
         done
     }
 
-    /// When the first running program is overdue.
+    /// When the first running program is overdue, or an announcement due.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.jobs
             .iter()
             .flatten()
             .filter_map(|j| j.running.as_ref().map(|r| r.deadline))
+            .chain(self.announcements.iter().map(|a| a.next))
             .min()
     }
 
@@ -288,6 +329,39 @@ impl Runner {
             }
         }
     }
+}
+
+/// Carries out a built-in resource's start or stop; says what it did.
+fn builtin(b: &crate::actions::Builtin, step: Step) -> Result<String, crate::actions::ActionError> {
+    use crate::actions::{addr, Builtin};
+    match (b, step) {
+        (Builtin::Address(a), Step::Start) => Ok(if addr::add(a)? {
+            format!("added {}/{} on {}", a.ip, a.prefix, a.device)
+        } else {
+            format!("{}/{} already on {}", a.ip, a.prefix, a.device)
+        }),
+        (Builtin::Address(a), Step::Stop) => Ok(if addr::remove(a)? {
+            format!("removed {}/{} from {}", a.ip, a.prefix, a.device)
+        } else {
+            format!("{} already gone from {}", a.ip, a.device)
+        }),
+        (Builtin::SendArp { ip, device }, Step::Start) => {
+            Ok(format!("announcing {ip} on {device}"))
+        }
+        (Builtin::SendArp { .. }, Step::Stop) => Ok("nothing to undo".to_string()),
+    }
+}
+
+/// Sends the announcements that are due.
+fn announce_due(list: &mut Vec<Announcement>, now: Instant, say: &mut dyn FnMut(String)) {
+    for a in list.iter_mut().filter(|a| a.next <= now && a.left > 0) {
+        if let Err(e) = crate::actions::arp::announce(&a.device, a.ip) {
+            say(format!("gratuitous ARP for {} on {}: {e}", a.ip, a.device));
+        }
+        a.left -= 1;
+        a.next = now + crate::actions::arp::INTERVAL;
+    }
+    list.retain(|a| a.left > 0);
 }
 
 fn token_of(programs: &[Program], job: &Job) -> String {
@@ -377,7 +451,12 @@ pub fn probe(
         .iter()
         .map(|group| {
             group.iter().any(|p| {
-                let running = status(p, env, timeout);
+                let running = match &p.builtin {
+                    Some(crate::actions::Builtin::Address(a)) => crate::actions::addr::present(a)
+                        .map_err(|e| io::Error::other(e.to_string())),
+                    Some(crate::actions::Builtin::SendArp { .. }) => Ok(false),
+                    None => status(p, env, timeout),
+                };
                 match running {
                     Ok(true) => {
                         say(format!("resource {}: already running", p.token));
