@@ -6,151 +6,11 @@
 //! Addresses: 192.0.2.0/24 (TEST-NET-1) and multicast 239.255.0.0/16,
 //! inside namespaces named per test run and removed even on failure.
 
+mod common;
+
+use common::{cannot_run, logs, status, wait_for, Segment, NAMES};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-const EXE: &str = env!("CARGO_BIN_EXE_tandem");
-const NAMES: [&str; 3] = ["alpha", "beta", "gamma"];
-
-fn skip(test: &str, why: &str) -> bool {
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test} cannot run under CI: {why}"
-    );
-    eprintln!("SKIPPED {test}: {why}");
-    true
-}
-
-fn cannot_run(test: &str) -> bool {
-    if !is_root() {
-        return skip(test, "needs root for network namespaces");
-    }
-    if Command::new("ip").arg("-V").output().is_err() {
-        return skip(test, "needs iproute2 (`ip`); tests/run installs it");
-    }
-    false
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The namespaces of one test run; removed on drop, also after a panic.
-struct Segment {
-    prefix: String,
-    children: Vec<Option<Child>>,
-}
-
-impl Segment {
-    fn ns(&self, i: usize) -> String {
-        format!("{}-{}", self.prefix, NAMES[i])
-    }
-
-    fn switch(&self) -> String {
-        format!("{}-sw", self.prefix)
-    }
-
-    fn new(tag: &str, nodes: usize) -> Segment {
-        let prefix = format!("tandem-{tag}-{}", std::process::id());
-        let seg = Segment {
-            prefix,
-            children: (0..nodes).map(|_| None).collect(),
-        };
-        let sw = seg.switch();
-        ip(&["netns", "add", &sw]);
-        ip(&[
-            "-n",
-            &sw,
-            "link",
-            "add",
-            "br0",
-            "type",
-            "bridge",
-            "mcast_snooping",
-            "0",
-        ]);
-        ip(&["-n", &sw, "link", "set", "br0", "up"]);
-        for i in 0..nodes {
-            let ns = seg.ns(i);
-            ip(&["netns", "add", &ns]);
-            let port = format!("p{i}");
-            ip(&[
-                "-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns",
-                &ns,
-            ]);
-            ip(&["-n", &sw, "link", "set", &port, "master", "br0", "up"]);
-            ip(&["-n", &ns, "link", "set", "lo", "up"]);
-            let addr = format!("192.0.2.{}/24", i + 1);
-            ip(&["-n", &ns, "addr", "add", &addr, "brd", "+", "dev", "eth0"]);
-            let addr6 = format!("2001:db8::{}/64", i + 1);
-            ip(&["-n", &ns, "addr", "add", &addr6, "dev", "eth0", "nodad"]);
-            ip(&["-n", &ns, "link", "set", "eth0", "up"]);
-        }
-        // IPv6 sends from the link-local address only once duplicate
-        // address detection is over.
-        let settled = wait_for(Duration::from_secs(10), || {
-            (0..nodes).all(|i| {
-                Command::new("ip")
-                    .args(["-6", "-n", &seg.ns(i), "addr", "show", "tentative"])
-                    .output()
-                    .is_ok_and(|o| o.stdout.is_empty())
-            })
-        });
-        assert!(settled, "IPv6 addresses still tentative");
-        seg
-    }
-
-    fn start(&mut self, i: usize, dir: &Path) {
-        let cfg = dir.join(NAMES[i]);
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join(format!("{}.log", NAMES[i])))
-            .expect("log");
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns(i), EXE, "run", "-c"])
-            .arg(&cfg)
-            .args(["--node", NAMES[i], "--state-dir"])
-            .arg(cfg.join("state"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start tandem");
-        self.children[i] = Some(child);
-    }
-
-    fn kill(&mut self, i: usize) {
-        if let Some(mut c) = self.children[i].take() {
-            // `ip netns exec` execs tandem: this is the daemon itself.
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Segment {
-    fn drop(&mut self) {
-        for i in 0..self.children.len() {
-            self.kill(i);
-        }
-        for i in 0..self.children.len() {
-            let _ = Command::new("ip")
-                .args(["netns", "del", &self.ns(i)])
-                .output();
-        }
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.switch()])
-            .output();
-    }
-}
+use std::time::Duration;
 
 const SERVICE: &str = "#!/bin/sh\n\
 f=\"$1/running-on-$TANDEM_NODE\"\n\
@@ -196,36 +56,6 @@ fn running_on(service: &Path) -> Vec<&'static str> {
         .iter()
         .copied()
         .filter(|n| service.join(format!("running-on-{n}")).exists())
-        .collect()
-}
-
-fn status(dir: &Path, i: usize) -> Option<serde_json::Value> {
-    let path = dir.join(NAMES[i]).join("state").join("control");
-    let body =
-        tandem::daemon::control::request(&path, "status-json", Duration::from_secs(5)).ok()?;
-    serde_json::from_str(&body).ok()
-}
-
-fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
-}
-
-fn logs(dir: &Path) -> String {
-    NAMES
-        .iter()
-        .map(|n| {
-            format!(
-                "--- {n} ---\n{}",
-                std::fs::read_to_string(dir.join(format!("{n}.log"))).unwrap_or_default()
-            )
-        })
         .collect()
 }
 
@@ -315,16 +145,6 @@ fn three_nodes_over_broadcast_and_multicast_at_once() {
         "both",
         "udpport 7694\nbcast eth0\nmcast eth0 239.255.42.2 7695 1 0",
     );
-}
-
-/// Whether this process runs as root (from /proc, no extra crate feature).
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .find(|l| l.starts_with("Uid:"))
-            .and_then(|l| l.split_whitespace().nth(2))
-            == Some("0")
-    })
 }
 
 #[test]

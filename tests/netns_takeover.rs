@@ -1,0 +1,215 @@
+//! Takeover on a real (virtual) network: alpha and beta run tandem in
+//! their own namespaces on a bridged segment, with the group
+//! `IPaddr2::192.0.2.100/24/eth0`; a third namespace is the client. Each
+//! node runs a small TCP server that answers with its name. When alpha
+//! dies (daemon killed, its interface down), beta adds the address and
+//! announces it: the client captures the gratuitous ARP, its neighbour
+//! entry moves to beta's MAC, and a TCP connect to the address reaches
+//! beta. Needs root and iproute2 (skips with the reason otherwise).
+
+mod common;
+
+use common::{cannot_run, ip, logs, status, wait_for, Segment, NAMES};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const VIP: &str = "192.0.2.100";
+const CLIENT: usize = 2;
+
+/// Processes the test started in namespaces, killed on drop.
+struct Helpers(Vec<Child>);
+
+impl Drop for Helpers {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn in_ns(seg: &Segment, i: usize, args: &[&str]) -> Child {
+    Command::new("ip")
+        .args(["netns", "exec", &seg.ns(i)])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start helper")
+}
+
+const SERVER: &str = r#"
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080))
+s.listen()
+while True:
+    c, _ = s.accept()
+    c.sendall(sys.argv[1].encode())
+    c.close()
+"#;
+
+/// Writes `time mac` for every gratuitous ARP announcing the VIP.
+const CAPTURE: &str = r#"
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+s.bind(("eth0", 0))
+out = open(sys.argv[1], "a", buffering=1)
+vip = bytes([192, 0, 2, 100])
+while True:
+    f = s.recv(100)
+    if f[28:32] == vip and f[38:42] == vip:
+        out.write("%.6f %s\n" % (time.time(), f[22:28].hex(":")))
+"#;
+
+fn connect(seg: &Segment) -> Option<String> {
+    let out = Command::new("ip")
+        .args(["netns", "exec", &seg.ns(CLIENT), "python3", "-c"])
+        .arg(format!(
+            "import socket\ns=socket.create_connection(('{VIP}',8080),timeout=1)\nprint(s.recv(100).decode())"
+        ))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn mac(seg: &Segment, i: usize) -> String {
+    let out = Command::new("ip")
+        .args(["-n", &seg.ns(i), "-o", "link", "show", "eth0"])
+        .output()
+        .expect("ip link");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    text.split_whitespace()
+        .skip_while(|w| *w != "link/ether")
+        .nth(1)
+        .unwrap_or("")
+        .to_string()
+}
+
+fn neighbour(seg: &Segment) -> String {
+    let out = Command::new("ip")
+        .args(["-n", &seg.ns(CLIENT), "neigh", "show", VIP])
+        .output()
+        .expect("ip neigh");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn has_vip(seg: &Segment, i: usize) -> bool {
+    Command::new("ip")
+        .args(["-n", &seg.ns(i), "-o", "addr", "show", "dev", "eth0"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("{VIP}/24")))
+}
+
+fn configure(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for name in &NAMES[..2] {
+        let cfg = dir.join(name);
+        std::fs::create_dir_all(cfg.join("resource.d")).expect("mkdir");
+        std::fs::create_dir_all(cfg.join("state")).expect("mkdir");
+        std::fs::write(
+            cfg.join("ha.cf"),
+            "keepalive 100ms\nwarntime 400ms\ndeadtime 1\ninitdead 2\nbcast eth0\n\
+             node alpha\nnode beta\nauto_failback on\nrealtime off\n",
+        )
+        .expect("ha.cf");
+        std::fs::write(
+            cfg.join("haresources"),
+            format!("alpha IPaddr2::{VIP}/24/eth0\n"),
+        )
+        .expect("haresources");
+        let keys = cfg.join("authkeys");
+        std::fs::write(&keys, "auth 1\n1 sha256 takeover-test-key\n").expect("authkeys");
+        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
+#[test]
+fn the_address_moves_with_gratuitous_arp_and_answers_on_the_survivor() {
+    if cannot_run("the_address_moves_with_gratuitous_arp_and_answers_on_the_survivor") {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-vip-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    configure(dir);
+    let mut seg = Segment::new("vip", 3);
+    let garps = dir.join("garps");
+    let garps_arg = garps.display().to_string();
+    let _helpers = Helpers(vec![
+        in_ns(&seg, 0, &["python3", "-c", SERVER, "alpha"]),
+        in_ns(&seg, 1, &["python3", "-c", SERVER, "beta"]),
+        in_ns(&seg, CLIENT, &["python3", "-c", CAPTURE, &garps_arg]),
+    ]);
+    seg.start(0, dir);
+    seg.start(1, dir);
+    let formed = wait_for(Duration::from_secs(20), || {
+        has_vip(&seg, 0)
+            && status(dir, 1).is_some_and(|s| {
+                s["nodes"].as_array().is_some_and(|n| {
+                    n.iter()
+                        .any(|n| n["node"] == "alpha" && n["liveness"] == "up")
+                })
+            })
+    });
+    assert!(formed, "alpha never held the address:\n{}", logs(dir));
+    assert!(
+        wait_for(Duration::from_secs(10), || connect(&seg).as_deref()
+            == Some("alpha")),
+        "the client cannot reach alpha at {VIP}:\n{}",
+        logs(dir)
+    );
+    let (mac_a, mac_b) = (mac(&seg, 0), mac(&seg, 1));
+    assert!(neighbour(&seg).contains(&mac_a), "{}", neighbour(&seg));
+
+    // alpha dies: its daemon is killed and its machine leaves the segment.
+    let killed = now();
+    seg.kill(0);
+    ip(&["-n", &seg.ns(0), "link", "set", "eth0", "down"]);
+
+    assert!(
+        wait_for(Duration::from_secs(20), || connect(&seg).as_deref()
+            == Some("beta")),
+        "the client never reached beta at {VIP}:\n{}",
+        logs(dir)
+    );
+    assert!(has_vip(&seg, 1));
+    assert!(
+        wait_for(Duration::from_secs(5), || neighbour(&seg).contains(&mac_b)),
+        "the client's neighbour entry did not move to beta ({mac_b}): {}",
+        neighbour(&seg)
+    );
+    let seen: Vec<(f64, String)> = std::fs::read_to_string(&garps)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (t, m) = l.split_once(' ')?;
+            Some((t.parse().ok()?, m.to_string()))
+        })
+        .filter(|(t, m)| *t > killed && *m == mac_b)
+        .collect();
+    assert!(
+        seen.len() >= 2,
+        "gratuitous ARPs from beta after the kill: {seen:?}\n{}",
+        logs(dir)
+    );
+    eprintln!(
+        "kill -9 -> first gratuitous ARP from beta: {:.0} ms (deadtime 1 s); {} announcements",
+        (seen[0].0 - killed) * 1000.0,
+        seen.len()
+    );
+}
