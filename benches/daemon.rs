@@ -36,6 +36,8 @@ struct Opts {
     runs: usize,
     idle: u64,
     soak: u64,
+    /// Soak only, at these timings (`--soak-at 5ms/25ms`).
+    soak_at: Option<(String, String)>,
 }
 
 fn opts() -> Opts {
@@ -43,6 +45,7 @@ fn opts() -> Opts {
         runs: 20,
         idle: 60,
         soak: 600,
+        soak_at: None,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -57,6 +60,12 @@ fn opts() -> Opts {
             "--runs" => o.runs = val(i).unwrap_or(o.runs as u64) as usize,
             "--idle" => o.idle = val(i).unwrap_or(o.idle),
             "--soak" => o.soak = val(i).unwrap_or(o.soak),
+            "--soak-at" => {
+                o.soak_at = args
+                    .get(i + 1)
+                    .and_then(|v| v.split_once('/'))
+                    .map(|(k, d)| (k.to_string(), d.to_string()))
+            }
             _ => {}
         }
         i += 1;
@@ -175,12 +184,29 @@ fn idle(t: &Timings, tag: &str, secs: u64) -> Option<(f64, u64)> {
     Some((cpu, rss))
 }
 
-/// The fastest timings with both cores busy (two spinning threads at
-/// normal priority): false deaths counted.
-fn soak(secs: u64) -> Option<(usize, u64)> {
+/// Timings from text, for `--soak-at` (leaked: a handful per run).
+fn timings(keepalive: &str, deadtime: &str) -> Timings {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let (k, unit) = keepalive.split_at(
+        keepalive
+            .find(|c: char| c.is_alphabetic())
+            .unwrap_or(keepalive.len()),
+    );
+    let k: f64 = k.parse().unwrap_or(1.0);
+    Timings {
+        keepalive: leak(keepalive.to_string()),
+        warntime: leak(format!("{}{unit}", k * 3.0)),
+        deadtime: leak(deadtime.to_string()),
+        initdead: leak(format!("{}{unit}", k * 10.0)),
+    }
+}
+
+/// Timings `t` with both cores busy (two spinning threads at normal
+/// priority): false deaths counted.
+fn soak(t: &Timings, secs: u64) -> Option<(usize, u64)> {
     // As deployed: realtime on (SCHED_FIFO, locked memory), Heartbeat's
-    // default, which is what keeps 2 ms keepalives on time on busy cores.
-    let (_tmp, mut pair) = pair(&FASTEST, "soak", false, "realtime on");
+    // default, which is what keeps fast keepalives on time on busy cores.
+    let (_tmp, mut pair) = pair(t, "soak", false, "realtime on");
     pair.start(0).ok()?;
     pair.start(1).ok()?;
     if !up(&pair) {
@@ -234,6 +260,17 @@ fn main() {
         return;
     }
     let o = opts();
+    if let Some((k, d)) = &o.soak_at {
+        let t = timings(k, d);
+        match soak(&t, o.soak) {
+            Some((deaths, late)) => println!(
+                "soak {k}/{d}, both cores busy, {} s: {deaths} false death(s), {late} late-keepalive warning(s)",
+                o.soak
+            ),
+            None => println!("soak: the pair did not come up"),
+        }
+        return;
+    }
     println!(
         "tandem daemon benchmark: {} runs, {} s idle, {} s soak",
         o.runs, o.idle, o.soak
@@ -260,7 +297,7 @@ fn main() {
             None => println!("idle {name}: the pair did not come up"),
         }
     }
-    match soak(o.soak) {
+    match soak(&FASTEST, o.soak) {
         Some((deaths, late)) => println!(
             "soak 2ms/10ms, both cores busy, {} s: {deaths} false death(s), {late} late-keepalive warning(s)",
             o.soak

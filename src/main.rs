@@ -44,8 +44,98 @@ enum Command {
     /// A real two-node pair on this machine: serial over a pty pair plus
     /// UDP on loopback, showing a takeover
     Demo(tandem::demo::DemoArgs),
+    /// Carry out a built-in resource or a takeover action by hand (what
+    /// the shipped resource.d scripts call)
+    #[command(subcommand)]
+    Action(Action),
     /// Run the deterministic cluster simulator over many seeds
     Sim(Sim),
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// start, stop or status of a built-in resource as haresources writes
+    /// it: IPaddr::IP[/PREFIX[/NIC]], IPaddr2::IP/PREFIX/NIC[:LABEL],
+    /// IPv6addr::IP/PREFIX/NIC, SendArp::IP[/NIC]
+    Resource {
+        /// The resource, e.g. IPaddr2::192.0.2.10/24/eth0
+        resource: String,
+        /// start, stop or status (status exits 0 when running, 3 when not)
+        action: String,
+    },
+    /// Send gratuitous ARPs for IP on DEVICE
+    Garp {
+        device: String,
+        ip: std::net::Ipv4Addr,
+        /// How many
+        #[arg(long, default_value_t = 5)]
+        count: u32,
+        /// Milliseconds between them
+        #[arg(long, default_value_t = 200)]
+        interval: u64,
+    },
+}
+
+fn action(a: Action) -> anyhow::Result<ExitCode> {
+    use tandem::actions::{addr, arp, Builtin};
+    match a {
+        Action::Resource { resource, action } => {
+            let r = tandem::config::haresources::parse_resource(&resource)
+                .map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
+            let b = Builtin::of(&r.kind).map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
+            let announce = |b: &Builtin| -> anyhow::Result<()> {
+                if let Some((dev, ip)) = b.announces() {
+                    for i in 0..arp::COUNT {
+                        if i > 0 {
+                            std::thread::sleep(arp::INTERVAL);
+                        }
+                        arp::announce(&dev, ip)?;
+                    }
+                }
+                Ok(())
+            };
+            match (action.as_str(), &b) {
+                ("start", Builtin::Address(al)) => {
+                    addr::add(al)?;
+                    announce(&b)?;
+                }
+                ("start", Builtin::SendArp { .. }) => announce(&b)?,
+                ("stop", Builtin::Address(al)) => {
+                    addr::remove(al)?;
+                }
+                ("stop", Builtin::SendArp { .. }) => {}
+                ("status", Builtin::Address(al)) => {
+                    return Ok(if addr::present(al)? {
+                        println!("running");
+                        ExitCode::SUCCESS
+                    } else {
+                        println!("stopped");
+                        ExitCode::from(3)
+                    });
+                }
+                ("status", Builtin::SendArp { .. }) => {
+                    println!("stopped");
+                    return Ok(ExitCode::from(3));
+                }
+                (other, _) => anyhow::bail!("`{other}`: expected start, stop or status"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Action::Garp {
+            device,
+            ip,
+            count,
+            interval,
+        } => {
+            for i in 0..count {
+                if i > 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(interval));
+                }
+                arp::announce(&device, ip)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 /// Where the running daemon keeps its control socket.
@@ -253,6 +343,7 @@ fn main() -> ExitCode {
         Command::Stop(d) => control(&d, "shutdown"),
         Command::ClStatus(a) => control(&a.daemon, &a.request.join(" ")),
         Command::Demo(args) => tandem::demo::run(args),
+        Command::Action(a) => action(a),
         Command::Sim(args) => sim(args),
     };
     match result {

@@ -213,3 +213,53 @@ fn the_address_moves_with_gratuitous_arp_and_answers_on_the_survivor() {
         seen.len()
     );
 }
+
+/// The shipped resource.d/IPaddr2 by hand: start adds and announces,
+/// status answers as Heartbeat's scripts do, stop removes, and a hostile
+/// argument is refused as text, never run.
+#[test]
+fn shipped_ipaddr2_script_starts_reports_and_stops() {
+    if cannot_run("shipped_ipaddr2_script_starts_reports_and_stops") {
+        return;
+    }
+    let seg = Segment::new("script", 1);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("resource.d/IPaddr2");
+    let run = |args: &[&str]| {
+        Command::new("ip")
+            .args(["netns", "exec", &seg.ns(0), "sh"])
+            .arg(&script)
+            .args(args)
+            .env("TANDEM", common::EXE)
+            .output()
+            .expect("run IPaddr2")
+    };
+    let out = run(&["192.0.2.50/24/eth0", "status"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "stopped");
+    let out = run(&["192.0.2.50/24/eth0", "start"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(has_vip_at(&seg, "192.0.2.50/24"));
+    let out = run(&["192.0.2.50/24/eth0", "status"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "running");
+    let out = run(&["192.0.2.50/24/eth0", "stop"]);
+    assert!(out.status.success());
+    assert!(!has_vip_at(&seg, "192.0.2.50/24"));
+    let marker = std::env::temp_dir().join(format!("tandem-pwned-{}", std::process::id()));
+    let hostile = format!("192.0.2.51/24/eth0;touch {}", marker.display());
+    let out = run(&[&hostile, "start"]);
+    assert!(!out.status.success());
+    assert!(!marker.exists(), "an argument reached a shell");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+fn has_vip_at(seg: &Segment, cidr: &str) -> bool {
+    Command::new("ip")
+        .args(["-n", &seg.ns(0), "-o", "addr", "show", "dev", "eth0"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(cidr))
+}
