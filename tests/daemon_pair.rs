@@ -483,3 +483,109 @@ fn run_refuses_what_it_cannot_carry_out_naming_each_line() {
         "nothing half-started"
     );
 }
+
+fn edit_service(pair: &Pair, i: usize, edit: impl Fn(&str) -> String) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = pair.config_dir(i).join("resource.d/demo-service");
+    let text = std::fs::read_to_string(&script).expect("script");
+    let new = edit(&text);
+    assert_ne!(new, text, "edit changed nothing");
+    std::fs::write(&script, new).expect("write");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[test]
+fn a_hanging_start_is_killed_at_resource_timeout_and_the_group_moves() {
+    let dir = temp("hang");
+    let mut pair =
+        Pair::new(dir.path(), Path::new(EXE), &FAST, "resource_timeout 1s").expect("pair");
+    edit_service(&pair, 0, |t| {
+        t.replace("    start)  ", "    start)  sleep 60; ")
+    });
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let moved = pair.wait_for(LONG, |p| p.service_on() == ["beta"]);
+    assert!(moved.is_some(), "{}", logs(&pair));
+    let alpha = log_of(&pair, 0);
+    assert!(alpha.contains("timed out after 1s; killed"), "{alpha}");
+    assert!(alpha.contains("start failed"), "{alpha}");
+    // Nothing of the script left behind: its whole process group was
+    // killed (its environment names alpha's configuration directory).
+    let tag = format!("HA_d={}", pair.config_dir(0).display());
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter(|e| {
+            std::fs::read(e.path().join("environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == tag.as_bytes()))
+        })
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(left.is_empty(), "left running: {left:?}");
+}
+
+#[test]
+fn a_failing_start_hands_the_group_over() {
+    let dir = temp("fail");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    edit_service(&pair, 0, |t| {
+        t.replace("    start)  ", "    start)  echo broken >&2; exit 1; ")
+    });
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let moved = pair.wait_for(LONG, |p| p.service_on() == ["beta"]);
+    assert!(moved.is_some(), "{}", logs(&pair));
+    let alpha = log_of(&pair, 0);
+    assert!(alpha.contains("resource demo-service"), "{alpha}");
+    assert!(
+        alpha.contains(": broken"),
+        "script output in the log: {alpha}"
+    );
+    let s = pair.status(0).expect("status");
+    assert_eq!(s["groups"][0]["failed"], true);
+}
+
+#[test]
+fn arguments_reach_scripts_literally_even_from_odd_paths() {
+    use std::os::unix::fs::PermissionsExt;
+    // Scripts under a directory with a space and a semicolon in its path
+    // (haresources arguments themselves cannot hold whitespace).
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem odd;dir ")
+        .tempdir()
+        .expect("temp dir");
+    let mut pair = Pair::new(tmp.path(), Path::new(EXE), &FAST, "").expect("pair");
+    let seen = tmp.path().join("argv");
+    let marker = std::env::temp_dir().join(format!("tandem-pwned-{}", std::process::id()));
+    let odd = format!("argcheck::$(touch${{IFS}}{})::;ls::`id`", marker.display());
+    for i in 0..2 {
+        let script = pair.config_dir(i).join("resource.d/argcheck");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}.'\"$TANDEM_NODE\"\n",
+                seen.display()
+            ),
+        )
+        .expect("script");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::fs::write(
+            pair.config_dir(i).join("haresources"),
+            format!("alpha {odd}\n"),
+        )
+        .expect("haresources");
+    }
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let file = format!("{}.alpha", seen.display());
+    let argv = pair
+        .wait_for(LONG, |_| {
+            std::fs::read_to_string(&file).is_ok_and(|t| t.ends_with("start\n"))
+        })
+        .and_then(|_| std::fs::read_to_string(&file).ok())
+        .unwrap_or_default();
+    let expected = format!("$(touch${{IFS}}{})\n;ls\n`id`\nstart\n", marker.display());
+    assert_eq!(argv, expected, "{}", logs(&pair));
+    assert!(!marker.exists(), "an argument reached a shell");
+}

@@ -72,6 +72,7 @@ const SAMPLES: &[(&str, &str)] = &[
     ("failfast", "failfast hacluster /usr/lib/heartbeat/ccm"),
     ("env", "env FOO=bar"),
     ("max_rexmit_delay", "max_rexmit_delay 500ms"),
+    ("resource_timeout", "resource_timeout 30s"),
     ("logfacility", "logfacility local0"),
     ("logfile", "logfile /var/log/ha-log"),
     ("debugfile", "debugfile /var/log/ha-debug"),
@@ -155,6 +156,7 @@ fn defaults_are_heartbeats() {
     assert_eq!(h.generation_method.value, GenerationMethod::File);
     assert!(h.realtime.value);
     assert!(h.logging.log_badpack.value);
+    assert_eq!(h.resource_timeout.value, Time::from_secs(120));
     assert_eq!(h.max_rexmit_delay.value, Time::from_millis(250));
     assert_eq!(h.keepalive.source, Source::Default(""));
 }

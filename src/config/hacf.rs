@@ -296,6 +296,9 @@ pub struct HaCf {
     /// Upper bound of the random delay before asking for a retransmission
     /// (Heartbeat wire compatibility).
     pub max_rexmit_delay: Setting<Time>,
+    /// tandem's: how long one resource action (start, stop, status) may
+    /// run before it is killed and counted as failed.
+    pub resource_timeout: Setting<Time>,
 }
 
 /// What tandem does with a directive.
@@ -385,6 +388,7 @@ pub const DIRECTIVES: &[Directive] = &[
     implemented("failfast", |b, a| b.respawn(a, true)),
     implemented("env", Builder::env),
     implemented("max_rexmit_delay", |b, a| b.time(a, Field::MaxRexmitDelay)),
+    implemented("resource_timeout", |b, a| b.time(a, Field::ResourceTimeout)),
     // Logging and process.
     implemented("logfacility", Builder::logfacility),
     implemented("logfile", |b, a| b.path(a, Field::Logfile)),
@@ -457,6 +461,7 @@ enum Field {
     Initdead,
     Deadping,
     MaxRexmitDelay,
+    ResourceTimeout,
     Logfile,
     Debugfile,
     LogBadpack,
@@ -475,6 +480,7 @@ pub struct Builder {
     initdead: Option<Setting<Time>>,
     deadping: Option<Setting<Time>>,
     max_rexmit_delay: Option<Setting<Time>>,
+    resource_timeout: Option<Setting<Time>>,
     udpport: Option<Setting<u16>>,
     baud: Option<Setting<u32>>,
     links: Vec<Setting<Medium>>,
@@ -684,6 +690,7 @@ impl Builder {
             Field::Initdead => |b| &mut b.initdead,
             Field::Deadping => |b| &mut b.deadping,
             Field::MaxRexmitDelay => |b| &mut b.max_rexmit_delay,
+            Field::ResourceTimeout => |b| &mut b.resource_timeout,
             _ => unreachable!("not a time field"),
         };
         self.set(slot, args, time);
@@ -1558,6 +1565,9 @@ impl Builder {
             max_rexmit_delay: self
                 .max_rexmit_delay
                 .unwrap_or_else(|| Setting::default(Time::from_millis(250), "")),
+            resource_timeout: self
+                .resource_timeout
+                .unwrap_or_else(|| Setting::default(Time::from_secs(120), "")),
         };
         (Some(hacf), self.diags)
     }
@@ -1643,6 +1653,10 @@ impl HaCf {
         line(format!(
             "max_rexmit_delay {}",
             self.max_rexmit_delay.value.to_hacf()
+        ));
+        line(format!(
+            "resource_timeout {}",
+            self.resource_timeout.value.to_hacf()
         ));
         line(format!(
             "logfacility {}",

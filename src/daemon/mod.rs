@@ -32,11 +32,6 @@ const LINK_BASE: usize = 16;
 const RUNNER_BASE: usize = 1 << 16;
 const CONN_BASE: usize = 1 << 20;
 
-/// How long a resource program may run before it is killed.
-const PROGRAM_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long a start-up `status` probe may run.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
-
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     /// The configuration has errors; each finding is one line.
@@ -156,6 +151,11 @@ fn not_yet(config: &Config) -> Vec<String> {
         );
     }
     out
+}
+
+/// How long one resource action may run (`resource_timeout`).
+fn timeout(config: &Config) -> Duration {
+    Duration::from_micros(config.hacf.resource_timeout.value.as_micros())
 }
 
 /// The environment resource programs see: nothing inherited.
@@ -284,7 +284,7 @@ impl Daemon {
         let env = program_env(&p.config, &opts);
         let running = {
             let mut say = |m: String| log.info(&m);
-            runner::probe(&p.programs, &env, PROBE_TIMEOUT, &mut say)
+            runner::probe(&p.programs, &env, timeout(&p.config), &mut say)
         };
         let mask = running
             .iter()
@@ -314,7 +314,7 @@ impl Daemon {
         poll.registry()
             .register(&mut control, CONTROL, Interest::READABLE)
             .map_err(io_err("control socket"))?;
-        let runner = Runner::new(p.programs, env, PROGRAM_TIMEOUT, RUNNER_BASE);
+        let runner = Runner::new(p.programs, env, timeout(&p.config), RUNNER_BASE);
         go_realtime(&p.config, &mut log);
         let notifier = notify::Notifier::from_env();
         let next_watchdog = notifier.watchdog.map(|d| epoch + d);
@@ -670,6 +670,7 @@ impl Daemon {
         {
             self.log.warn(&problem);
         }
+        self.runner.set_timeout(timeout(&p.config));
         self.config = p.config;
         Ok("configuration reloaded".to_string())
     }

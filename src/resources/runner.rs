@@ -101,6 +101,11 @@ impl Runner {
         }
     }
 
+    /// A reloaded `resource_timeout`, for the actions started from now.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
     /// The group whose output pipe `token` is.
     pub fn group_of(&self, token: Token) -> Option<GroupId> {
         token
