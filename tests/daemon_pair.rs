@@ -589,3 +589,41 @@ fn arguments_reach_scripts_literally_even_from_odd_paths() {
     assert_eq!(argv, expected, "{}", logs(&pair));
     assert!(!marker.exists(), "an argument reached a shell");
 }
+
+#[test]
+fn an_ocf_agent_from_resource_agents_runs_unchanged() {
+    let agent = Path::new("/usr/lib/ocf/resource.d/heartbeat/Dummy");
+    if !agent.exists() {
+        let why = "needs Debian's resource-agents (tests/setup installs it as root)";
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        eprintln!("SKIPPED an_ocf_agent_from_resource_agents_runs_unchanged: {why}");
+        return;
+    }
+    let dir = temp("ocf");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    let names = pair.names;
+    let state = |i: usize| dir.path().join(format!("dummy-{}.state", names[i]));
+    for i in 0..2 {
+        std::fs::write(
+            pair.config_dir(i).join("haresources"),
+            format!("alpha ocf:heartbeat:Dummy::state={}\n", state(i).display()),
+        )
+        .expect("haresources");
+    }
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let on_alpha = pair.wait_for(LONG, |_| state(0).exists() && !state(1).exists());
+    assert!(on_alpha.is_some(), "{}", logs(&pair));
+    let s = pair.status(0).expect("status");
+    assert_eq!(group_state(&s), Some("running"));
+    // alpha dies with its resource; beta's Dummy starts.
+    pair.kill(0);
+    let _ = std::fs::remove_file(state(0));
+    let on_beta = pair.wait_for(LONG, |_| state(1).exists());
+    assert!(on_beta.is_some(), "{}", logs(&pair));
+    // Restarted, alpha probes Dummy (monitor: not running) and takes the
+    // group back (auto_failback on): beta's Dummy stops.
+    pair.start(0).expect("restart alpha");
+    let back = pair.wait_for(LONG, |_| state(0).exists() && !state(1).exists());
+    assert!(back.is_some(), "{}", logs(&pair));
+}
