@@ -627,3 +627,93 @@ fn an_ocf_agent_from_resource_agents_runs_unchanged() {
     let back = pair.wait_for(LONG, |_| state(0).exists() && !state(1).exists());
     assert!(back.is_some(), "{}", logs(&pair));
 }
+
+fn stonith_available(test: &str) -> bool {
+    if Path::new("/usr/sbin/stonith").exists() {
+        return true;
+    }
+    let why =
+        "needs cluster-glue's stonith tool (tests/setup installs resource-agents, which brings it)";
+    assert!(std::env::var_os("CI").is_none(), "{test}: {why}");
+    eprintln!("SKIPPED {test}: {why}");
+    false
+}
+
+#[test]
+fn a_dead_owner_is_fenced_before_its_group_is_taken_over() {
+    if !stonith_available("a_dead_owner_is_fenced_before_its_group_is_taken_over") {
+        return;
+    }
+    let dir = temp("fence");
+    let mut pair = Pair::new(
+        dir.path(),
+        Path::new(EXE),
+        &FAST,
+        "stonith_host * null alpha beta",
+    )
+    .expect("pair");
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    assert!(
+        pair.wait_for(LONG, |p| p.service_on() == ["alpha"])
+            .is_some(),
+        "{}",
+        logs(&pair)
+    );
+    pair.crash(0);
+    assert!(
+        pair.wait_for(LONG, |p| p.service_on() == ["beta"])
+            .is_some(),
+        "{}",
+        logs(&pair)
+    );
+    let logged = pair.wait_for(LONG, |p| {
+        log_of(p, 1).contains("demo service started on beta")
+    });
+    assert!(logged.is_some(), "{}", logs(&pair));
+    let beta = log_of(&pair, 1);
+    let fenced = beta.find("fencing node alpha: reset done").expect("fenced");
+    let started = beta.find("/service start").expect("started");
+    assert!(fenced < started, "fenced after the start:\n{beta}");
+}
+
+#[test]
+fn a_failed_fence_blocks_the_takeover_and_is_retried() {
+    if !stonith_available("a_failed_fence_blocks_the_takeover_and_is_retried") {
+        return;
+    }
+    let dir = temp("nofence");
+    let mut pair = Pair::new(
+        dir.path(),
+        Path::new(EXE),
+        &FAST,
+        "stonith_host * no-such-device x",
+    )
+    .expect("pair");
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    assert!(
+        pair.wait_for(LONG, |p| p.service_on() == ["alpha"])
+            .is_some(),
+        "{}",
+        logs(&pair)
+    );
+    pair.crash(0);
+    let failed = pair.wait_for(LONG, |p| {
+        log_of(p, 1).contains("fencing node alpha: FAILED")
+    });
+    assert!(failed.is_some(), "{}", logs(&pair));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        pair.service_on().is_empty(),
+        "taken over unfenced:\n{}",
+        logs(&pair)
+    );
+    let beta = log_of(&pair, 1);
+    assert!(beta.contains("trying again in 5s"), "{beta}");
+    assert_eq!(
+        beta.matches("-T reset alpha").count(),
+        1,
+        "no retry storm:\n{beta}"
+    );
+}

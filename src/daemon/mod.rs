@@ -70,6 +70,7 @@ struct Prepared {
     config: Config,
     params: Params,
     programs: Vec<Vec<resources::Program>>,
+    fencer: Option<resources::fence::Fencer>,
     warnings: Vec<String>,
 }
 
@@ -102,10 +103,20 @@ fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
     }
     let file = opts.files.haresources.display().to_string();
     let programs = resources::resolve_all(&config, &load.search_paths(), &file)?;
+    let fencer =
+        resources::fence::Fencer::new(&config.hacf.stonith, &config.local_node, timeout(&config))
+            .map_err(|e| DaemonError::Config(vec![e]))?;
+    if fencer.is_none() && !config.hacf.stonith.is_empty() {
+        warnings.push(format!(
+            "stonith_host: no STONITH device is usable from this node `{}`; it will not take over from a dead node that may hold resources",
+            config.local_node
+        ));
+    }
     Ok(Prepared {
         config,
         params,
         programs,
+        fencer,
         warnings,
     })
 }
@@ -128,13 +139,6 @@ fn not_yet(config: &Config) -> Vec<String> {
             if p.value.group { "ping_group" } else { "ping" },
             "connectivity by ping nodes",
         );
-    }
-    for st in &h.stonith {
-        let directive = match st.value {
-            config::hacf::Stonith::Host { .. } => "stonith_host",
-            config::hacf::Stonith::Device { .. } => "stonith",
-        };
-        say(&st.source, directive, "fencing (STONITH)");
     }
     if let Some(w) = &h.watchdog {
         say(&w.source, "watchdog", "the watchdog device");
@@ -250,6 +254,9 @@ struct Daemon {
     /// The last send error per link, logged once until it changes.
     send_errors: HashMap<usize, String>,
     runner: Runner,
+    fencer: Option<resources::fence::Fencer>,
+    /// Nodes whose last reset failed: the next one waits a little.
+    fence_failed: std::collections::HashSet<core::NodeId>,
     log: Log,
     poll: Poll,
     signals: Signals,
@@ -328,6 +335,8 @@ impl Daemon {
             pppd_restart: HashMap::new(),
             send_errors: HashMap::new(),
             runner,
+            fencer: p.fencer,
+            fence_failed: std::collections::HashSet::new(),
             log,
             poll,
             signals,
@@ -498,6 +507,7 @@ impl Daemon {
             }
         };
         consider(self.runner.next_deadline());
+        consider(self.fencer.as_ref().and_then(|f| f.next_deadline()));
         consider(self.reopen.values().map(|r| r.at).min());
         consider(self.pppd_restart.values().min().copied());
         consider(self.next_watchdog);
@@ -512,6 +522,14 @@ impl Daemon {
         let wall = Instant::now();
         if self.runner.next_deadline().is_some_and(|d| wall >= d) {
             self.reap();
+        }
+        if self
+            .fencer
+            .as_ref()
+            .and_then(|f| f.next_deadline())
+            .is_some_and(|d| wall >= d)
+        {
+            self.reap_fencing();
         }
         let due: Vec<usize> = self
             .reopen
@@ -634,6 +652,7 @@ impl Daemon {
                 SIGCHLD => {
                     self.reap();
                     self.reap_pppd();
+                    self.reap_fencing();
                 }
                 _ => {}
             }
@@ -648,6 +667,30 @@ impl Daemon {
         let now = self.now();
         for f in done {
             self.core.handle_resource(now, f.group, f.outcome);
+        }
+    }
+
+    /// Resets that ended go to the core; retries that are due start.
+    fn reap_fencing(&mut self) {
+        let Some(fencer) = self.fencer.as_mut() else {
+            return;
+        };
+        let (done, lines) = fencer.poll(Instant::now());
+        for l in lines {
+            self.log.info(&l);
+        }
+        let now = self.now();
+        for (name, ok) in done {
+            let Some(id) = self.core.params().nodes.iter().position(|n| *n == name) else {
+                continue;
+            };
+            let id = id as core::NodeId;
+            if ok {
+                self.fence_failed.remove(&id);
+            } else {
+                self.fence_failed.insert(id);
+            }
+            self.core.handle_fence(now, id, ok);
         }
     }
 
@@ -878,11 +921,19 @@ impl Daemon {
             }
             Action::Fence(n) => {
                 let name = self.core.params().name(n).to_string();
-                self.log.error(&format!(
-                    "fencing node {name}: STONITH is not implemented in this build; its groups are not taken over"
-                ));
-                let t = self.now();
-                self.core.handle_fence(t, n, false);
+                let retry = self.fence_failed.contains(&n);
+                match self.fencer.as_mut() {
+                    Some(f) => {
+                        let line = f.begin(&name, now, retry);
+                        self.log.warn(&line);
+                    }
+                    // The reset stays pending: its groups are not taken
+                    // over from here (reporting a failure would only ask
+                    // again at once).
+                    None => self.log.error(&format!(
+                        "fencing node {name}: no STONITH device is usable from this node; its groups are not taken over"
+                    )),
+                }
             }
             Action::Escalate(g) => {
                 let key = self

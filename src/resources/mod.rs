@@ -6,6 +6,7 @@
 //! environment, its own process group (a timeout kills the whole tree),
 //! and its output captured line by line for the log.
 
+pub mod fence;
 pub mod runner;
 
 pub use runner::{Finished, Runner, Step};
