@@ -717,3 +717,112 @@ fn a_failed_fence_blocks_the_takeover_and_is_retried() {
         "no retry storm:\n{beta}"
     );
 }
+
+#[test]
+fn notify_program_and_fifo_are_told_of_every_state_change() {
+    use std::io::BufRead;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp("notify");
+    let pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    let fifo = dir.path().join("alpha.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo")
+        .success());
+    let script = dir.path().join("notify.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> '{}/notify-'\"$TANDEM_NODE\"\n",
+            dir.path().display()
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    write_hacf(&pair, 0, |t| {
+        format!(
+            "{t}notify {}\nnotify_fifo {}\n",
+            script.display(),
+            fifo.display()
+        )
+    });
+    // Read and write: the reader never sees end-of-file between writers.
+    let reader = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .expect("open fifo");
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(reader)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Ok(mut v) = sink.lock() {
+                v.push(line);
+            }
+        }
+    });
+    let mut pair = pair;
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    assert!(
+        pair.wait_for(LONG, |p| p.service_on() == ["alpha"])
+            .is_some(),
+        "{}",
+        logs(&pair)
+    );
+    pair.request(0, "standby all").expect("standby");
+    assert!(
+        pair.wait_for(LONG, |p| p.service_on() == ["beta"])
+            .is_some(),
+        "{}",
+        logs(&pair)
+    );
+    let group = format!("demo-service::{}", dir.path().join("service").display());
+    let expected = [
+        "node-up beta".to_string(),
+        format!("group-starting {group}"),
+        format!("group-started {group}"),
+        format!("group-stopping {group}"),
+        format!("group-stopped {group}"),
+    ];
+    let got = pair
+        .wait_for(LONG, |_| {
+            lines
+                .lock()
+                .is_ok_and(|v| v.iter().any(|l| *l == expected[4]))
+        })
+        .map(|_| lines.lock().map(|v| v.clone()).unwrap_or_default())
+        .unwrap_or_default();
+    // In order, on the FIFO.
+    let positions: Vec<Option<usize>> = expected
+        .iter()
+        .map(|e| got.iter().position(|l| l == e))
+        .collect();
+    assert!(positions.iter().all(Option::is_some), "{got:?}");
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "out of order: {got:?}"
+    );
+    assert!(
+        got.iter().any(|l| l.starts_with("link-up beta serial ")),
+        "{got:?}"
+    );
+    // And the program heard the same (perhaps in another order).
+    let told = dir.path().join("notify-alpha");
+    let heard = pair.wait_for(LONG, |_| {
+        std::fs::read_to_string(&told).is_ok_and(|t| t.contains(&expected[4]))
+    });
+    assert!(
+        heard.is_some(),
+        "{}",
+        std::fs::read_to_string(&told).unwrap_or_default()
+    );
+    let text = std::fs::read_to_string(&told).unwrap_or_default();
+    for e in &expected {
+        assert!(text.lines().any(|l| l == e), "{e} missing: {text}");
+    }
+}

@@ -73,6 +73,8 @@ const SAMPLES: &[(&str, &str)] = &[
     ("env", "env FOO=bar"),
     ("max_rexmit_delay", "max_rexmit_delay 500ms"),
     ("resource_timeout", "resource_timeout 30s"),
+    ("notify", "notify /usr/local/sbin/ha-notify"),
+    ("notify_fifo", "notify_fifo /run/tandem/notify.fifo"),
     ("logfacility", "logfacility local0"),
     ("logfile", "logfile /var/log/ha-log"),
     ("debugfile", "debugfile /var/log/ha-debug"),

@@ -299,6 +299,12 @@ pub struct HaCf {
     /// tandem's: how long one resource action (start, stop, status) may
     /// run before it is killed and counted as failed.
     pub resource_timeout: Setting<Time>,
+    /// tandem's (keepalived's `notify`): a program told of every state
+    /// change, as `PROGRAM EVENT SUBJECT [DETAIL]`.
+    pub notify: Option<Setting<String>>,
+    /// tandem's (keepalived's `notify_fifo`): a FIFO that gets one line
+    /// per state change, in order.
+    pub notify_fifo: Option<Setting<String>>,
 }
 
 /// What tandem does with a directive.
@@ -389,6 +395,8 @@ pub const DIRECTIVES: &[Directive] = &[
     implemented("env", Builder::env),
     implemented("max_rexmit_delay", |b, a| b.time(a, Field::MaxRexmitDelay)),
     implemented("resource_timeout", |b, a| b.time(a, Field::ResourceTimeout)),
+    implemented("notify", |b, a| b.path(a, Field::Notify)),
+    implemented("notify_fifo", |b, a| b.path(a, Field::NotifyFifo)),
     // Logging and process.
     implemented("logfacility", Builder::logfacility),
     implemented("logfile", |b, a| b.path(a, Field::Logfile)),
@@ -462,6 +470,8 @@ enum Field {
     Deadping,
     MaxRexmitDelay,
     ResourceTimeout,
+    Notify,
+    NotifyFifo,
     Logfile,
     Debugfile,
     LogBadpack,
@@ -481,6 +491,8 @@ pub struct Builder {
     deadping: Option<Setting<Time>>,
     max_rexmit_delay: Option<Setting<Time>>,
     resource_timeout: Option<Setting<Time>>,
+    notify: Option<Setting<String>>,
+    notify_fifo: Option<Setting<String>>,
     udpport: Option<Setting<u16>>,
     baud: Option<Setting<u32>>,
     links: Vec<Setting<Medium>>,
@@ -728,6 +740,8 @@ impl Builder {
         let slot: fn(&mut Self) -> &mut Option<Setting<String>> = match field {
             Field::Logfile => |b| &mut b.logfile,
             Field::Debugfile => |b| &mut b.debugfile,
+            Field::Notify => |b| &mut b.notify,
+            Field::NotifyFifo => |b| &mut b.notify_fifo,
             _ => unreachable!("not a path field"),
         };
         self.set(slot, args, v.to_string());
@@ -1568,6 +1582,8 @@ impl Builder {
             resource_timeout: self
                 .resource_timeout
                 .unwrap_or_else(|| Setting::default(Time::from_secs(120), "")),
+            notify: self.notify,
+            notify_fifo: self.notify_fifo,
         };
         (Some(hacf), self.diags)
     }
@@ -1658,6 +1674,12 @@ impl HaCf {
             "resource_timeout {}",
             self.resource_timeout.value.to_hacf()
         ));
+        if let Some(n) = &self.notify {
+            line(format!("notify {}", n.value));
+        }
+        if let Some(n) = &self.notify_fifo {
+            line(format!("notify_fifo {}", n.value));
+        }
         line(format!(
             "logfacility {}",
             self.logging.facility.value.as_deref().unwrap_or("none")

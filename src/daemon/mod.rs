@@ -3,6 +3,7 @@
 //! exits and deadlines into the core's inputs, and carries out its
 //! outputs. No async runtime, no locks, no threads.
 
+pub mod announce;
 pub mod control;
 pub mod log;
 pub mod notify;
@@ -255,6 +256,7 @@ struct Daemon {
     send_errors: HashMap<usize, String>,
     runner: Runner,
     fencer: Option<resources::fence::Fencer>,
+    announcer: announce::Announcer,
     /// Nodes whose last reset failed: the next one waits a little.
     fence_failed: std::collections::HashSet<core::NodeId>,
     log: Log,
@@ -321,6 +323,20 @@ impl Daemon {
         poll.registry()
             .register(&mut control, CONTROL, Interest::READABLE)
             .map_err(io_err("control socket"))?;
+        let announcer = announce::Announcer::new(
+            p.config
+                .hacf
+                .notify
+                .as_ref()
+                .map(|n| PathBuf::from(&n.value)),
+            p.config
+                .hacf
+                .notify_fifo
+                .as_ref()
+                .map(|n| PathBuf::from(&n.value)),
+            env.clone(),
+            timeout(&p.config),
+        );
         let runner = Runner::new(p.programs, env, timeout(&p.config), RUNNER_BASE);
         go_realtime(&p.config, &mut log);
         let notifier = notify::Notifier::from_env();
@@ -336,6 +352,7 @@ impl Daemon {
             send_errors: HashMap::new(),
             runner,
             fencer: p.fencer,
+            announcer,
             fence_failed: std::collections::HashSet::new(),
             log,
             poll,
@@ -508,6 +525,7 @@ impl Daemon {
         };
         consider(self.runner.next_deadline());
         consider(self.fencer.as_ref().and_then(|f| f.next_deadline()));
+        consider(self.announcer.next_deadline());
         consider(self.reopen.values().map(|r| r.at).min());
         consider(self.pppd_restart.values().min().copied());
         consider(self.next_watchdog);
@@ -522,6 +540,9 @@ impl Daemon {
         let wall = Instant::now();
         if self.runner.next_deadline().is_some_and(|d| wall >= d) {
             self.reap();
+        }
+        if self.announcer.next_deadline().is_some_and(|d| wall >= d) {
+            self.announcer.reap(wall);
         }
         if self
             .fencer
@@ -653,6 +674,7 @@ impl Daemon {
                     self.reap();
                     self.reap_pppd();
                     self.reap_fencing();
+                    self.announcer.reap(Instant::now());
                 }
                 _ => {}
             }
@@ -848,6 +870,11 @@ impl Daemon {
             Severity::Info => self.log.info(&line),
             Severity::Warning => self.log.warn(&line),
             Severity::Error => self.log.error(&line),
+        }
+        if let Some(c) = announce::change(e, self.core.params()) {
+            if let Some(problem) = self.announcer.tell(&c, Instant::now()) {
+                self.log.warn(&problem);
+            }
         }
     }
 
