@@ -460,7 +460,7 @@ fn run_refuses_what_it_cannot_carry_out_naming_each_line() {
     let dir = temp("notyet");
     let pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
     write_hacf(&pair, 0, |t| {
-        format!("{t}ping 192.0.2.254\nwatchdog /dev/watchdog\nrespawn hacluster /usr/lib/heartbeat/ipfail\n")
+        format!("{t}ping 192.0.2.254\nrespawn hacluster /usr/lib/heartbeat/ipfail\n")
     });
     let out = Command::new(EXE)
         .args(["run", "-c"])
@@ -471,7 +471,7 @@ fn run_refuses_what_it_cannot_carry_out_naming_each_line() {
         .expect("run tandem");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    for directive in ["ping", "watchdog", "respawn"] {
+    for directive in ["ping", "respawn"] {
         assert!(
             err.lines()
                 .any(|l| l.contains("ha.cf:") && l.contains(&format!(": {directive}: "))),
@@ -825,4 +825,85 @@ fn notify_program_and_fifo_are_told_of_every_state_change() {
     for e in &expected {
         assert!(text.lines().any(|l| l == e), "{e} missing: {text}");
     }
+}
+
+/// A FIFO stands in for the watchdog device (this kernel has no softdog):
+/// the daemon writes to it while it runs and writes the magic `V` on a
+/// graceful exit.
+#[test]
+fn the_watchdog_is_fed_while_running_and_disarmed_on_exit() {
+    use std::io::Read;
+    let dir = temp("watchdog");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    let dev = dir.path().join("watchdog");
+    assert!(Command::new("mkfifo")
+        .arg(&dev)
+        .status()
+        .expect("mkfifo")
+        .success());
+    write_hacf(&pair, 0, |t| format!("{t}watchdog {}\n", dev.display()));
+    let reader = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&dev)
+        .expect("open fifo");
+    let bytes = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let sink = bytes.clone();
+    std::thread::spawn(move || {
+        for b in std::io::BufReader::new(reader)
+            .bytes()
+            .map_while(Result::ok)
+        {
+            if let Ok(mut v) = sink.lock() {
+                v.push(b);
+            }
+        }
+    });
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    assert!(
+        pair.wait_for(LONG, |p| p.service_on() == ["alpha"])
+            .is_some(),
+        "{}",
+        logs(&pair)
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    let fed = bytes.lock().map(|v| v.len()).unwrap_or(0);
+    assert!(fed >= 5, "fed {fed} times in a second at keepalive 100 ms");
+    pair.request(0, "shutdown").expect("stop");
+    assert!(pair.wait_exit(0, LONG).is_some_and(|s| s.success()));
+    let last = pair.wait_for(LONG, |_| {
+        bytes.lock().is_ok_and(|v| v.last() == Some(&b'V'))
+    });
+    assert!(last.is_some(), "no magic close");
+}
+
+#[test]
+fn a_missing_watchdog_device_stops_the_start_naming_the_line() {
+    let dir = temp("nowatchdog");
+    let pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    write_hacf(&pair, 0, |t| {
+        format!("{t}watchdog /dev/tandem-test-no-such-watchdog\n")
+    });
+    let out = Command::new(EXE)
+        .args(["run", "-c"])
+        .arg(pair.config_dir(0))
+        .args(["--node", "alpha", "--state-dir"])
+        .arg(pair.state_dir(0))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Warnings may be logged first; the refusal is one line.
+    let refusals: Vec<&str> = err.lines().filter(|l| l.starts_with("tandem: ")).collect();
+    assert_eq!(refusals.len(), 1, "{err}");
+    assert!(
+        refusals[0].contains("ha.cf:")
+            && refusals[0].contains("watchdog /dev/tandem-test-no-such-watchdog"),
+        "{err}"
+    );
+    assert!(
+        !pair.state_dir(0).join("control").exists(),
+        "nothing half-started"
+    );
 }

@@ -9,6 +9,7 @@ pub mod log;
 pub mod notify;
 pub mod state;
 pub mod status;
+pub mod watchdog;
 
 use crate::config::{self, Config, Files, LoadOptions, Purpose};
 use crate::core::{self, Action, Command, Node, Params, Severity, Which};
@@ -141,9 +142,6 @@ fn not_yet(config: &Config) -> Vec<String> {
             "connectivity by ping nodes",
         );
     }
-    if let Some(w) = &h.watchdog {
-        say(&w.source, "watchdog", "the watchdog device");
-    }
     for r in &h.respawn {
         say(
             &r.source,
@@ -257,12 +255,13 @@ struct Daemon {
     runner: Runner,
     fencer: Option<resources::fence::Fencer>,
     announcer: announce::Announcer,
+    watchdog: Option<watchdog::Watchdog>,
     /// Nodes whose last reset failed: the next one waits a little.
     fence_failed: std::collections::HashSet<core::NodeId>,
     log: Log,
     poll: Poll,
     signals: Signals,
-    control: UnixListener,
+    control: Option<UnixListener>,
     conns: HashMap<usize, control::Conn>,
     next_conn: usize,
     known: Vec<Option<u32>>,
@@ -275,6 +274,18 @@ struct Daemon {
 
 impl Daemon {
     fn new(opts: Options, paths: Paths, p: Prepared, pid: PidLock) -> Result<Daemon, DaemonError> {
+        // First: a device that cannot be opened stops the start before
+        // anything is written or bound.
+        let watchdog = match &p.config.hacf.watchdog {
+            Some(w) => {
+                let keepalive = Duration::from_micros(p.config.hacf.keepalive.value.as_micros());
+                Some(
+                    watchdog::Watchdog::open(&w.value, keepalive, Instant::now())
+                        .map_err(io_err(format!("{}: watchdog {}", w.source, w.value)))?,
+                )
+            }
+            None => None,
+        };
         let mut log = Log::stderr(&p.config.local_node);
         for problem in log.configure(&p.config.hacf.logging, !opts.detach) {
             log.warn(&problem);
@@ -316,13 +327,6 @@ impl Daemon {
         poll.registry()
             .register(&mut signals, SIGNALS, Interest::READABLE)
             .map_err(io_err("signals"))?;
-        let mut control = control::listen(&paths.control()).map_err(io_err(format!(
-            "control socket {}",
-            paths.control().display()
-        )))?;
-        poll.registry()
-            .register(&mut control, CONTROL, Interest::READABLE)
-            .map_err(io_err("control socket"))?;
         let announcer = announce::Announcer::new(
             p.config
                 .hacf
@@ -353,11 +357,12 @@ impl Daemon {
             runner,
             fencer: p.fencer,
             announcer,
+            watchdog,
             fence_failed: std::collections::HashSet::new(),
             log,
             poll,
             signals,
-            control,
+            control: None,
             conns: HashMap::new(),
             next_conn: 0,
             known,
@@ -370,6 +375,17 @@ impl Daemon {
         for i in 0..daemon.links.len() {
             daemon.register_link(i)?;
         }
+        // Last: once the socket is there, the daemon answers on it.
+        let mut control = control::listen(&daemon.paths.control()).map_err(io_err(format!(
+            "control socket {}",
+            daemon.paths.control().display()
+        )))?;
+        daemon
+            .poll
+            .registry()
+            .register(&mut control, CONTROL, Interest::READABLE)
+            .map_err(io_err("control socket"))?;
+        daemon.control = Some(control);
         Ok(daemon)
     }
 
@@ -505,6 +521,9 @@ impl Daemon {
             self.pump();
         }
         self.runner.kill_all();
+        if let Some(w) = self.watchdog.take() {
+            w.disarm();
+        }
         for link in &mut self.links {
             if let Link::Ppp(p) = link {
                 p.stop();
@@ -526,6 +545,7 @@ impl Daemon {
         consider(self.runner.next_deadline());
         consider(self.fencer.as_ref().and_then(|f| f.next_deadline()));
         consider(self.announcer.next_deadline());
+        consider(self.watchdog.as_ref().map(|w| w.next()));
         consider(self.reopen.values().map(|r| r.at).min());
         consider(self.pppd_restart.values().min().copied());
         consider(self.next_watchdog);
@@ -540,6 +560,12 @@ impl Daemon {
         let wall = Instant::now();
         if self.runner.next_deadline().is_some_and(|d| wall >= d) {
             self.reap();
+        }
+        if let Some(w) = self.watchdog.as_mut() {
+            if let Err(e) = w.tickle(wall) {
+                let msg = format!("watchdog {}: {e}", w.device());
+                self.log.error(&msg);
+            }
         }
         if self.announcer.next_deadline().is_some_and(|d| wall >= d) {
             self.announcer.reap(wall);
@@ -741,8 +767,11 @@ impl Daemon {
     }
 
     fn accept(&mut self) {
+        let Some(control) = self.control.as_ref() else {
+            return;
+        };
         loop {
-            match self.control.accept() {
+            match control.accept() {
                 Ok((stream, _)) => {
                     let id = CONN_BASE + self.next_conn;
                     self.next_conn = (self.next_conn + 1) % (1 << 20);
