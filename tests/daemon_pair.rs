@@ -907,3 +907,35 @@ fn a_missing_watchdog_device_stops_the_start_naming_the_line() {
         "nothing half-started"
     );
 }
+
+#[test]
+fn a_resource_that_dies_under_a_running_group_moves_it_with_monitor_interval() {
+    let dir = temp("monitor");
+    let mut pair =
+        Pair::new(dir.path(), Path::new(EXE), &FAST, "monitor_interval 200ms").expect("pair");
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    assert!(
+        pair.wait_for(LONG, |p| p.service_on() == ["alpha"])
+            .is_some(),
+        "{}",
+        logs(&pair)
+    );
+    // Healthy: monitors pass, nothing moves, the log stays quiet.
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(pair.service_on(), ["alpha"], "{}", logs(&pair));
+    assert!(
+        !log_of(&pair, 0).contains("failed its monitor"),
+        "{}",
+        log_of(&pair, 0)
+    );
+    // The service dies on alpha (its file goes): beta runs it soon after.
+    let _ = std::fs::remove_file(dir.path().join("service/running-on-alpha"));
+    let moved = pair.wait_for(LONG, |p| p.service_on() == ["beta"]);
+    assert!(moved.is_some(), "{}", logs(&pair));
+    let alpha = log_of(&pair, 0);
+    assert!(alpha.contains("monitor: not running"), "{alpha}");
+    assert!(alpha.contains("failed its monitor"), "{alpha}");
+    let s = pair.status(0).expect("status");
+    assert_eq!(s["groups"][0]["failed"], true);
+}

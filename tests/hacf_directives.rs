@@ -73,6 +73,7 @@ const SAMPLES: &[(&str, &str)] = &[
     ("env", "env FOO=bar"),
     ("max_rexmit_delay", "max_rexmit_delay 500ms"),
     ("resource_timeout", "resource_timeout 30s"),
+    ("monitor_interval", "monitor_interval 10s"),
     ("notify", "notify /usr/local/sbin/ha-notify"),
     ("notify_fifo", "notify_fifo /run/tandem/notify.fifo"),
     ("logfacility", "logfacility local0"),

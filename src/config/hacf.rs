@@ -299,6 +299,10 @@ pub struct HaCf {
     /// tandem's: how long one resource action (start, stop, status) may
     /// run before it is killed and counted as failed.
     pub resource_timeout: Setting<Time>,
+    /// tandem's (keepalived's track_script): how often the resources of
+    /// running groups are asked for their status; a failure moves the
+    /// group. `None`: never (Heartbeat v1's behaviour).
+    pub monitor_interval: Option<Setting<Time>>,
     /// tandem's (keepalived's `notify`): a program told of every state
     /// change, as `PROGRAM EVENT SUBJECT [DETAIL]`.
     pub notify: Option<Setting<String>>,
@@ -395,6 +399,7 @@ pub const DIRECTIVES: &[Directive] = &[
     implemented("env", Builder::env),
     implemented("max_rexmit_delay", |b, a| b.time(a, Field::MaxRexmitDelay)),
     implemented("resource_timeout", |b, a| b.time(a, Field::ResourceTimeout)),
+    implemented("monitor_interval", |b, a| b.time(a, Field::MonitorInterval)),
     implemented("notify", |b, a| b.path(a, Field::Notify)),
     implemented("notify_fifo", |b, a| b.path(a, Field::NotifyFifo)),
     // Logging and process.
@@ -470,6 +475,7 @@ enum Field {
     Deadping,
     MaxRexmitDelay,
     ResourceTimeout,
+    MonitorInterval,
     Notify,
     NotifyFifo,
     Logfile,
@@ -491,6 +497,7 @@ pub struct Builder {
     deadping: Option<Setting<Time>>,
     max_rexmit_delay: Option<Setting<Time>>,
     resource_timeout: Option<Setting<Time>>,
+    monitor_interval: Option<Setting<Time>>,
     notify: Option<Setting<String>>,
     notify_fifo: Option<Setting<String>>,
     udpport: Option<Setting<u16>>,
@@ -703,6 +710,7 @@ impl Builder {
             Field::Deadping => |b| &mut b.deadping,
             Field::MaxRexmitDelay => |b| &mut b.max_rexmit_delay,
             Field::ResourceTimeout => |b| &mut b.resource_timeout,
+            Field::MonitorInterval => |b| &mut b.monitor_interval,
             _ => unreachable!("not a time field"),
         };
         self.set(slot, args, time);
@@ -1582,6 +1590,7 @@ impl Builder {
             resource_timeout: self
                 .resource_timeout
                 .unwrap_or_else(|| Setting::default(Time::from_secs(120), "")),
+            monitor_interval: self.monitor_interval,
             notify: self.notify,
             notify_fifo: self.notify_fifo,
         };
@@ -1674,6 +1683,9 @@ impl HaCf {
             "resource_timeout {}",
             self.resource_timeout.value.to_hacf()
         ));
+        if let Some(m) = &self.monitor_interval {
+            line(format!("monitor_interval {}", m.value.to_hacf()));
+        }
         if let Some(n) = &self.notify {
             line(format!("notify {}", n.value));
         }

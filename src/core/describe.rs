@@ -24,7 +24,8 @@ impl Event {
             | Event::HeartbeatPeer(_)
             | Event::CommandRefused(_)
             | Event::NoConnectivity { .. }
-            | Event::TakeoverUnfenced { .. } => Severity::Warning,
+            | Event::TakeoverUnfenced { .. }
+            | Event::MonitorFailed(_) => Severity::Warning,
             Event::StopGaveUp(_)
             | Event::SplitBrain { .. }
             | Event::FenceFailed(_)
@@ -108,6 +109,10 @@ impl Event {
                 p.deadtime
             ),
             Event::CommandRefused(why) => format!("command refused: {why}"),
+            Event::MonitorFailed(g) => format!(
+                "group {}: a resource failed its monitor; stopping the group and leaving it to another node",
+                group(g)
+            ),
         }
     }
 }

@@ -99,26 +99,54 @@ pub enum Action {
 pub enum Event {
     Joined,
     NodeUp(NodeId),
-    NodeLate { node: NodeId, silent: Time },
+    NodeLate {
+        node: NodeId,
+        silent: Time,
+    },
     NodeDead(NodeId),
     NodeLeft(NodeId),
-    NodeRestarted { node: NodeId, generation: u32 },
-    LinkUp { node: NodeId, link: LinkId },
-    LinkDown { node: NodeId, link: LinkId },
+    NodeRestarted {
+        node: NodeId,
+        generation: u32,
+    },
+    LinkUp {
+        node: NodeId,
+        link: LinkId,
+    },
+    LinkDown {
+        node: NodeId,
+        link: LinkId,
+    },
     Starting(GroupId),
     Started(GroupId),
     StartFailed(GroupId),
     Stopping(GroupId),
     Stopped(GroupId),
-    StopFailed { group: GroupId, attempt: u32 },
+    StopFailed {
+        group: GroupId,
+        attempt: u32,
+    },
     StopGaveUp(GroupId),
-    SplitBrain { group: GroupId, other: NodeId },
-    TakeoverUnfenced { group: GroupId, from: NodeId },
+    SplitBrain {
+        group: GroupId,
+        other: NodeId,
+    },
+    TakeoverUnfenced {
+        group: GroupId,
+        from: NodeId,
+    },
     FenceFailed(NodeId),
-    NoConnectivity { group: GroupId, from: NodeId },
+    NoConnectivity {
+        group: GroupId,
+        from: NodeId,
+    },
     HeartbeatPeer(NodeId),
-    Frozen { gap: Time },
+    Frozen {
+        gap: Time,
+    },
     CommandRefused(&'static str),
+    /// A running group's resource stopped answering its monitor.
+    MonitorFailed(GroupId),
 }
 
 /// A group's state on this node.
@@ -619,6 +647,21 @@ impl Node {
         };
         self.groups[g] = next;
         self.dirty = true;
+        self.leave(now);
+    }
+
+    /// A resource of running group `g` failed its monitor (the service
+    /// died under it): as a failed start, the group is stopped here and
+    /// left to another node (a takeover command clears the failure).
+    pub fn handle_monitor_failure(&mut self, now: Instant, g: GroupId) {
+        let now = self.enter(now);
+        if self.groups.get(g) == Some(&GroupState::Running) {
+            self.events.push_back((now, Event::MonitorFailed(g)));
+            self.failed |= bit(g);
+            self.stop(now, g);
+            self.groups[g] = GroupState::Stopping;
+            self.dirty = true;
+        }
         self.leave(now);
     }
 

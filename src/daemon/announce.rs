@@ -37,6 +37,7 @@ pub fn change(e: &Event, p: &Params) -> Option<Change> {
         Event::Stopping(g) => ("group-stopping", group(g), None),
         Event::Stopped(g) => ("group-stopped", group(g), None),
         Event::StopGaveUp(g) => ("group-failed", group(g), Some("stop".to_string())),
+        Event::MonitorFailed(g) => ("group-failed", group(g), Some("monitor".to_string())),
         Event::SplitBrain { group: g, other } => ("split-brain", group(g), Some(node(other))),
         _ => return None,
     };

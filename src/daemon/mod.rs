@@ -256,6 +256,7 @@ struct Daemon {
     fencer: Option<resources::fence::Fencer>,
     announcer: announce::Announcer,
     watchdog: Option<watchdog::Watchdog>,
+    next_monitor: Option<Instant>,
     /// Nodes whose last reset failed: the next one waits a little.
     fence_failed: std::collections::HashSet<core::NodeId>,
     log: Log,
@@ -358,6 +359,7 @@ impl Daemon {
             fencer: p.fencer,
             announcer,
             watchdog,
+            next_monitor: None,
             fence_failed: std::collections::HashSet::new(),
             log,
             poll,
@@ -501,6 +503,7 @@ impl Daemon {
             self.links.len(),
             self.config.groups.len()
         ));
+        self.next_monitor = self.monitor_every().map(|d| Instant::now() + d);
         self.notifier.send("READY=1\nSTATUS=joining the cluster");
         let mut events = Events::with_capacity(64);
         while !self.exiting {
@@ -546,6 +549,7 @@ impl Daemon {
         consider(self.fencer.as_ref().and_then(|f| f.next_deadline()));
         consider(self.announcer.next_deadline());
         consider(self.watchdog.as_ref().map(|w| w.next()));
+        consider(self.next_monitor);
         consider(self.reopen.values().map(|r| r.at).min());
         consider(self.pppd_restart.values().min().copied());
         consider(self.next_watchdog);
@@ -561,6 +565,7 @@ impl Daemon {
         if self.runner.next_deadline().is_some_and(|d| wall >= d) {
             self.reap();
         }
+        self.monitor(wall);
         if let Some(w) = self.watchdog.as_mut() {
             if let Err(e) = w.tickle(wall) {
                 let msg = format!("watchdog {}: {e}", w.device());
@@ -714,8 +719,52 @@ impl Daemon {
             .reap(self.poll.registry(), Instant::now(), &mut |m| log.info(&m));
         let now = self.now();
         for f in done {
-            self.core.handle_resource(now, f.group, f.outcome);
+            self.finished(now, f);
         }
+    }
+
+    /// A job ended: a start's or stop's outcome goes to the core; a failed
+    /// monitor of a running group moves the group.
+    fn finished(&mut self, now: core::Instant, f: resources::Finished) {
+        match (f.step, f.outcome) {
+            (Step::Monitor, core::Outcome::Ok) => {}
+            (Step::Monitor, _) => self.core.handle_monitor_failure(now, f.group),
+            _ => self.core.handle_resource(now, f.group, f.outcome),
+        }
+    }
+
+    /// Starts the monitors that are due (`monitor_interval`).
+    fn monitor(&mut self, wall: Instant) {
+        let (Some(at), Some(every)) = (self.next_monitor, self.monitor_every()) else {
+            return;
+        };
+        if wall < at {
+            return;
+        }
+        self.next_monitor = Some(wall + every);
+        for g in 0..self.core.params().groups.len() {
+            if self.core.group(g) != core::GroupState::Running || self.runner.busy_group(g) {
+                continue;
+            }
+            let log = &mut self.log;
+            let finished =
+                self.runner
+                    .begin(self.poll.registry(), g, Step::Monitor, wall, &mut |m| {
+                        log.info(&m)
+                    });
+            if let Some(f) = finished {
+                let t = self.now();
+                self.finished(t, f);
+            }
+        }
+    }
+
+    fn monitor_every(&self) -> Option<Duration> {
+        self.config
+            .hacf
+            .monitor_interval
+            .as_ref()
+            .map(|m| Duration::from_micros(m.value.as_micros()))
     }
 
     /// Resets that ended go to the core; retries that are due start.
@@ -763,6 +812,7 @@ impl Daemon {
         }
         self.runner.set_timeout(timeout(&p.config));
         self.config = p.config;
+        self.next_monitor = self.monitor_every().map(|d| Instant::now() + d);
         Ok("configuration reloaded".to_string())
     }
 
@@ -972,7 +1022,7 @@ impl Daemon {
                     .begin(self.poll.registry(), g, step, now, &mut |m| log.info(&m));
                 if let Some(f) = finished {
                     let t = self.now();
-                    self.core.handle_resource(t, f.group, f.outcome);
+                    self.finished(t, f);
                 }
             }
             Action::Fence(n) => {

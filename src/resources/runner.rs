@@ -19,6 +19,8 @@ const LINE_MAX: usize = 1024;
 pub enum Step {
     Start,
     Stop,
+    /// `status` (OCF `monitor`) of every resource of a running group.
+    Monitor,
 }
 
 impl Step {
@@ -26,6 +28,7 @@ impl Step {
         match self {
             Step::Start => "start",
             Step::Stop => "stop",
+            Step::Monitor => "status",
         }
     }
 }
@@ -45,6 +48,9 @@ struct Running {
     child: Child,
     output: OwnedFd,
     line: Vec<u8>,
+    /// A monitor's output, kept to read its answer (not logged unless it
+    /// fails: a status every few seconds would drown the log).
+    kept: Option<String>,
     deadline: Instant,
 }
 
@@ -118,6 +124,11 @@ impl Runner {
         self.jobs.iter().any(Option::is_some)
     }
 
+    /// Whether group `g` has a job in flight.
+    pub fn busy_group(&self, g: GroupId) -> bool {
+        self.jobs.get(g).is_some_and(Option::is_some)
+    }
+
     /// Begins starting (left to right) or stopping (right to left) group
     /// `g`. A job already running for the group is killed first: the core
     /// asks for the opposite only when it has given up on the first.
@@ -147,7 +158,7 @@ impl Runner {
             self.announcements.retain(|a| a.group != g);
         }
         let queue: Vec<usize> = match step {
-            Step::Start => (0..n).rev().collect(),
+            Step::Start | Step::Monitor => (0..n).rev().collect(),
             Step::Stop => (0..n).collect(),
         };
         self.jobs[g] = Some(Job {
@@ -190,6 +201,19 @@ impl Runner {
             };
             let program = &self.programs[g][i];
             let action = job.step.action();
+            if let (Some(b), Step::Monitor) = (&program.builtin, job.step) {
+                let running = match b {
+                    crate::actions::Builtin::Address(a) => {
+                        crate::actions::addr::present(a).unwrap_or(false)
+                    }
+                    crate::actions::Builtin::SendArp { .. } => true,
+                };
+                if !running {
+                    say(format!("resource {}: monitor: not running", program.token));
+                    job.failed = true;
+                }
+                continue;
+            }
             if let Some(b) = &program.builtin {
                 match builtin(b, job.step) {
                     Ok(what) => say(format!("resource {}: {what}", program.token)),
@@ -214,17 +238,21 @@ impl Runner {
             }
             match spawn(program, action, &self.env, self.token_base + g, registry) {
                 Ok((child, output)) => {
-                    say(format!(
-                        "resource {}: {} {}",
-                        program.token,
-                        program.path.display(),
-                        program.argv(action).join(" ")
-                    ));
+                    let monitor = job.step == Step::Monitor;
+                    if !monitor {
+                        say(format!(
+                            "resource {}: {} {}",
+                            program.token,
+                            program.path.display(),
+                            program.argv(action).join(" ")
+                        ));
+                    }
                     job.running = Some(Running {
                         index: i,
                         child,
                         output,
                         line: Vec::new(),
+                        kept: monitor.then(String::new),
                         deadline: now + self.timeout,
                     });
                     return None;
@@ -300,7 +328,16 @@ impl Runner {
             }
             let _ = registry.deregister(&mut SourceFd(&r.output.as_raw_fd()));
             if let Some(status) = status {
-                if !status.success() && !job.timed_out {
+                if let Some(kept) = &r.kept {
+                    let program = &self.programs[g][r.index];
+                    if !job.timed_out && !program.status_running(status.code(), kept) {
+                        say(format!(
+                            "resource {token}: monitor: not running ({status}): {}",
+                            kept.trim()
+                        ));
+                        job.failed = true;
+                    }
+                } else if !status.success() && !job.timed_out {
                     say(format!(
                         "resource {token}: {} failed ({status})",
                         job.step.action()
@@ -354,6 +391,8 @@ fn builtin(b: &crate::actions::Builtin, step: Step) -> Result<String, crate::act
             Ok(format!("announcing {ip} on {device}"))
         }
         (Builtin::SendArp { .. }, Step::Stop) => Ok("nothing to undo".to_string()),
+        // Monitors of built-ins are answered before this is called.
+        (_, Step::Monitor) => Ok("checked".to_string()),
     }
 }
 
@@ -416,10 +455,15 @@ fn drain(r: &mut Running, token: String, say: &mut dyn FnMut(String)) {
             Ok(n) => {
                 for &b in &buf[..n] {
                     if b == b'\n' {
-                        say(format!(
-                            "resource {token}: {}",
-                            String::from_utf8_lossy(&r.line)
-                        ));
+                        let line = String::from_utf8_lossy(&r.line).to_string();
+                        match r.kept.as_mut() {
+                            Some(k) if k.len() < 64 * 1024 => {
+                                k.push_str(&line);
+                                k.push('\n');
+                            }
+                            Some(_) => {}
+                            None => say(format!("resource {token}: {line}")),
+                        }
                         r.line.clear();
                     } else if r.line.len() < LINE_MAX {
                         r.line.push(b);
