@@ -82,7 +82,12 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
         Action::Resource { resource, action } => {
             let r = tandem::config::haresources::parse_resource(&resource)
                 .map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
-            let b = Builtin::of(&r.kind).map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
+            let b = if r.script == "MacTakeover" {
+                Builtin::of_script(&r.script, &r.args)
+            } else {
+                Builtin::of(&r.kind)
+            }
+            .map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
             let announce = |b: &Builtin| -> anyhow::Result<()> {
                 if let Some((dev, ip)) = b.announces() {
                     for i in 0..arp::COUNT {
@@ -112,6 +117,18 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
                         println!("stopped");
                         ExitCode::from(3)
                     });
+                }
+                ("start", Builtin::MacTakeover { device, mac }) => {
+                    let own = tandem::actions::mac::take(device, *mac)?;
+                    println!("{device}: its own address was {}", tandem::actions::mac::format(&own));
+                }
+                ("stop", Builtin::MacTakeover { device, .. }) => anyhow::bail!(
+                    "{resource}: give {device} its own address back with `ip link set {device} address ADDRESS` (tandem's daemon remembers it; this command cannot)"
+                ),
+                ("status", Builtin::MacTakeover { device, mac }) => {
+                    let has = tandem::actions::mac::current(device)? == *mac;
+                    println!("{}", if has { "running" } else { "stopped" });
+                    return Ok(if has { ExitCode::SUCCESS } else { ExitCode::from(3) });
                 }
                 ("status", Builtin::SendArp { .. }) => {
                     println!("stopped");

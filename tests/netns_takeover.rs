@@ -106,7 +106,7 @@ fn has_vip(seg: &Segment, i: usize) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("{VIP}/24")))
 }
 
-fn configure(dir: &Path) {
+fn configure(dir: &Path, group: &str) {
     use std::os::unix::fs::PermissionsExt;
     for name in &NAMES[..2] {
         let cfg = dir.join(name);
@@ -118,11 +118,7 @@ fn configure(dir: &Path) {
              node alpha\nnode beta\nauto_failback on\nrealtime off\n",
         )
         .expect("ha.cf");
-        std::fs::write(
-            cfg.join("haresources"),
-            format!("alpha IPaddr2::{VIP}/24/eth0\n"),
-        )
-        .expect("haresources");
+        std::fs::write(cfg.join("haresources"), format!("alpha {group}\n")).expect("haresources");
         let keys = cfg.join("authkeys");
         std::fs::write(&keys, "auth 1\n1 sha256 takeover-test-key\n").expect("authkeys");
         std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");
@@ -146,7 +142,7 @@ fn the_address_moves_with_gratuitous_arp_and_answers_on_the_survivor() {
         .tempdir()
         .expect("tempdir");
     let dir = tmp.path();
-    configure(dir);
+    configure(dir, &format!("IPaddr2::{VIP}/24/eth0"));
     let mut seg = Segment::new("vip", 3);
     let garps = dir.join("garps");
     let garps_arg = garps.display().to_string();
@@ -262,4 +258,84 @@ fn has_vip_at(seg: &Segment, cidr: &str) -> bool {
         .args(["-n", &seg.ns(0), "-o", "addr", "show", "dev", "eth0"])
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(cidr))
+}
+
+/// MAC takeover: the shared MAC moves with the address, so the client's
+/// neighbour entry never changes; on failback beta gets its own MAC back.
+#[test]
+fn mac_takeover_keeps_the_clients_neighbour_entry() {
+    if cannot_run("mac_takeover_keeps_the_clients_neighbour_entry") {
+        return;
+    }
+    const SHARED: &str = "02:00:5e:00:01:64";
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-mac-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    configure(
+        dir,
+        &format!("MacTakeover::eth0::{SHARED} IPaddr2::{VIP}/24/eth0"),
+    );
+    let mut seg = Segment::new("mac", 3);
+    let _helpers = Helpers(vec![
+        in_ns(&seg, 0, &["python3", "-c", SERVER, "alpha"]),
+        in_ns(&seg, 1, &["python3", "-c", SERVER, "beta"]),
+    ]);
+    let beta_own = mac(&seg, 1);
+    seg.start(0, dir);
+    seg.start(1, dir);
+    assert!(
+        wait_for(Duration::from_secs(20), || has_vip(&seg, 0)
+            && mac(&seg, 0) == SHARED),
+        "alpha never took the MAC and address:\n{}",
+        logs(dir)
+    );
+    assert!(
+        wait_for(Duration::from_secs(10), || connect(&seg).as_deref()
+            == Some("alpha")),
+        "{}",
+        logs(dir)
+    );
+    assert!(neighbour(&seg).contains(SHARED), "{}", neighbour(&seg));
+    seg.kill(0);
+    ip(&["-n", &seg.ns(0), "link", "set", "eth0", "down"]);
+    assert!(
+        wait_for(Duration::from_secs(20), || connect(&seg).as_deref()
+            == Some("beta")),
+        "the client never reached beta:\n{}",
+        logs(dir)
+    );
+    assert_eq!(mac(&seg, 1), SHARED);
+    assert!(neighbour(&seg).contains(SHARED), "{}", neighbour(&seg));
+    // alpha comes back (a new machine: its own MAC), auto_failback on.
+    ip(&[
+        "-n",
+        &seg.ns(0),
+        "link",
+        "set",
+        "eth0",
+        "address",
+        "02:00:00:00:00:0a",
+    ]);
+    ip(&["-n", &seg.ns(0), "link", "set", "eth0", "up"]);
+    ip(&[
+        "-n",
+        &seg.ns(0),
+        "addr",
+        "flush",
+        "dev",
+        "eth0",
+        "to",
+        &format!("{VIP}/32"),
+    ]);
+    seg.start(0, dir);
+    assert!(
+        wait_for(Duration::from_secs(20), || mac(&seg, 1) == beta_own
+            && mac(&seg, 0) == SHARED),
+        "beta did not get its own MAC back ({beta_own}, has {}):\n{}",
+        mac(&seg, 1),
+        logs(dir)
+    );
+    let _ = status(dir, 0);
 }

@@ -69,7 +69,10 @@ fn message(alias: &Alias, index: u32) -> AddressMessage {
 
 /// Sends one request and waits for its acknowledgement; returns the
 /// kernel's errno on a refusal, and the messages of a dump.
-fn request(msg: RouteNetlinkMessage, flags: u16) -> Result<Vec<RouteNetlinkMessage>, ActionError> {
+pub(crate) fn request(
+    msg: RouteNetlinkMessage,
+    flags: u16,
+) -> Result<Vec<RouteNetlinkMessage>, ActionError> {
     let io = |e: std::io::Error| ActionError::Netlink(e.to_string());
     let mut socket = Socket::new(NETLINK_ROUTE).map_err(io)?;
     socket.bind_auto().map_err(io)?;

@@ -5,6 +5,7 @@
 
 pub mod addr;
 pub mod arp;
+pub mod mac;
 
 pub use addr::Alias;
 
@@ -32,6 +33,8 @@ pub enum Builtin {
     Address(Alias),
     /// SendArp: announcements only, for an address configured elsewhere.
     SendArp { ip: Ipv4Addr, device: String },
+    /// MacTakeover::NIC::MAC: the shared MAC on this node's interface.
+    MacTakeover { device: String, mac: [u8; 6] },
 }
 
 impl Builtin {
@@ -55,6 +58,29 @@ impl Builtin {
         }
     }
 
+    /// The built-in for a resource by name and arguments, for those the
+    /// haresources parser keeps as a plain script (MacTakeover).
+    pub fn of_script(script: &str, args: &[String]) -> Result<Builtin, ActionError> {
+        const FORM: &str = "MacTakeover::NIC::MAC (e.g. MacTakeover::eth0::02:00:5e:00:01:01)";
+        match (script, args) {
+            ("MacTakeover", [device, mac]) => {
+                let mac = mac::parse(mac)
+                    .filter(|m| m[0] & 1 == 0 && *m != [0; 6])
+                    .ok_or_else(|| {
+                        ActionError::Usage(format!(
+                            "`{mac}` is not a unicast Ethernet address; expected {FORM}"
+                        ))
+                    })?;
+                Ok(Builtin::MacTakeover {
+                    device: device.clone(),
+                    mac,
+                })
+            }
+            ("MacTakeover", _) => Err(ActionError::Usage(format!("expected {FORM}"))),
+            _ => Err(ActionError::Usage("not a built-in resource".to_string())),
+        }
+    }
+
     /// The IPv4 address announced by gratuitous ARP after a start.
     pub fn announces(&self) -> Option<(String, Ipv4Addr)> {
         match self {
@@ -64,7 +90,7 @@ impl Builtin {
                 ..
             }) => Some((device.clone(), *ip)),
             Builtin::SendArp { ip, device } => Some((device.clone(), *ip)),
-            Builtin::Address(_) => None,
+            Builtin::Address(_) | Builtin::MacTakeover { .. } => None,
         }
     }
 }

@@ -87,14 +87,13 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
         Resolution::ResourceD { path } => (path, Convention::V1),
         Resolution::InitD { path } => (path, Convention::Lsb),
         Resolution::Ocf { path } => (path, Convention::Ocf),
-        Resolution::Builtin if r.script == "MacTakeover" => {
-            return Err(
-                "the built-in MacTakeover is not in this build yet; put a script of that name in resource.d to run your own"
-                    .to_string(),
-            )
-        }
         Resolution::Builtin => {
-            let builtin = crate::actions::Builtin::of(&r.kind).map_err(|e| e.to_string())?;
+            let builtin = if r.script == "MacTakeover" {
+                crate::actions::Builtin::of_script(&r.script, &r.args)
+            } else {
+                crate::actions::Builtin::of(&r.kind)
+            }
+            .map_err(|e| e.to_string())?;
             return Ok(Program {
                 token: r.token.clone(),
                 builtin: Some(builtin),
@@ -106,7 +105,10 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
         }
         Resolution::NotFound { searched } => {
             let paths: Vec<String> = searched.iter().map(|p| p.display().to_string()).collect();
-            return Err(format!("no executable found (searched {})", paths.join(", ")));
+            return Err(format!(
+                "no executable found (searched {})",
+                paths.join(", ")
+            ));
         }
     };
     let mut env = Vec::new();

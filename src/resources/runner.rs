@@ -80,6 +80,8 @@ struct Announcement {
 #[derive(Debug)]
 pub struct Runner {
     announcements: Vec<Announcement>,
+    /// Interfaces' own MAC addresses, kept while MacTakeover holds them.
+    macs: std::collections::HashMap<String, [u8; 6]>,
     programs: Vec<Vec<Program>>,
     env: Vec<(String, String)>,
     timeout: Duration,
@@ -99,6 +101,7 @@ impl Runner {
         let jobs = programs.iter().map(|_| None).collect();
         Runner {
             announcements: Vec::new(),
+            macs: std::collections::HashMap::new(),
             programs,
             env,
             timeout,
@@ -207,6 +210,9 @@ impl Runner {
                         crate::actions::addr::present(a).unwrap_or(false)
                     }
                     crate::actions::Builtin::SendArp { .. } => true,
+                    crate::actions::Builtin::MacTakeover { device, mac } => {
+                        crate::actions::mac::current(device).is_ok_and(|m| m == *mac)
+                    }
                 };
                 if !running {
                     say(format!("resource {}: monitor: not running", program.token));
@@ -215,7 +221,7 @@ impl Runner {
                 continue;
             }
             if let Some(b) = &program.builtin {
-                match builtin(b, job.step) {
+                match builtin(b, job.step, &mut self.macs) {
                     Ok(what) => say(format!("resource {}: {what}", program.token)),
                     Err(e) => {
                         say(format!("resource {}: {action} failed: {e}", program.token));
@@ -223,7 +229,15 @@ impl Runner {
                     }
                 }
                 if job.step == Step::Start && !job.failed {
-                    if let Some((device, ip)) = b.announces() {
+                    let mut list: Vec<(String, std::net::Ipv4Addr)> =
+                        b.announces().into_iter().collect();
+                    if let crate::actions::Builtin::MacTakeover { device, .. } = b {
+                        // Switches learn the MAC's new port from these.
+                        for ip in ipv4_on(device) {
+                            list.push((device.clone(), ip));
+                        }
+                    }
+                    for (device, ip) in list {
                         self.announcements.push(Announcement {
                             group: g,
                             device,
@@ -231,8 +245,8 @@ impl Runner {
                             left: crate::actions::arp::COUNT,
                             next: now,
                         });
-                        announce_due(&mut self.announcements, now, say);
                     }
+                    announce_due(&mut self.announcements, now, say);
                 }
                 continue;
             }
@@ -373,10 +387,61 @@ impl Runner {
     }
 }
 
+/// The IPv4 addresses on `device`.
+fn ipv4_on(device: &str) -> Vec<std::net::Ipv4Addr> {
+    nix::ifaddrs::getifaddrs()
+        .map(|addrs| {
+            addrs
+                .filter(|a| a.interface_name == device)
+                .filter_map(|a| a.address.and_then(|s| s.as_sockaddr_in().map(|v4| v4.ip())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Carries out a built-in resource's start or stop; says what it did.
-fn builtin(b: &crate::actions::Builtin, step: Step) -> Result<String, crate::actions::ActionError> {
-    use crate::actions::{addr, Builtin};
+fn builtin(
+    b: &crate::actions::Builtin,
+    step: Step,
+    macs: &mut std::collections::HashMap<String, [u8; 6]>,
+) -> Result<String, crate::actions::ActionError> {
+    use crate::actions::{addr, mac, ActionError, Builtin};
     match (b, step) {
+        (
+            Builtin::MacTakeover {
+                device,
+                mac: shared,
+            },
+            Step::Start,
+        ) => {
+            let own = mac::take(device, *shared)?;
+            if own != *shared {
+                macs.insert(device.clone(), own);
+            }
+            Ok(format!(
+                "{device} now has {} (its own: {})",
+                mac::format(shared),
+                mac::format(&own)
+            ))
+        }
+        (
+            Builtin::MacTakeover {
+                device,
+                mac: shared,
+            },
+            Step::Stop,
+        ) => {
+            if mac::current(device)? != *shared {
+                return Ok(format!("{device} does not have {}", mac::format(shared)));
+            }
+            let own = macs.remove(device).ok_or_else(|| {
+                ActionError::Usage(format!(
+                    "{device}'s own address is not known (tandem restarted since the takeover); set it with `ip link set {device} address ...`"
+                ))
+            })?;
+            mac::restore(device, own)?;
+            Ok(format!("{device} has its own {} again", mac::format(&own)))
+        }
         (Builtin::Address(a), Step::Start) => Ok(if addr::add(a)? {
             format!("added {}/{} on {}", a.ip, a.prefix, a.device)
         } else {
@@ -504,6 +569,9 @@ pub fn probe(
                     Some(crate::actions::Builtin::Address(a)) => crate::actions::addr::present(a)
                         .map_err(|e| io::Error::other(e.to_string())),
                     Some(crate::actions::Builtin::SendArp { .. }) => Ok(false),
+                    Some(crate::actions::Builtin::MacTakeover { device, mac }) => {
+                        Ok(crate::actions::mac::current(device).is_ok_and(|m| m == *mac))
+                    }
                     None => status(p, env, timeout),
                 };
                 match running {
