@@ -63,6 +63,28 @@ enum Action {
         /// start, stop or status (status exits 0 when running, 3 when not)
         action: String,
     },
+    /// Point NAME at IP with a TSIG-signed DNS UPDATE (RFC 2136): the
+    /// name's old records of that type go, the new one comes, in one message
+    #[command(name = "dns-update")]
+    DnsUpdate {
+        /// The server: ADDRESS or ADDRESS:PORT ([ADDRESS]:PORT for IPv6)
+        #[arg(long)]
+        server: String,
+        /// A BIND key file (key "NAME" { algorithm hmac-sha256; secret "..."; };)
+        #[arg(long)]
+        key: std::path::PathBuf,
+        /// The zone (default: NAME without its first label)
+        #[arg(long)]
+        zone: Option<String>,
+        /// The record's TTL in seconds
+        #[arg(long, default_value_t = 60)]
+        ttl: u32,
+        /// Tries before giving up (waits of 1 s, 2 s, 4 s ... for an answer)
+        #[arg(long, default_value_t = 4)]
+        tries: u32,
+        name: String,
+        ip: std::net::IpAddr,
+    },
     /// Send gratuitous ARPs for IP on DEVICE
     Garp {
         device: String,
@@ -82,7 +104,7 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
         Action::Resource { resource, action } => {
             let r = tandem::config::haresources::parse_resource(&resource)
                 .map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
-            let b = if r.script == "MacTakeover" {
+            let b = if r.script == "MacTakeover" || r.script == "DynDNS" {
                 Builtin::of_script(&r.script, &r.args)
             } else {
                 Builtin::of(&r.kind)
@@ -118,6 +140,13 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
                         ExitCode::from(3)
                     });
                 }
+                ("start", Builtin::DynDns { .. }) => println!("{}", b.dns_update()?),
+                // The record stays: the node taking over points it at itself.
+                ("stop", Builtin::DynDns { .. }) => {}
+                ("status", Builtin::DynDns { .. }) => {
+                    println!("stopped");
+                    return Ok(ExitCode::from(3));
+                }
                 ("start", Builtin::MacTakeover { device, mac }) => {
                     let own = tandem::actions::mac::take(device, *mac)?;
                     println!("{device}: its own address was {}", tandem::actions::mac::format(&own));
@@ -136,6 +165,46 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
                 }
                 (other, _) => anyhow::bail!("`{other}`: expected start, stop or status"),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Action::DnsUpdate {
+            server,
+            key,
+            zone,
+            ttl,
+            tries,
+            name,
+            ip,
+        } => {
+            use tandem::actions::dns;
+            let server: std::net::SocketAddr = match server.parse() {
+                Ok(s) => s,
+                Err(_) => std::net::SocketAddr::new(
+                    server.parse().map_err(|_| {
+                        anyhow::anyhow!("--server {server}: not ADDRESS or ADDRESS:PORT")
+                    })?,
+                    53,
+                ),
+            };
+            let text = std::fs::read_to_string(&key)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", key.display()))?;
+            let key = dns::parse_key(&text, &key.display().to_string())?;
+            let zone = match zone {
+                Some(z) => z,
+                None => name
+                    .trim_end_matches('.')
+                    .split_once('.')
+                    .map(|(_, z)| z.to_string())
+                    .ok_or_else(|| anyhow::anyhow!("{name}: give --zone"))?,
+            };
+            let update = dns::Update {
+                zone,
+                name: name.clone(),
+                ip,
+                ttl,
+            };
+            dns::send(&update, &key, server, tries)?;
+            println!("{name} -> {ip} (TTL {ttl}) at {server}");
             Ok(ExitCode::SUCCESS)
         }
         Action::Garp {

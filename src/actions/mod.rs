@@ -5,6 +5,7 @@
 
 pub mod addr;
 pub mod arp;
+pub mod dns;
 pub mod mac;
 
 pub use addr::Alias;
@@ -19,6 +20,8 @@ pub enum ActionError {
     Kernel(i32),
     #[error("gratuitous ARP: {0}")]
     Arp(String),
+    #[error("DNS update: {0}")]
+    Dns(String),
     #[error("{0}")]
     Usage(String),
 }
@@ -35,6 +38,14 @@ pub enum Builtin {
     SendArp { ip: Ipv4Addr, device: String },
     /// MacTakeover::NIC::MAC: the shared MAC on this node's interface.
     MacTakeover { device: String, mac: [u8; 6] },
+    /// DynDNS::NAME::IP::SERVER::KEYFILE[::TTL]: a signed DNS UPDATE.
+    DynDns {
+        name: String,
+        ip: IpAddr,
+        server: std::net::SocketAddr,
+        key_file: String,
+        ttl: u32,
+    },
 }
 
 impl Builtin {
@@ -77,6 +88,40 @@ impl Builtin {
                 })
             }
             ("MacTakeover", _) => Err(ActionError::Usage(format!("expected {FORM}"))),
+            ("DynDNS", [name, ip, server, key_file, rest @ ..]) if rest.len() <= 1 => {
+                const DNS_FORM: &str = "DynDNS::NAME::IP::SERVER[:PORT]::KEYFILE[::TTL]";
+                let usage = |what: &str| ActionError::Usage(format!("{what}; expected {DNS_FORM}"));
+                let ip: IpAddr = ip
+                    .parse()
+                    .map_err(|_| usage(&format!("`{ip}` is not an IP address")))?;
+                let server = server
+                    .parse::<std::net::SocketAddr>()
+                    .or_else(|_| {
+                        server
+                            .parse::<IpAddr>()
+                            .map(|a| std::net::SocketAddr::new(a, 53))
+                    })
+                    .map_err(|_| usage(&format!("`{server}` is not ADDRESS[:PORT]")))?;
+                if !key_file.starts_with('/') {
+                    return Err(usage(&format!("`{key_file}` is not an absolute path")));
+                }
+                let ttl = match rest.first() {
+                    Some(t) => t
+                        .parse()
+                        .map_err(|_| usage(&format!("`{t}` is not a TTL in seconds")))?,
+                    None => 60,
+                };
+                Ok(Builtin::DynDns {
+                    name: name.clone(),
+                    ip,
+                    server,
+                    key_file: key_file.clone(),
+                    ttl,
+                })
+            }
+            ("DynDNS", _) => Err(ActionError::Usage(
+                "expected DynDNS::NAME::IP::SERVER[:PORT]::KEYFILE[::TTL]".to_string(),
+            )),
             _ => Err(ActionError::Usage("not a built-in resource".to_string())),
         }
     }
@@ -90,7 +135,7 @@ impl Builtin {
                 ..
             }) => Some((device.clone(), *ip)),
             Builtin::SendArp { ip, device } => Some((device.clone(), *ip)),
-            Builtin::Address(_) | Builtin::MacTakeover { .. } => None,
+            Builtin::Address(_) | Builtin::MacTakeover { .. } | Builtin::DynDns { .. } => None,
         }
     }
 }
@@ -128,4 +173,37 @@ fn alias(a: &IpAlias) -> Result<Alias, ActionError> {
         label,
         broadcast: a.broadcast,
     })
+}
+
+impl Builtin {
+    /// Carries out a DynDNS start: the signed update, with retries. Blocks
+    /// for up to a few seconds: the daemon runs it in a child process.
+    pub fn dns_update(&self) -> Result<String, ActionError> {
+        let Builtin::DynDns {
+            name,
+            ip,
+            server,
+            key_file,
+            ttl,
+        } = self
+        else {
+            return Err(ActionError::Usage("not a DynDNS resource".to_string()));
+        };
+        let text = std::fs::read_to_string(key_file)
+            .map_err(|e| ActionError::Usage(format!("{key_file}: {e}")))?;
+        let key = dns::parse_key(&text, key_file)?;
+        let zone = name
+            .trim_end_matches('.')
+            .split_once('.')
+            .map(|(_, z)| z.to_string())
+            .ok_or_else(|| ActionError::Usage(format!("`{name}` has no zone")))?;
+        let update = dns::Update {
+            zone,
+            name: name.clone(),
+            ip: *ip,
+            ttl: *ttl,
+        };
+        dns::send(&update, &key, *server, 4)?;
+        Ok(format!("{name} -> {ip} (TTL {ttl}) at {server}"))
+    }
 }

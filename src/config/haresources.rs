@@ -75,7 +75,14 @@ pub struct IpAlias {
 
 /// Resources tandem carries out in its own process (netlink and a raw
 /// packet socket), never through a shell: the takeover fast path.
-pub const BUILTIN: &[&str] = &["IPaddr", "IPaddr2", "IPv6addr", "SendArp", "MacTakeover"];
+pub const BUILTIN: &[&str] = &[
+    "IPaddr",
+    "IPaddr2",
+    "IPv6addr",
+    "SendArp",
+    "MacTakeover",
+    "DynDNS",
+];
 
 /// Parses haresources; `nodes` are the nodes ha.cf lists.
 /// Node names are checked against `nodes` when given (ha.cf parsed).

@@ -42,6 +42,9 @@ pub struct Program {
     pub convention: Convention,
     /// OCF_RESKEY_* and OCF_RESOURCE_INSTANCE for OCF agents.
     pub env: Vec<(String, String)>,
+    /// Whether `monitor_interval` asks it (a DNS record is no process
+    /// that can die here).
+    pub watched: bool,
 }
 
 /// What stops a configuration from being carried out on this host.
@@ -87,8 +90,28 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
         Resolution::ResourceD { path } => (path, Convention::V1),
         Resolution::InitD { path } => (path, Convention::Lsb),
         Resolution::Ocf { path } => (path, Convention::Ocf),
+        // DynDNS waits for a server's answer (seconds, with retries): it
+        // runs as a child, this same binary, never in the event loop.
+        Resolution::Builtin if r.script == "DynDNS" => {
+            crate::actions::Builtin::of_script(&r.script, &r.args).map_err(|e| e.to_string())?;
+            let exe =
+                std::env::current_exe().map_err(|e| format!("cannot find tandem itself: {e}"))?;
+            return Ok(Program {
+                token: r.token.clone(),
+                builtin: None,
+                path: exe,
+                args: vec![
+                    "action".to_string(),
+                    "resource".to_string(),
+                    r.token.clone(),
+                ],
+                convention: Convention::V1,
+                env: Vec::new(),
+                watched: false,
+            });
+        }
         Resolution::Builtin => {
-            let builtin = if r.script == "MacTakeover" {
+            let builtin = if r.script == "MacTakeover" || r.script == "DynDNS" {
                 crate::actions::Builtin::of_script(&r.script, &r.args)
             } else {
                 crate::actions::Builtin::of(&r.kind)
@@ -101,6 +124,7 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
                 args: Vec::new(),
                 convention: Convention::V1,
                 env: Vec::new(),
+                watched: true,
             });
         }
         Resolution::NotFound { searched } => {
@@ -133,6 +157,7 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
         args,
         convention,
         env,
+        watched: true,
     })
 }
 

@@ -204,12 +204,16 @@ impl Runner {
             };
             let program = &self.programs[g][i];
             let action = job.step.action();
+            if job.step == Step::Monitor && !program.watched {
+                continue;
+            }
             if let (Some(b), Step::Monitor) = (&program.builtin, job.step) {
                 let running = match b {
                     crate::actions::Builtin::Address(a) => {
                         crate::actions::addr::present(a).unwrap_or(false)
                     }
-                    crate::actions::Builtin::SendArp { .. } => true,
+                    crate::actions::Builtin::SendArp { .. }
+                    | crate::actions::Builtin::DynDns { .. } => true,
                     crate::actions::Builtin::MacTakeover { device, mac } => {
                         crate::actions::mac::current(device).is_ok_and(|m| m == *mac)
                     }
@@ -458,6 +462,10 @@ fn builtin(
         (Builtin::SendArp { .. }, Step::Stop) => Ok("nothing to undo".to_string()),
         // Monitors of built-ins are answered before this is called.
         (_, Step::Monitor) => Ok("checked".to_string()),
+        // Never in-process (it waits for a server): resolved to a child.
+        (Builtin::DynDns { .. }, _) => Err(ActionError::Usage(
+            "DynDNS runs as a child process".to_string(),
+        )),
     }
 }
 
@@ -568,7 +576,8 @@ pub fn probe(
                 let running = match &p.builtin {
                     Some(crate::actions::Builtin::Address(a)) => crate::actions::addr::present(a)
                         .map_err(|e| io::Error::other(e.to_string())),
-                    Some(crate::actions::Builtin::SendArp { .. }) => Ok(false),
+                    Some(crate::actions::Builtin::SendArp { .. })
+                    | Some(crate::actions::Builtin::DynDns { .. }) => Ok(false),
                     Some(crate::actions::Builtin::MacTakeover { device, mac }) => {
                         Ok(crate::actions::mac::current(device).is_ok_and(|m| m == *mac))
                     }
