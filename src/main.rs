@@ -116,7 +116,7 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
                         if i > 0 {
                             std::thread::sleep(arp::INTERVAL);
                         }
-                        arp::announce(&dev, ip)?;
+                        arp::announce_any(&dev, ip)?;
                     }
                 }
                 Ok(())

@@ -339,3 +339,68 @@ fn mac_takeover_keeps_the_clients_neighbour_entry() {
     );
     let _ = status(dir, 0);
 }
+
+/// Writes `time mac` for every unsolicited neighbour advertisement for
+/// 2001:db8::100 (ICMPv6 type 136, target at offset 62).
+const CAPTURE_NA: &str = r#"
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+s.bind(("eth0", 0))
+out = open(sys.argv[1], "a", buffering=1)
+vip = socket.inet_pton(socket.AF_INET6, "2001:db8::100")
+while True:
+    f = s.recv(200)
+    if len(f) >= 78 and f[20] == 58 and f[54] == 136 and f[62:78] == vip:
+        out.write("%.6f %s\n" % (time.time(), f[6:12].hex(":")))
+"#;
+
+/// IPv6addr: the survivor adds the address and sends unsolicited
+/// neighbour advertisements; the client's neighbour entry follows.
+#[test]
+fn an_ipv6_address_moves_with_unsolicited_neighbour_advertisements() {
+    if cannot_run("an_ipv6_address_moves_with_unsolicited_neighbour_advertisements") {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-na-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    configure(dir, "IPv6addr::2001:db8::100/64/eth0");
+    let mut seg = Segment::new("na", 3);
+    let nas = dir.join("nas");
+    let nas_arg = nas.display().to_string();
+    let _helpers = Helpers(vec![in_ns(
+        &seg,
+        CLIENT,
+        &["python3", "-c", CAPTURE_NA, &nas_arg],
+    )]);
+    seg.start(0, dir);
+    seg.start(1, dir);
+    let (mac_a, mac_b) = (mac(&seg, 0), mac(&seg, 1));
+    let announced = |m: &str| {
+        std::fs::read_to_string(&nas)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.ends_with(m))
+    };
+    assert!(
+        wait_for(Duration::from_secs(20), || announced(&mac_a)),
+        "no advertisement from alpha:\n{}",
+        logs(dir)
+    );
+    seg.kill(0);
+    ip(&["-n", &seg.ns(0), "link", "set", "eth0", "down"]);
+    assert!(
+        wait_for(Duration::from_secs(20), || announced(&mac_b)),
+        "no advertisement from beta after the takeover:\n{}",
+        logs(dir)
+    );
+    let v6 = |i: usize| {
+        Command::new("ip")
+            .args(["-n", &seg.ns(i), "-o", "addr", "show", "dev", "eth0"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("2001:db8::100/64"))
+    };
+    assert!(v6(1), "beta does not hold 2001:db8::100");
+}

@@ -29,8 +29,68 @@ pub fn frame(mac: [u8; 6], ip: Ipv4Addr) -> [u8; 42] {
     f
 }
 
+/// An unsolicited neighbour advertisement (RFC 4861 7.2.6): IPv6's
+/// gratuitous ARP. To all nodes (ff02::1), from `ip`, override flag set,
+/// with this interface's link-layer address as an option.
+pub fn advertisement(mac: [u8; 6], ip: std::net::Ipv6Addr) -> [u8; 86] {
+    let mut f = [0u8; 86];
+    // Ethernet: to 33:33:00:00:00:01 (ff02::1).
+    f[0..6].copy_from_slice(&[0x33, 0x33, 0, 0, 0, 1]);
+    f[6..12].copy_from_slice(&mac);
+    f[12..14].copy_from_slice(&0x86ddu16.to_be_bytes());
+    // IPv6: payload 32 bytes, next header ICMPv6 (58), hop limit 255.
+    f[14] = 0x60;
+    f[18..20].copy_from_slice(&32u16.to_be_bytes());
+    f[20] = 58;
+    f[21] = 255;
+    f[22..38].copy_from_slice(&ip.octets());
+    let all_nodes = std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+    f[38..54].copy_from_slice(&all_nodes.octets());
+    // ICMPv6 neighbour advertisement: type 136, override.
+    let icmp = 54;
+    f[icmp] = 136;
+    f[icmp + 4] = 0x20;
+    f[icmp + 8..icmp + 24].copy_from_slice(&ip.octets());
+    // Option: target link-layer address (type 2, 1 unit of 8 bytes).
+    f[icmp + 24] = 2;
+    f[icmp + 25] = 1;
+    f[icmp + 26..icmp + 32].copy_from_slice(&mac);
+    // Checksum over the pseudo-header and the message.
+    let mut sum: u32 = 0;
+    let mut add = |bytes: &[u8]| {
+        for pair in bytes.chunks(2) {
+            let hi = u32::from(pair[0]) << 8;
+            let lo = pair.get(1).map_or(0, |&b| u32::from(b));
+            sum += hi | lo;
+        }
+    };
+    add(&f[22..54]);
+    add(&32u32.to_be_bytes());
+    add(&[0, 0, 0, 58]);
+    add(&f[icmp..icmp + 32]);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let check = !(sum as u16);
+    f[icmp + 2..icmp + 4].copy_from_slice(&check.to_be_bytes());
+    f
+}
+
+/// Sends one gratuitous ARP (IPv4) or unsolicited neighbour
+/// advertisement (IPv6) for `ip` on `device`.
+pub fn announce_any(device: &str, ip: std::net::IpAddr) -> Result<(), ActionError> {
+    match ip {
+        std::net::IpAddr::V4(v4) => announce(device, v4),
+        std::net::IpAddr::V6(v6) => send_frame(device, |mac| advertisement(mac, v6).to_vec()),
+    }
+}
+
 /// Sends one gratuitous ARP for `ip` on `device`.
 pub fn announce(device: &str, ip: Ipv4Addr) -> Result<(), ActionError> {
+    send_frame(device, |mac| frame(mac, ip).to_vec())
+}
+
+fn send_frame(device: &str, build: impl Fn([u8; 6]) -> Vec<u8>) -> Result<(), ActionError> {
     use pnet_datalink::{Channel, Config};
     let iface = pnet_datalink::interfaces()
         .into_iter()
@@ -53,7 +113,7 @@ pub fn announce(device: &str, ip: Ipv4Addr) -> Result<(), ActionError> {
         Ok(_) => return Err(ActionError::Arp("not an Ethernet interface".to_string())),
         Err(e) => return Err(ActionError::Arp(e.to_string())),
     };
-    let f = frame(mac.octets(), ip);
+    let f = build(mac.octets());
     match tx.send_to(&f, None) {
         Some(Ok(())) => Ok(()),
         Some(Err(e)) => Err(ActionError::Arp(e.to_string())),
@@ -64,6 +124,28 @@ pub fn announce(device: &str, ip: Ipv4Addr) -> Result<(), ActionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn advertisement_checksum_verifies() {
+        let ip: std::net::Ipv6Addr = "2001:db8::10".parse().expect("ip");
+        let f = advertisement([2, 0, 0, 0, 0, 1], ip);
+        // Summing again with the checksum in place gives 0xffff.
+        let mut sum: u32 = 0;
+        let mut add = |b: &[u8]| {
+            for p in b.chunks(2) {
+                sum += u32::from(p[0]) << 8 | p.get(1).map_or(0, |&x| u32::from(x));
+            }
+        };
+        add(&f[22..54]);
+        add(&32u32.to_be_bytes());
+        add(&[0, 0, 0, 58]);
+        add(&f[54..86]);
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        assert_eq!(sum, 0xffff);
+        assert_eq!(f[54], 136);
+    }
 
     #[test]
     fn announcement_layout() {

@@ -126,16 +126,13 @@ impl Builtin {
         }
     }
 
-    /// The IPv4 address announced by gratuitous ARP after a start.
-    pub fn announces(&self) -> Option<(String, Ipv4Addr)> {
+    /// The address announced after a start: gratuitous ARP for IPv4, an
+    /// unsolicited neighbour advertisement for IPv6.
+    pub fn announces(&self) -> Option<(String, IpAddr)> {
         match self {
-            Builtin::Address(Alias {
-                ip: IpAddr::V4(ip),
-                device,
-                ..
-            }) => Some((device.clone(), *ip)),
-            Builtin::SendArp { ip, device } => Some((device.clone(), *ip)),
-            Builtin::Address(_) | Builtin::MacTakeover { .. } | Builtin::DynDns { .. } => None,
+            Builtin::Address(Alias { ip, device, .. }) => Some((device.clone(), *ip)),
+            Builtin::SendArp { ip, device } => Some((device.clone(), IpAddr::V4(*ip))),
+            Builtin::MacTakeover { .. } | Builtin::DynDns { .. } => None,
         }
     }
 }

@@ -71,7 +71,7 @@ struct Job {
 struct Announcement {
     group: GroupId,
     device: String,
-    ip: std::net::Ipv4Addr,
+    ip: std::net::IpAddr,
     left: u32,
     next: Instant,
 }
@@ -233,12 +233,12 @@ impl Runner {
                     }
                 }
                 if job.step == Step::Start && !job.failed {
-                    let mut list: Vec<(String, std::net::Ipv4Addr)> =
+                    let mut list: Vec<(String, std::net::IpAddr)> =
                         b.announces().into_iter().collect();
                     if let crate::actions::Builtin::MacTakeover { device, .. } = b {
                         // Switches learn the MAC's new port from these.
                         for ip in ipv4_on(device) {
-                            list.push((device.clone(), ip));
+                            list.push((device.clone(), std::net::IpAddr::V4(ip)));
                         }
                     }
                     for (device, ip) in list {
@@ -472,7 +472,7 @@ fn builtin(
 /// Sends the announcements that are due.
 fn announce_due(list: &mut Vec<Announcement>, now: Instant, say: &mut dyn FnMut(String)) {
     for a in list.iter_mut().filter(|a| a.next <= now && a.left > 0) {
-        if let Err(e) = crate::actions::arp::announce(&a.device, a.ip) {
+        if let Err(e) = crate::actions::arp::announce_any(&a.device, a.ip) {
             say(format!("gratuitous ARP for {} on {}: {e}", a.ip, a.device));
         }
         a.left -= 1;
