@@ -9,128 +9,11 @@
 
 mod common;
 
-use common::{cannot_run, ip, logs, status, wait_for, Segment, NAMES};
+use common::vip::*;
+use common::{cannot_run, ip, logs, status, wait_for, Segment};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-const VIP: &str = "192.0.2.100";
-const CLIENT: usize = 2;
-
-/// Processes the test started in namespaces, killed on drop.
-struct Helpers(Vec<Child>);
-
-impl Drop for Helpers {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn in_ns(seg: &Segment, i: usize, args: &[&str]) -> Child {
-    Command::new("ip")
-        .args(["netns", "exec", &seg.ns(i)])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start helper")
-}
-
-const SERVER: &str = r#"
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080))
-s.listen()
-while True:
-    c, _ = s.accept()
-    c.sendall(sys.argv[1].encode())
-    c.close()
-"#;
-
-/// Writes `time mac` for every gratuitous ARP announcing the VIP.
-const CAPTURE: &str = r#"
-import socket, sys, time
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
-s.bind(("eth0", 0))
-out = open(sys.argv[1], "a", buffering=1)
-vip = bytes([192, 0, 2, 100])
-while True:
-    f = s.recv(100)
-    if f[28:32] == vip and f[38:42] == vip:
-        out.write("%.6f %s\n" % (time.time(), f[22:28].hex(":")))
-"#;
-
-fn connect(seg: &Segment) -> Option<String> {
-    let out = Command::new("ip")
-        .args(["netns", "exec", &seg.ns(CLIENT), "python3", "-c"])
-        .arg(format!(
-            "import socket\ns=socket.create_connection(('{VIP}',8080),timeout=1)\nprint(s.recv(100).decode())"
-        ))
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-fn mac(seg: &Segment, i: usize) -> String {
-    let out = Command::new("ip")
-        .args(["-n", &seg.ns(i), "-o", "link", "show", "eth0"])
-        .output()
-        .expect("ip link");
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    text.split_whitespace()
-        .skip_while(|w| *w != "link/ether")
-        .nth(1)
-        .unwrap_or("")
-        .to_string()
-}
-
-fn neighbour(seg: &Segment) -> String {
-    let out = Command::new("ip")
-        .args(["-n", &seg.ns(CLIENT), "neigh", "show", VIP])
-        .output()
-        .expect("ip neigh");
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn has_vip(seg: &Segment, i: usize) -> bool {
-    Command::new("ip")
-        .args(["-n", &seg.ns(i), "-o", "addr", "show", "dev", "eth0"])
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("{VIP}/24")))
-}
-
-fn configure(dir: &Path, group: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    for name in &NAMES[..2] {
-        let cfg = dir.join(name);
-        std::fs::create_dir_all(cfg.join("resource.d")).expect("mkdir");
-        std::fs::create_dir_all(cfg.join("state")).expect("mkdir");
-        std::fs::write(
-            cfg.join("ha.cf"),
-            "keepalive 100ms\nwarntime 400ms\ndeadtime 1\ninitdead 2\nbcast eth0\n\
-             node alpha\nnode beta\nauto_failback on\nrealtime off\n",
-        )
-        .expect("ha.cf");
-        std::fs::write(cfg.join("haresources"), format!("alpha {group}\n")).expect("haresources");
-        let keys = cfg.join("authkeys");
-        std::fs::write(&keys, "auth 1\n1 sha256 takeover-test-key\n").expect("authkeys");
-        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    }
-}
-
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs_f64()
-}
+use std::process::Command;
+use std::time::Duration;
 
 #[test]
 fn the_address_moves_with_gratuitous_arp_and_answers_on_the_survivor() {
@@ -142,7 +25,7 @@ fn the_address_moves_with_gratuitous_arp_and_answers_on_the_survivor() {
         .tempdir()
         .expect("tempdir");
     let dir = tmp.path();
-    configure(dir, &format!("IPaddr2::{VIP}/24/eth0"));
+    configure(dir, &format!("IPaddr2::{VIP}/24/eth0"), TIMINGS);
     let mut seg = Segment::new("vip", 3);
     let garps = dir.join("garps");
     let garps_arg = garps.display().to_string();
@@ -276,6 +159,7 @@ fn mac_takeover_keeps_the_clients_neighbour_entry() {
     configure(
         dir,
         &format!("MacTakeover::eth0::{SHARED} IPaddr2::{VIP}/24/eth0"),
+        TIMINGS,
     );
     let mut seg = Segment::new("mac", 3);
     let _helpers = Helpers(vec![
@@ -366,7 +250,7 @@ fn an_ipv6_address_moves_with_unsolicited_neighbour_advertisements() {
         .tempdir()
         .expect("tempdir");
     let dir = tmp.path();
-    configure(dir, "IPv6addr::2001:db8::100/64/eth0");
+    configure(dir, "IPv6addr::2001:db8::100/64/eth0", TIMINGS);
     let mut seg = Segment::new("na", 3);
     let nas = dir.join("nas");
     let nas_arg = nas.display().to_string();

@@ -3,6 +3,8 @@
 //! after a panic); tandem daemons started inside them.
 #![allow(dead_code)]
 
+pub mod vip;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
