@@ -246,6 +246,8 @@ pub struct Pair {
     pub cable: Cable,
     pub udp: UdpWire,
     pub children: [Option<Child>; 2],
+    /// More arguments for `tandem run` (tests: `--init-d DIR`).
+    pub run_args: Vec<String>,
     exe: PathBuf,
 }
 
@@ -311,6 +313,7 @@ impl Pair {
             cable,
             udp,
             children: [None, None],
+            run_args: Vec::new(),
             exe: exe.to_path_buf(),
         })
     }
@@ -341,6 +344,7 @@ impl Pair {
             .arg(self.names[i])
             .arg("--state-dir")
             .arg(self.state_dir(i))
+            .args(&self.run_args)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

@@ -286,6 +286,10 @@ struct Run {
     /// Detach from the terminal (daemon(3)); logs go where ha.cf says
     #[arg(short = 'd', long)]
     daemonize: bool,
+    /// Where LSB init scripts are (default /etc/init.d; /etc/rc.d/init.d
+    /// on some systems)
+    #[arg(long = "init-d", value_name = "DIR")]
+    init_d: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -394,6 +398,7 @@ fn run(args: Run) -> anyhow::Result<ExitCode> {
         node: args.at.node,
         state_dir: args.state_dir,
         detach: args.daemonize,
+        init_d: args.init_d,
     };
     match tandem::daemon::run(opts) {
         Ok(()) => Ok(ExitCode::SUCCESS),

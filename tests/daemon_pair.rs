@@ -939,3 +939,57 @@ fn a_resource_that_dies_under_a_running_group_moves_it_with_monitor_interval() {
     let s = pair.status(0).expect("status");
     assert_eq!(s["groups"][0]["failed"], true);
 }
+
+/// An LSB init script runs as it is: `script start|stop|status`, its exit
+/// codes read the LSB way (status 3: not running).
+#[test]
+fn an_lsb_init_script_runs_unchanged() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp("lsb");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    let init_d = dir.path().join("init.d");
+    std::fs::create_dir_all(&init_d).expect("mkdir");
+    let state = dir.path().join("lsb-state");
+    let script = init_d.join("lsb-svc");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n### BEGIN INIT INFO\n# Provides: lsb-svc\n### END INIT INFO\n\
+             f='{}'.\"$TANDEM_NODE\"\n\
+             case \"$1\" in\n\
+             start) touch \"$f\" ;;\n\
+             stop) rm -f \"$f\" ;;\n\
+             status) [ -e \"$f\" ] && {{ echo 'lsb-svc is running'; exit 0; }}; echo 'lsb-svc is not running'; exit 3 ;;\n\
+             *) exit 2 ;;\nesac\nexit 0\n",
+            state.display()
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    for i in 0..2 {
+        std::fs::write(pair.config_dir(i).join("haresources"), "alpha lsb-svc\n")
+            .expect("haresources");
+    }
+    pair.run_args = vec!["--init-d".into(), init_d.display().to_string()];
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let on = |n: &str| Path::new(&format!("{}.{n}", state.display())).exists();
+    assert!(
+        pair.wait_for(LONG, |_| on("alpha") && !on("beta"))
+            .is_some(),
+        "{}",
+        logs(&pair)
+    );
+    pair.request(0, "standby all").expect("standby");
+    assert!(
+        pair.wait_for(LONG, |_| on("beta") && !on("alpha"))
+            .is_some(),
+        "{}",
+        logs(&pair)
+    );
+    let alpha = log_of(&pair, 0);
+    assert!(
+        alpha.contains(&format!("{} stop", script.display())),
+        "{alpha}"
+    );
+}

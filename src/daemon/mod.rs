@@ -65,6 +65,8 @@ pub struct Options {
     pub state_dir: Option<PathBuf>,
     /// Detach (`-d`): daemon(3), logs only where ha.cf says.
     pub detach: bool,
+    /// LSB init scripts' directory, when not /etc/init.d.
+    pub init_d: Option<PathBuf>,
 }
 
 /// Everything a configuration turns into before the loop may use it.
@@ -79,7 +81,10 @@ struct Prepared {
 /// Loads and checks a configuration for running: nothing half-done, every
 /// problem named.
 fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
-    let load = LoadOptions::new(opts.files.clone(), opts.node.clone(), Purpose::Run);
+    let mut load = LoadOptions::new(opts.files.clone(), opts.node.clone(), Purpose::Run);
+    if let Some(d) = &opts.init_d {
+        load.init_d = d.clone();
+    }
     let loaded = config::load(&load);
     let mut warnings: Vec<String> = Vec::new();
     let mut errors: Vec<String> = Vec::new();
