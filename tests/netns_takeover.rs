@@ -288,3 +288,106 @@ fn an_ipv6_address_moves_with_unsolicited_neighbour_advertisements() {
     };
     assert!(v6(1), "beta does not hold 2001:db8::100");
 }
+
+/// A split brain over the address: the heartbeat path (its own segment,
+/// eth1) is cut, beta takes the address and announces it, so the client
+/// follows beta. When the heartbeat path returns, one node keeps the
+/// group and announces it again at once, so the client follows it back
+/// instead of talking to the node that gave it up until its neighbour
+/// entry ages out (keepalived's most reported problem).
+#[test]
+fn after_a_healed_split_brain_the_keeper_announces_the_address_again() {
+    if cannot_run("after_a_healed_split_brain_the_keeper_announces_the_address_again") {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-sb-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    configure(dir, &format!("IPaddr2::{VIP}/24/eth0"), TIMINGS);
+    for name in ["alpha", "beta"] {
+        let path = dir.join(name).join("ha.cf");
+        let text = std::fs::read_to_string(&path).expect("ha.cf");
+        std::fs::write(&path, text.replace("bcast eth0", "bcast eth1")).expect("ha.cf");
+    }
+    let mut seg = Segment::new("sb", 3);
+    // The heartbeat segment: a second bridge for alpha and beta only.
+    let sw = seg.switch();
+    ip(&["-n", &sw, "link", "add", "br1", "type", "bridge"]);
+    ip(&["-n", &sw, "link", "set", "br1", "up"]);
+    for i in 0..2 {
+        let port = format!("q{i}");
+        ip(&[
+            "-n",
+            &sw,
+            "link",
+            "add",
+            &port,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth1",
+            "netns",
+            &seg.ns(i),
+        ]);
+        ip(&["-n", &sw, "link", "set", &port, "master", "br1", "up"]);
+        let addr = format!("198.51.100.{}/24", i + 1);
+        ip(&[
+            "-n",
+            &seg.ns(i),
+            "addr",
+            "add",
+            &addr,
+            "brd",
+            "+",
+            "dev",
+            "eth1",
+        ]);
+        ip(&["-n", &seg.ns(i), "link", "set", "eth1", "up"]);
+    }
+    let _helpers = Helpers(vec![
+        in_ns(&seg, 0, &["python3", "-c", SERVER, "alpha"]),
+        in_ns(&seg, 1, &["python3", "-c", SERVER, "beta"]),
+    ]);
+    seg.start(0, dir);
+    seg.start(1, dir);
+    let (mac_a, mac_b) = (mac(&seg, 0), mac(&seg, 1));
+    assert!(
+        wait_for(Duration::from_secs(20), || has_vip(&seg, 0)
+            && connect(&seg).as_deref() == Some("alpha")),
+        "{}",
+        logs(dir)
+    );
+    // Cut the heartbeat path only: both nodes stay on the client's segment.
+    ip(&["-n", &sw, "link", "set", "q0", "down"]);
+    assert!(
+        wait_for(Duration::from_secs(20), || has_vip(&seg, 1)
+            && neighbour(&seg).contains(&mac_b)),
+        "beta did not take the address over:\n{}",
+        logs(dir)
+    );
+    // Heal.
+    ip(&["-n", &sw, "link", "set", "q0", "up"]);
+    assert!(
+        wait_for(Duration::from_secs(20), || has_vip(&seg, 0)
+            != has_vip(&seg, 1)),
+        "the split brain was not resolved:\n{}",
+        logs(dir)
+    );
+    let (keeper, keeper_mac) = if has_vip(&seg, 0) {
+        ("alpha", mac_a)
+    } else {
+        ("beta", mac_b)
+    };
+    assert!(
+        wait_for(Duration::from_secs(3), || neighbour(&seg)
+            .contains(&keeper_mac)
+            && connect(&seg).as_deref() == Some(keeper)),
+        "the client still points elsewhere than {keeper} ({keeper_mac}): {}\n{}",
+        neighbour(&seg),
+        logs(dir)
+    );
+    assert!(logs(dir).contains("SPLIT BRAIN"), "{}", logs(dir));
+}

@@ -262,6 +262,8 @@ struct Daemon {
     announcer: announce::Announcer,
     watchdog: Option<watchdog::Watchdog>,
     next_monitor: Option<Instant>,
+    /// Groups to announce again after a split brain, and when.
+    reannounce: Vec<(core::GroupId, Instant)>,
     /// Nodes whose last reset failed: the next one waits a little.
     fence_failed: std::collections::HashSet<core::NodeId>,
     log: Log,
@@ -365,6 +367,7 @@ impl Daemon {
             announcer,
             watchdog,
             next_monitor: None,
+            reannounce: Vec::new(),
             fence_failed: std::collections::HashSet::new(),
             log,
             poll,
@@ -555,6 +558,7 @@ impl Daemon {
         consider(self.announcer.next_deadline());
         consider(self.watchdog.as_ref().map(|w| w.next()));
         consider(self.next_monitor);
+        consider(self.reannounce.iter().map(|(_, at)| *at).min());
         consider(self.reopen.values().map(|r| r.at).min());
         consider(self.pppd_restart.values().min().copied());
         consider(self.next_watchdog);
@@ -571,6 +575,24 @@ impl Daemon {
             self.reap();
         }
         self.monitor(wall);
+        let due: Vec<core::GroupId> = self
+            .reannounce
+            .iter()
+            .filter(|(_, at)| wall >= *at)
+            .map(|(g, _)| *g)
+            .collect();
+        self.reannounce.retain(|(_, at)| wall < *at);
+        for g in due {
+            if self.core.group(g) == core::GroupState::Running {
+                let log = &mut self.log;
+                if self.runner.reannounce(g, wall, &mut |m| log.info(&m)) {
+                    let key = self.core.params().groups[g].key.clone();
+                    self.log.info(&format!(
+                        "group {key}: a node came back; announcing this group's addresses again"
+                    ));
+                }
+            }
+        }
         if let Some(w) = self.watchdog.as_mut() {
             if let Err(e) = w.tickle(wall) {
                 let msg = format!("watchdog {}: {e}", w.device());
@@ -954,6 +976,20 @@ impl Daemon {
             Severity::Info => self.log.info(&line),
             Severity::Warning => self.log.warn(&line),
             Severity::Error => self.log.error(&line),
+        }
+        // A node back after a partition (or a split brain noticed) may
+        // have announced this node's addresses as its own: once things
+        // settle, the groups that stay here announce them again, so that
+        // neighbours do not keep talking to a node that gave them up
+        // (keepalived's most reported problem). Twice: the resolution may
+        // still be under way at the first.
+        if matches!(e, core::Event::NodeUp(_) | core::Event::SplitBrain { .. }) {
+            for g in 0..self.core.params().groups.len() {
+                for ms in [500, 2000] {
+                    self.reannounce
+                        .push((g, Instant::now() + Duration::from_millis(ms)));
+                }
+            }
         }
         if let Some(c) = announce::change(e, self.core.params()) {
             if let Some(problem) = self.announcer.tell(&c, Instant::now()) {

@@ -110,6 +110,22 @@ impl Runner {
         }
     }
 
+    /// Announces group `g`'s addresses again (a split brain healed with
+    /// the group here: neighbours may still point at the other node).
+    /// Returns whether there was anything to announce.
+    pub fn reannounce(&mut self, g: GroupId, now: Instant, say: &mut dyn FnMut(String)) -> bool {
+        let Some(programs) = self.programs.get(g) else {
+            return false;
+        };
+        let before = self.announcements.len();
+        for b in programs.iter().filter_map(|p| p.builtin.as_ref()) {
+            push_announcements(&mut self.announcements, g, b, now);
+        }
+        let any = self.announcements.len() > before;
+        announce_due(&mut self.announcements, now, say);
+        any
+    }
+
     /// A reloaded `resource_timeout`, for the actions started from now.
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
@@ -233,23 +249,7 @@ impl Runner {
                     }
                 }
                 if job.step == Step::Start && !job.failed {
-                    let mut list: Vec<(String, std::net::IpAddr)> =
-                        b.announces().into_iter().collect();
-                    if let crate::actions::Builtin::MacTakeover { device, .. } = b {
-                        // Switches learn the MAC's new port from these.
-                        for ip in ipv4_on(device) {
-                            list.push((device.clone(), std::net::IpAddr::V4(ip)));
-                        }
-                    }
-                    for (device, ip) in list {
-                        self.announcements.push(Announcement {
-                            group: g,
-                            device,
-                            ip,
-                            left: crate::actions::arp::COUNT,
-                            next: now,
-                        });
-                    }
+                    push_announcements(&mut self.announcements, g, b, now);
                     announce_due(&mut self.announcements, now, say);
                 }
                 continue;
@@ -466,6 +466,32 @@ fn builtin(
         (Builtin::DynDns { .. }, _) => Err(ActionError::Usage(
             "DynDNS runs as a child process".to_string(),
         )),
+    }
+}
+
+/// Queues the announcements a built-in makes after its start: its
+/// address, or for MacTakeover every IPv4 address on the interface.
+fn push_announcements(
+    list: &mut Vec<Announcement>,
+    g: GroupId,
+    b: &crate::actions::Builtin,
+    now: Instant,
+) {
+    let mut what: Vec<(String, std::net::IpAddr)> = b.announces().into_iter().collect();
+    if let crate::actions::Builtin::MacTakeover { device, .. } = b {
+        // Switches learn the MAC's new port from these.
+        for ip in ipv4_on(device) {
+            what.push((device.clone(), std::net::IpAddr::V4(ip)));
+        }
+    }
+    for (device, ip) in what {
+        list.push(Announcement {
+            group: g,
+            device,
+            ip,
+            left: crate::actions::arp::COUNT,
+            next: now,
+        });
     }
 }
 
