@@ -391,3 +391,57 @@ fn after_a_healed_split_brain_the_keeper_announces_the_address_again() {
     );
     assert!(logs(dir).contains("SPLIT BRAIN"), "{}", logs(dir));
 }
+
+/// The shipped resource.d/IPsrcaddr: the default route prefers the
+/// service address while it runs; a bad address never reaches `ip`.
+#[test]
+fn shipped_ipsrcaddr_sets_and_clears_the_default_routes_source() {
+    if cannot_run("shipped_ipsrcaddr_sets_and_clears_the_default_routes_source") {
+        return;
+    }
+    let seg = Segment::new("src", 1);
+    let ns = seg.ns(0);
+    ip(&[
+        "-n",
+        &ns,
+        "route",
+        "add",
+        "default",
+        "via",
+        "192.0.2.254",
+        "dev",
+        "eth0",
+    ]);
+    ip(&["-n", &ns, "addr", "add", "192.0.2.100/24", "dev", "eth0"]);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("resource.d/IPsrcaddr");
+    let run = |args: &[&str]| {
+        Command::new("ip")
+            .args(["netns", "exec", &ns, "sh"])
+            .arg(&script)
+            .args(args)
+            .output()
+            .expect("run IPsrcaddr")
+    };
+    let route = || {
+        Command::new("ip")
+            .args(["-n", &ns, "-4", "route", "show", "default"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+            .unwrap_or_default()
+    };
+    let said = |args: &[&str]| {
+        String::from_utf8_lossy(&run(args).stdout)
+            .trim()
+            .to_string()
+    };
+    assert_eq!(said(&["192.0.2.100", "status"]), "stopped");
+    assert!(run(&["192.0.2.100", "start"]).status.success());
+    assert!(route().contains("src 192.0.2.100"), "{}", route());
+    assert_eq!(said(&["192.0.2.100", "status"]), "running");
+    assert!(run(&["192.0.2.100", "stop"]).status.success());
+    assert!(!route().contains("src"), "{}", route());
+    assert!(route().contains("via 192.0.2.254"), "{}", route());
+    let out = run(&["192.0.2.100;reboot", "start"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!route().contains("src"), "{}", route());
+}
