@@ -460,7 +460,9 @@ fn run_refuses_what_it_cannot_carry_out_naming_each_line() {
     let dir = temp("notyet");
     let pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
     write_hacf(&pair, 0, |t| {
-        format!("{t}ping 192.0.2.254\nrespawn hacluster /usr/lib/heartbeat/ipfail\n")
+        format!(
+            "{t}ping 192.0.2.254\nrespawn hacluster /usr/lib/heartbeat/ipfail\nwire heartbeat\n"
+        )
     });
     let out = Command::new(EXE)
         .args(["run", "-c"])
@@ -471,7 +473,7 @@ fn run_refuses_what_it_cannot_carry_out_naming_each_line() {
         .expect("run tandem");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    for directive in ["ping", "respawn"] {
+    for directive in ["ping", "respawn", "wire"] {
         assert!(
             err.lines()
                 .any(|l| l.contains("ha.cf:") && l.contains(&format!(": {directive}: "))),

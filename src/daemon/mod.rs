@@ -147,6 +147,13 @@ fn not_yet(config: &Config) -> Vec<String> {
             "connectivity by ping nodes",
         );
     }
+    if h.wire.value == config::hacf::WireMode::Heartbeat {
+        say(
+            &h.wire.source,
+            "wire",
+            "speaking Heartbeat 3.0.6's protocol (`wire heartbeat`)",
+        );
+    }
     for r in &h.respawn {
         say(
             &r.source,
