@@ -51,6 +51,14 @@ fn running_pair(dir: &Path, t: &Timings) -> Pair {
     pair
 }
 
+/// Starts both daemons and waits for alpha to run the group.
+fn start_both(pair: &mut Pair) {
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let up = pair.wait_for(LONG, |p| p.service_on() == ["alpha"]);
+    assert!(up.is_some(), "{}", logs(pair));
+}
+
 fn logs(pair: &Pair) -> String {
     (0..2)
         .map(|i| {
@@ -654,14 +662,7 @@ fn a_dead_owner_is_fenced_before_its_group_is_taken_over() {
         "stonith_host * null alpha beta",
     )
     .expect("pair");
-    pair.start(0).expect("start alpha");
-    pair.start(1).expect("start beta");
-    assert!(
-        pair.wait_for(LONG, |p| p.service_on() == ["alpha"])
-            .is_some(),
-        "{}",
-        logs(&pair)
-    );
+    start_both(&mut pair);
     pair.crash(0);
     assert!(
         pair.wait_for(LONG, |p| p.service_on() == ["beta"])
@@ -692,14 +693,7 @@ fn a_failed_fence_blocks_the_takeover_and_is_retried() {
         "stonith_host * no-such-device x",
     )
     .expect("pair");
-    pair.start(0).expect("start alpha");
-    pair.start(1).expect("start beta");
-    assert!(
-        pair.wait_for(LONG, |p| p.service_on() == ["alpha"])
-            .is_some(),
-        "{}",
-        logs(&pair)
-    );
+    start_both(&mut pair);
     pair.crash(0);
     let failed = pair.wait_for(LONG, |p| {
         log_of(p, 1).contains("fencing node alpha: FAILED")
@@ -768,14 +762,7 @@ fn notify_program_and_fifo_are_told_of_every_state_change() {
         }
     });
     let mut pair = pair;
-    pair.start(0).expect("start alpha");
-    pair.start(1).expect("start beta");
-    assert!(
-        pair.wait_for(LONG, |p| p.service_on() == ["alpha"])
-            .is_some(),
-        "{}",
-        logs(&pair)
-    );
+    start_both(&mut pair);
     pair.request(0, "standby all").expect("standby");
     assert!(
         pair.wait_for(LONG, |p| p.service_on() == ["beta"])
@@ -861,14 +848,7 @@ fn the_watchdog_is_fed_while_running_and_disarmed_on_exit() {
             }
         }
     });
-    pair.start(0).expect("start alpha");
-    pair.start(1).expect("start beta");
-    assert!(
-        pair.wait_for(LONG, |p| p.service_on() == ["alpha"])
-            .is_some(),
-        "{}",
-        logs(&pair)
-    );
+    start_both(&mut pair);
     std::thread::sleep(Duration::from_millis(1000));
     let fed = bytes.lock().map(|v| v.len()).unwrap_or(0);
     assert!(fed >= 5, "fed {fed} times in a second at keepalive 100 ms");
@@ -915,14 +895,7 @@ fn a_resource_that_dies_under_a_running_group_moves_it_with_monitor_interval() {
     let dir = temp("monitor");
     let mut pair =
         Pair::new(dir.path(), Path::new(EXE), &FAST, "monitor_interval 200ms").expect("pair");
-    pair.start(0).expect("start alpha");
-    pair.start(1).expect("start beta");
-    assert!(
-        pair.wait_for(LONG, |p| p.service_on() == ["alpha"])
-            .is_some(),
-        "{}",
-        logs(&pair)
-    );
+    start_both(&mut pair);
     // Healthy: monitors pass, nothing moves, the log stays quiet.
     std::thread::sleep(Duration::from_millis(1000));
     assert_eq!(pair.service_on(), ["alpha"], "{}", logs(&pair));
