@@ -469,7 +469,7 @@ fn run_refuses_what_it_cannot_carry_out_naming_each_line() {
     let pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
     write_hacf(&pair, 0, |t| {
         format!(
-            "{t}ping 192.0.2.254\nrespawn hacluster /usr/lib/heartbeat/ipfail\nwire heartbeat\n"
+            "{t}ping6 2001:db8::fe\nrespawn hacluster /usr/lib/heartbeat/ipfail\nwire heartbeat\n"
         )
     });
     let out = Command::new(EXE)
@@ -481,7 +481,7 @@ fn run_refuses_what_it_cannot_carry_out_naming_each_line() {
         .expect("run tandem");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    for directive in ["ping", "respawn", "wire"] {
+    for directive in ["ping6", "respawn", "wire"] {
         assert!(
             err.lines()
                 .any(|l| l.contains("ha.cf:") && l.contains(&format!(": {directive}: "))),

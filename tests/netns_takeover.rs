@@ -445,3 +445,65 @@ fn shipped_ipsrcaddr_sets_and_clears_the_default_routes_source() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!route().contains("src"), "{}", route());
 }
+
+/// Ping nodes: alpha loses its route to the ping node (the client's
+/// address), beta still reaches it: the group moves to the better
+/// connected node, and back when alpha's connectivity returns.
+#[test]
+fn a_node_that_loses_its_ping_node_gives_the_group_to_one_that_has_it() {
+    if cannot_run("a_node_that_loses_its_ping_node_gives_the_group_to_one_that_has_it") {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-ping-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    configure(
+        dir,
+        &format!("IPaddr2::{VIP}/24/eth0"),
+        &format!("{TIMINGS}\nping 192.0.2.3"),
+    );
+    let mut seg = Segment::new("ping", 3);
+    seg.start(0, dir);
+    seg.start(1, dir);
+    let reaches = |i: usize| {
+        std::fs::read_to_string(dir.join(format!("{}.log", ["alpha", "beta"][i])))
+            .is_ok_and(|l| l.contains("ping nodes reachable: 1"))
+    };
+    assert!(
+        wait_for(Duration::from_secs(20), || has_vip(&seg, 0)
+            && reaches(0)
+            && reaches(1)),
+        "{}",
+        logs(dir)
+    );
+    ip(&[
+        "-n",
+        &seg.ns(0),
+        "route",
+        "add",
+        "blackhole",
+        "192.0.2.3/32",
+    ]);
+    assert!(
+        wait_for(Duration::from_secs(20), || has_vip(&seg, 1)
+            && !has_vip(&seg, 0)),
+        "the group did not move to the connected node:\n{}",
+        logs(dir)
+    );
+    ip(&[
+        "-n",
+        &seg.ns(0),
+        "route",
+        "del",
+        "blackhole",
+        "192.0.2.3/32",
+    ]);
+    assert!(
+        wait_for(Duration::from_secs(20), || has_vip(&seg, 0)
+            && !has_vip(&seg, 1)),
+        "the group did not come back (auto_failback on):\n{}",
+        logs(dir)
+    );
+}

@@ -7,6 +7,7 @@ pub mod announce;
 pub mod control;
 pub mod log;
 pub mod notify;
+pub mod ping;
 pub mod state;
 pub mod status;
 pub mod watchdog;
@@ -30,6 +31,7 @@ use std::time::{Duration, Instant};
 
 const SIGNALS: Token = Token(0);
 const CONTROL: Token = Token(1);
+const PING: Token = Token(2);
 const LINK_BASE: usize = 16;
 const RUNNER_BASE: usize = 1 << 16;
 const CONN_BASE: usize = 1 << 20;
@@ -141,11 +143,9 @@ fn not_yet(config: &Config) -> Vec<String> {
         ))
     };
     for p in &h.ping_nodes {
-        say(
-            &p.source,
-            if p.value.group { "ping_group" } else { "ping" },
-            "connectivity by ping nodes",
-        );
+        if p.value.addresses.iter().any(|a| a.is_ipv6()) {
+            say(&p.source, "ping6", "an IPv6 ping node");
+        }
     }
     if h.wire.value == config::hacf::WireMode::Heartbeat {
         say(
@@ -269,6 +269,9 @@ struct Daemon {
     announcer: announce::Announcer,
     watchdog: Option<watchdog::Watchdog>,
     next_monitor: Option<Instant>,
+    pinger: Option<ping::Pinger>,
+    /// Ping nodes reachable, as last told to the core.
+    ping_count: u8,
     /// Groups to announce again after a split brain, and when.
     reannounce: Vec<(core::GroupId, Instant)>,
     /// Nodes whose last reset failed: the next one waits a little.
@@ -375,6 +378,8 @@ impl Daemon {
             watchdog,
             next_monitor: None,
             reannounce: Vec::new(),
+            pinger: None,
+            ping_count: 0,
             fence_failed: std::collections::HashSet::new(),
             log,
             poll,
@@ -391,6 +396,27 @@ impl Daemon {
         };
         for i in 0..daemon.links.len() {
             daemon.register_link(i)?;
+        }
+        let keepalive = Duration::from_micros(daemon.config.hacf.keepalive.value.as_micros());
+        let deadping = Duration::from_micros(daemon.config.hacf.deadping.value.as_micros());
+        let nodes: Vec<_> = daemon
+            .config
+            .hacf
+            .ping_nodes
+            .iter()
+            .map(|p| p.value.clone())
+            .collect();
+        if let Some(mut p) = ping::Pinger::new(&nodes, keepalive, deadping, Instant::now())
+            .map_err(io_err(
+                "ping nodes: raw ICMP socket (needs root or CAP_NET_RAW)",
+            ))?
+        {
+            daemon
+                .poll
+                .registry()
+                .register(&mut p.socket, PING, Interest::READABLE)
+                .map_err(io_err("ping nodes"))?;
+            daemon.pinger = Some(p);
         }
         // Last: once the socket is there, the daemon answers on it.
         let mut control = control::listen(&daemon.paths.control()).map_err(io_err(format!(
@@ -565,6 +591,7 @@ impl Daemon {
         consider(self.announcer.next_deadline());
         consider(self.watchdog.as_ref().map(|w| w.next()));
         consider(self.next_monitor);
+        consider(self.pinger.as_ref().map(|p| p.next));
         consider(self.reannounce.iter().map(|(_, at)| *at).min());
         consider(self.reopen.values().map(|r| r.at).min());
         consider(self.pppd_restart.values().min().copied());
@@ -582,6 +609,10 @@ impl Daemon {
             self.reap();
         }
         self.monitor(wall);
+        if let Some(p) = self.pinger.as_mut() {
+            p.tick(wall);
+        }
+        self.ping_update(wall);
         let due: Vec<core::GroupId> = self
             .reannounce
             .iter()
@@ -646,6 +677,13 @@ impl Daemon {
     fn dispatch(&mut self, token: Token, writable: bool) {
         match token {
             SIGNALS => self.on_signals(),
+            PING => {
+                let wall = Instant::now();
+                if let Some(p) = self.pinger.as_mut() {
+                    p.receive(wall);
+                }
+                self.ping_update(wall);
+            }
             CONTROL => self.accept(),
             Token(t) if t >= CONN_BASE => self.on_conn(t, writable),
             Token(t) if t >= RUNNER_BASE => {
@@ -764,6 +802,20 @@ impl Daemon {
             (Step::Monitor, core::Outcome::Ok) => {}
             (Step::Monitor, _) => self.core.handle_monitor_failure(now, f.group),
             _ => self.core.handle_resource(now, f.group, f.outcome),
+        }
+    }
+
+    /// Tells the core how many ping nodes answer, when that changes.
+    fn ping_update(&mut self, wall: Instant) {
+        let Some(p) = self.pinger.as_ref() else {
+            return;
+        };
+        let count = p.reachable(wall);
+        if count != self.ping_count {
+            self.log.info(&format!("ping nodes reachable: {count}"));
+            self.ping_count = count;
+            let now = self.now();
+            self.core.handle_ping(now, count);
         }
     }
 
