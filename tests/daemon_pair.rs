@@ -968,3 +968,31 @@ fn an_lsb_init_script_runs_unchanged() {
         "{alpha}"
     );
 }
+
+/// A stop that keeps failing is retried (Heartbeat: 10 times, a second
+/// apart), then escalated: the group stays where it is, and the other
+/// node never starts it beside it.
+#[test]
+fn a_stop_that_keeps_failing_is_escalated_and_never_doubled() {
+    let dir = temp("stopfail");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    edit_service(&pair, 0, |t| {
+        t.replace("    stop)   ", "    stop)   echo stuck >&2; exit 1; ")
+    });
+    start_both(&mut pair);
+    pair.request(0, "standby all").expect("standby");
+    let gave_up = pair.wait_for(Duration::from_secs(30), |p| {
+        log_of(p, 0).contains("stop keeps failing; escalating")
+    });
+    assert!(gave_up.is_some(), "{}", logs(&pair));
+    let alpha = log_of(&pair, 0);
+    assert!(alpha.contains("stop failed (attempt 10)"), "{alpha}");
+    assert!(alpha.contains("cannot be stopped"), "{alpha}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(pair.service_on(), ["alpha"], "{}", logs(&pair));
+    assert!(
+        !log_of(&pair, 1).contains("demo service started on beta"),
+        "beta started the group beside a node that could not stop it:\n{}",
+        logs(&pair)
+    );
+}
