@@ -96,6 +96,20 @@ impl Drop for UdpWire {
 }
 
 impl Cable {
+    /// End `i`'s daemon is gone: clear the exclusive-use flag that the
+    /// serial port set on its pty (TIOCEXCL). A real UART loses it when
+    /// its last user closes it; here the cable itself keeps the pty open,
+    /// and without this a restarted daemon that is not root would find
+    /// its end busy.
+    pub fn release(&self, i: usize) {
+        use std::os::fd::AsRawFd;
+        if let Some(fd) = self._slaves.get(i) {
+            // SAFETY: an ioctl without arguments on a descriptor we own.
+            #[allow(unsafe_code)]
+            let _ = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCNXCL) };
+        }
+    }
+
     pub fn new() -> io::Result<Cable> {
         let (ma, sa, pa) = pty()?;
         let (mb, sb, pb) = pty()?;
@@ -359,6 +373,7 @@ impl Pair {
             let _ = c.kill();
             let _ = c.wait();
         }
+        self.cable.release(i);
     }
 
     /// A crash of node `i`: kill -9 of its daemon, and its service dies
@@ -379,6 +394,7 @@ impl Pair {
         loop {
             if let Ok(Some(s)) = c.try_wait() {
                 self.children[i] = None;
+                self.cable.release(i);
                 return Some(s);
             }
             if Instant::now() > deadline {
