@@ -622,10 +622,15 @@ fn an_ocf_agent_from_resource_agents_runs_unchanged() {
     }
     pair.start(0).expect("start alpha");
     pair.start(1).expect("start beta");
-    let on_alpha = pair.wait_for(LONG, |_| state(0).exists() && !state(1).exists());
+    // The state file appears as the agent's start runs; the group is
+    // running once the daemon has its exit status.
+    let on_alpha = pair.wait_for(LONG, |p| {
+        state(0).exists()
+            && !state(1).exists()
+            && p.status(0)
+                .is_some_and(|s| group_state(&s) == Some("running"))
+    });
     assert!(on_alpha.is_some(), "{}", logs(&pair));
-    let s = pair.status(0).expect("status");
-    assert_eq!(group_state(&s), Some("running"));
     // alpha dies with its resource; beta's Dummy starts.
     pair.kill(0);
     let _ = std::fs::remove_file(state(0));
