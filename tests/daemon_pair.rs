@@ -113,7 +113,10 @@ fn graceful_stop_hands_over_well_under_deadtime() {
     );
     let exit = pair.wait_exit(0, Duration::from_secs(10));
     assert!(exit.is_some_and(|s| s.success()), "alpha did not exit 0");
-    assert!(log_of(&pair, 1).contains("node alpha left the cluster"));
+    let left = pair.wait_for(LONG, |p| {
+        log_of(p, 1).contains("node alpha left the cluster")
+    });
+    assert!(left.is_some(), "{}", logs(&pair));
 }
 
 #[test]
@@ -460,7 +463,8 @@ fn daemonized_run_writes_a_pid_file_and_stops_on_request() {
     assert!(!pid_file.exists(), "pid file left behind");
     let text = std::fs::read_to_string(&log).expect("logfile written");
     assert!(text.contains("shutdown complete"), "{text}");
-    assert_eq!(pair.service_on(), ["beta"]);
+    let moved = pair.wait_for(LONG, |p| p.service_on() == ["beta"]);
+    assert!(moved.is_some(), "{}", logs(&pair));
 }
 
 #[test]

@@ -72,15 +72,20 @@ fn the_address_moves_with_gratuitous_arp_and_answers_on_the_survivor() {
         "the client's neighbour entry did not move to beta ({mac_b}): {}",
         neighbour(&seg)
     );
-    let seen: Vec<(f64, String)> = std::fs::read_to_string(&garps)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| {
-            let (t, m) = l.split_once(' ')?;
-            Some((t.parse().ok()?, m.to_string()))
-        })
-        .filter(|(t, m)| *t > killed && *m == mac_b)
-        .collect();
+    // Five announcements, 200 ms apart: at least two within a second.
+    let read = || -> Vec<(f64, String)> {
+        std::fs::read_to_string(&garps)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let (t, m) = l.split_once(' ')?;
+                Some((t.parse().ok()?, m.to_string()))
+            })
+            .filter(|(t, m)| *t > killed && *m == mac_b)
+            .collect()
+    };
+    wait_for(Duration::from_secs(3), || read().len() >= 2);
+    let seen = read();
     assert!(
         seen.len() >= 2,
         "gratuitous ARPs from beta after the kill: {seen:?}\n{}",
