@@ -112,12 +112,7 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
             let announce = |b: &Builtin| -> anyhow::Result<()> {
                 if let Some((dev, ip)) = b.announces() {
-                    for i in 0..arp::COUNT {
-                        if i > 0 {
-                            std::thread::sleep(arp::INTERVAL);
-                        }
-                        arp::announce_any(&dev, ip)?;
-                    }
+                    arp::announce_burst(&dev, ip, arp::COUNT, arp::INTERVAL)?;
                 }
                 Ok(())
             };
@@ -186,16 +181,12 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
                     53,
                 ),
             };
-            let text = std::fs::read_to_string(&key)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", key.display()))?;
-            let key = dns::parse_key(&text, &key.display().to_string())?;
+            let key = dns::read_key(&key)?;
             let zone = match zone {
                 Some(z) => z,
-                None => name
-                    .trim_end_matches('.')
-                    .split_once('.')
-                    .map(|(_, z)| z.to_string())
-                    .ok_or_else(|| anyhow::anyhow!("{name}: give --zone"))?,
+                None => {
+                    dns::zone_of(&name).ok_or_else(|| anyhow::anyhow!("{name}: give --zone"))?
+                }
             };
             let update = dns::Update {
                 zone,
@@ -213,12 +204,8 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
             count,
             interval,
         } => {
-            for i in 0..count {
-                if i > 0 {
-                    std::thread::sleep(std::time::Duration::from_millis(interval));
-                }
-                arp::announce(&device, ip)?;
-            }
+            let interval = std::time::Duration::from_millis(interval);
+            arp::announce_burst(&device, ip.into(), count, interval)?;
             Ok(ExitCode::SUCCESS)
         }
     }

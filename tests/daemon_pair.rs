@@ -11,12 +11,8 @@ use tandem::demo::{group_state, link_up, peer_liveness, Pair, Timings};
 const EXE: &str = env!("CARGO_BIN_EXE_tandem");
 const LONG: Duration = Duration::from_secs(20);
 
-const FAST: Timings = Timings {
-    keepalive: "100ms",
-    warntime: "300ms",
-    deadtime: "600ms",
-    initdead: "1200ms",
-};
+/// `tandem demo`'s timings: keepalive 100 ms, deadtime 600 ms.
+const FAST: Timings = Timings::DEMO;
 
 /// Deadtime long enough that a handover "well under deadtime" means
 /// something on a loaded machine.
@@ -57,6 +53,31 @@ fn start_both(pair: &mut Pair) {
     pair.start(1).expect("start beta");
     let up = pair.wait_for(LONG, |p| p.service_on() == ["alpha"]);
     assert!(up.is_some(), "{}", logs(pair));
+}
+
+/// Everything written to the FIFO at `path`, as it comes. Opened for
+/// reading and writing, so the reader never sees end-of-file between the
+/// daemon's writes.
+fn fifo_tap(path: &Path) -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::io::Read;
+    let reader = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .expect("open fifo");
+    let bytes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = bytes.clone();
+    std::thread::spawn(move || {
+        for b in std::io::BufReader::new(reader)
+            .bytes()
+            .map_while(Result::ok)
+        {
+            if let Ok(mut v) = sink.lock() {
+                v.push(b);
+            }
+        }
+    });
+    bytes
 }
 
 fn logs(pair: &Pair) -> String {
@@ -726,7 +747,6 @@ fn a_failed_fence_blocks_the_takeover_and_is_retried() {
 
 #[test]
 fn notify_program_and_fifo_are_told_of_every_state_change() {
-    use std::io::BufRead;
     use std::os::unix::fs::PermissionsExt;
     let dir = temp("notify");
     let pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
@@ -753,24 +773,14 @@ fn notify_program_and_fifo_are_told_of_every_state_change() {
             fifo.display()
         )
     });
-    // Read and write: the reader never sees end-of-file between writers.
-    let reader = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&fifo)
-        .expect("open fifo");
-    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let sink = lines.clone();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(reader)
+    let tapped = fifo_tap(&fifo);
+    let lines = || -> Vec<String> {
+        let bytes = tapped.lock().map(|v| v.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes)
             .lines()
-            .map_while(Result::ok)
-        {
-            if let Ok(mut v) = sink.lock() {
-                v.push(line);
-            }
-        }
-    });
+            .map(str::to_string)
+            .collect()
+    };
     let mut pair = pair;
     start_both(&mut pair);
     pair.request(0, "standby all").expect("standby");
@@ -789,12 +799,8 @@ fn notify_program_and_fifo_are_told_of_every_state_change() {
         format!("group-stopped {group}"),
     ];
     let got = pair
-        .wait_for(LONG, |_| {
-            lines
-                .lock()
-                .is_ok_and(|v| v.iter().any(|l| *l == expected[4]))
-        })
-        .map(|_| lines.lock().map(|v| v.clone()).unwrap_or_default())
+        .wait_for(LONG, |_| lines().iter().any(|l| *l == expected[4]))
+        .map(|_| lines())
         .unwrap_or_default();
     // In order, on the FIFO.
     let positions: Vec<Option<usize>> = expected
@@ -831,7 +837,6 @@ fn notify_program_and_fifo_are_told_of_every_state_change() {
 /// graceful exit.
 #[test]
 fn the_watchdog_is_fed_while_running_and_disarmed_on_exit() {
-    use std::io::Read;
     let dir = temp("watchdog");
     let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
     let dev = dir.path().join("watchdog");
@@ -841,23 +846,7 @@ fn the_watchdog_is_fed_while_running_and_disarmed_on_exit() {
         .expect("mkfifo")
         .success());
     write_hacf(&pair, 0, |t| format!("{t}watchdog {}\n", dev.display()));
-    let reader = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&dev)
-        .expect("open fifo");
-    let bytes = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
-    let sink = bytes.clone();
-    std::thread::spawn(move || {
-        for b in std::io::BufReader::new(reader)
-            .bytes()
-            .map_while(Result::ok)
-        {
-            if let Ok(mut v) = sink.lock() {
-                v.push(b);
-            }
-        }
-    });
+    let bytes = fifo_tap(&dev);
     start_both(&mut pair);
     std::thread::sleep(Duration::from_millis(1000));
     let fed = bytes.lock().map(|v| v.len()).unwrap_or(0);

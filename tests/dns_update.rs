@@ -3,20 +3,19 @@
 //! UPDATE moves the record, a wrong key is refused and changes nothing,
 //! and a failover moves the record to the survivor.
 
+mod common;
+
+use common::wait_for;
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tandem::demo::{Pair, Timings};
 
 const EXE: &str = env!("CARGO_BIN_EXE_tandem");
 
-const FAST: Timings = Timings {
-    keepalive: "100ms",
-    warntime: "300ms",
-    deadtime: "600ms",
-    initdead: "1200ms",
-};
+/// `tandem demo`'s timings: keepalive 100 ms, deadtime 600 ms.
+const FAST: Timings = Timings::DEMO;
 
 fn skip(test: &str) -> bool {
     if Path::new("/usr/sbin/named").exists() && Path::new("/usr/bin/dig").exists() {
@@ -134,17 +133,6 @@ fn lookup(n: &Named) -> Option<String> {
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (!text.is_empty()).then_some(text)
-}
-
-fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 #[test]

@@ -111,6 +111,22 @@ pub fn parse_key(text: &str, file: &str) -> Result<Key, ActionError> {
     })
 }
 
+/// Reads and parses a BIND key file.
+pub fn read_key(path: &std::path::Path) -> Result<Key, ActionError> {
+    let file = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| ActionError::Usage(format!("{file}: {e}")))?;
+    parse_key(&text, &file)
+}
+
+/// The zone a name is updated in when none is given: the name without
+/// its first label (`www.example.org` → `example.org`).
+pub fn zone_of(name: &str) -> Option<String> {
+    name.trim_end_matches('.')
+        .split_once('.')
+        .map(|(_, z)| z.to_string())
+}
+
 /// A name in wire form (uncompressed, lowercase: canonical for TSIG).
 fn name(out: &mut Vec<u8>, n: &str) -> Result<(), ActionError> {
     for label in n.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {

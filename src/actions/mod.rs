@@ -135,6 +135,42 @@ impl Builtin {
             Builtin::MacTakeover { .. } | Builtin::DynDns { .. } => None,
         }
     }
+
+    /// Whether this built-in's effect is in place on this host: `None`
+    /// for those that leave nothing here to look at (SendArp, DynDNS).
+    pub fn in_place(&self) -> Option<Result<bool, ActionError>> {
+        match self {
+            Builtin::Address(a) => Some(addr::present(a)),
+            Builtin::MacTakeover { device, mac } => Some(mac::current(device).map(|m| m == *mac)),
+            Builtin::SendArp { .. } | Builtin::DynDns { .. } => None,
+        }
+    }
+
+    /// Carries out a DynDNS start: the signed update, with retries. Blocks
+    /// for up to a few seconds: the daemon runs it in a child process.
+    pub fn dns_update(&self) -> Result<String, ActionError> {
+        let Builtin::DynDns {
+            name,
+            ip,
+            server,
+            key_file,
+            ttl,
+        } = self
+        else {
+            return Err(ActionError::Usage("not a DynDNS resource".to_string()));
+        };
+        let key = dns::read_key(std::path::Path::new(key_file))?;
+        let zone = dns::zone_of(name)
+            .ok_or_else(|| ActionError::Usage(format!("`{name}` has no zone")))?;
+        let update = dns::Update {
+            zone,
+            name: name.clone(),
+            ip: *ip,
+            ttl: *ttl,
+        };
+        dns::send(&update, &key, *server, 4)?;
+        Ok(format!("{name} -> {ip} (TTL {ttl}) at {server}"))
+    }
 }
 
 fn alias(a: &IpAlias) -> Result<Alias, ActionError> {
@@ -170,37 +206,4 @@ fn alias(a: &IpAlias) -> Result<Alias, ActionError> {
         label,
         broadcast: a.broadcast,
     })
-}
-
-impl Builtin {
-    /// Carries out a DynDNS start: the signed update, with retries. Blocks
-    /// for up to a few seconds: the daemon runs it in a child process.
-    pub fn dns_update(&self) -> Result<String, ActionError> {
-        let Builtin::DynDns {
-            name,
-            ip,
-            server,
-            key_file,
-            ttl,
-        } = self
-        else {
-            return Err(ActionError::Usage("not a DynDNS resource".to_string()));
-        };
-        let text = std::fs::read_to_string(key_file)
-            .map_err(|e| ActionError::Usage(format!("{key_file}: {e}")))?;
-        let key = dns::parse_key(&text, key_file)?;
-        let zone = name
-            .trim_end_matches('.')
-            .split_once('.')
-            .map(|(_, z)| z.to_string())
-            .ok_or_else(|| ActionError::Usage(format!("`{name}` has no zone")))?;
-        let update = dns::Update {
-            zone,
-            name: name.clone(),
-            ip: *ip,
-            ttl: *ttl,
-        };
-        dns::send(&update, &key, *server, 4)?;
-        Ok(format!("{name} -> {ip} (TTL {ttl}) at {server}"))
-    }
 }

@@ -125,7 +125,8 @@ impl Announcer {
             .retain_mut(|(child, deadline)| match child.try_wait() {
                 Ok(Some(_)) | Err(_) => false,
                 Ok(None) if now >= *deadline => {
-                    let _ = child.kill();
+                    // Started as its own process group: kill all of it.
+                    crate::resources::runner::kill_tree(child);
                     let _ = child.wait();
                     false
                 }

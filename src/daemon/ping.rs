@@ -25,17 +25,6 @@ pub struct Pinger {
     pub next: Instant,
 }
 
-fn checksum(b: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    for pair in b.chunks(2) {
-        sum += u32::from(pair[0]) << 8 | pair.get(1).map_or(0, |&x| u32::from(x));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 impl Pinger {
     /// `Ok(None)` without ping nodes. Only IPv4 ping nodes for now.
     pub fn new(
@@ -74,7 +63,7 @@ impl Pinger {
         msg[4..6].copy_from_slice(&self.id.to_be_bytes());
         msg[6..8].copy_from_slice(&self.seq.to_be_bytes());
         msg[8..16].copy_from_slice(b"tandem\0\0");
-        let sum = checksum(&msg);
+        let sum = crate::actions::arp::checksum(&[&msg]);
         msg[2..4].copy_from_slice(&sum.to_be_bytes());
         for (node, _) in &self.nodes {
             for addr in &node.addresses {

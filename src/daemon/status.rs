@@ -3,7 +3,7 @@
 //! cl_status-style one-word answers for Heartbeat users' scripts.
 
 use crate::config::Config;
-use crate::core::{Instant, Liveness, Node};
+use crate::core::{GroupState, Instant, Liveness, Node};
 use crate::wire::frame::Drop;
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -224,11 +224,10 @@ pub fn cl_status(core: &Node, words: &[&str], now: Instant) -> Result<String, St
             let mut foreign = false;
             let mut transition = false;
             for (g, gp) in p.groups.iter().enumerate() {
-                let st = core.group(g).name();
-                match st {
-                    "running" if gp.preferred == p.local => local = true,
-                    "running" => foreign = true,
-                    "stopped" => {}
+                match core.group(g) {
+                    GroupState::Running if gp.preferred == p.local => local = true,
+                    GroupState::Running => foreign = true,
+                    GroupState::Stopped => {}
                     _ => transition = true,
                 }
             }

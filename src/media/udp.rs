@@ -155,24 +155,18 @@ pub fn open(
     let any4 = |port| SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port));
     let any6 = |port| SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0));
     let (s, dest) = match medium {
-        Medium::Ucast { device, peer, port } => {
+        Medium::Ucast { device, .. } => {
             let s = socket(Domain::IPV4).map_err(io)?;
             bind_device(&s, device, warnings).map_err(io)?;
             let _ = s.set_tos_v4(TOS_LOW_DELAY);
             s.bind(&any4(udpport).into()).map_err(io)?;
-            let _ = (peer, port);
             (s, destination(medium, udpport)?)
         }
-        Medium::Ucast6 {
-            device,
-            peer,
-            scope,
-        } => {
+        Medium::Ucast6 { device, .. } => {
             let s = socket(Domain::IPV6).map_err(io)?;
             s.set_only_v6(true).map_err(io)?;
             bind_device(&s, device, warnings).map_err(io)?;
             s.bind(&any6(udpport).into()).map_err(io)?;
-            let _ = (peer, scope);
             (s, destination(medium, udpport)?)
         }
         Medium::Bcast { device } => {

@@ -145,12 +145,7 @@ impl Fencer {
             let status = match r.child.try_wait() {
                 Ok(Some(s)) => Some(s.success()),
                 Ok(None) if now >= r.deadline => {
-                    if let Ok(pid) = i32::try_from(r.child.id()) {
-                        let _ = nix::sys::signal::killpg(
-                            nix::unistd::Pid::from_raw(pid),
-                            nix::sys::signal::Signal::SIGKILL,
-                        );
-                    }
+                    super::runner::kill_tree(&mut r.child);
                     let _ = r.child.wait();
                     lines.push(format!("fencing node {}: timed out; killed", r.node));
                     Some(false)

@@ -139,10 +139,6 @@ impl Runner {
             .filter(|&g| g < self.jobs.len())
     }
 
-    pub fn busy(&self) -> bool {
-        self.jobs.iter().any(Option::is_some)
-    }
-
     /// Whether group `g` has a job in flight.
     pub fn busy_group(&self, g: GroupId) -> bool {
         self.jobs.get(g).is_some_and(Option::is_some)
@@ -224,16 +220,8 @@ impl Runner {
                 continue;
             }
             if let (Some(b), Step::Monitor) = (&program.builtin, job.step) {
-                let running = match b {
-                    crate::actions::Builtin::Address(a) => {
-                        crate::actions::addr::present(a).unwrap_or(false)
-                    }
-                    crate::actions::Builtin::SendArp { .. }
-                    | crate::actions::Builtin::DynDns { .. } => true,
-                    crate::actions::Builtin::MacTakeover { device, mac } => {
-                        crate::actions::mac::current(device).is_ok_and(|m| m == *mac)
-                    }
-                };
+                // Nothing local to look at counts as healthy.
+                let running = b.in_place().is_none_or(|r| r.unwrap_or(false));
                 if !running {
                     say(format!("resource {}: monitor: not running", program.token));
                     job.failed = true;
@@ -575,8 +563,9 @@ fn drain(r: &mut Running, token: String, say: &mut dyn FnMut(String)) {
     }
 }
 
-/// SIGKILL to the program's whole process group.
-fn kill_tree(child: &mut Child) {
+/// SIGKILL to the program's whole process group (it was started as its
+/// leader), then to the program itself.
+pub(crate) fn kill_tree(child: &mut Child) {
     if let Ok(pid) = i32::try_from(child.id()) {
         let _ = nix::sys::signal::killpg(
             nix::unistd::Pid::from_raw(pid),
@@ -599,14 +588,12 @@ pub fn probe(
         .iter()
         .map(|group| {
             group.iter().any(|p| {
+                // Nothing local to look at is not running here.
                 let running = match &p.builtin {
-                    Some(crate::actions::Builtin::Address(a)) => crate::actions::addr::present(a)
+                    Some(b) => b
+                        .in_place()
+                        .unwrap_or(Ok(false))
                         .map_err(|e| io::Error::other(e.to_string())),
-                    Some(crate::actions::Builtin::SendArp { .. })
-                    | Some(crate::actions::Builtin::DynDns { .. }) => Ok(false),
-                    Some(crate::actions::Builtin::MacTakeover { device, mac }) => {
-                        Ok(crate::actions::mac::current(device).is_ok_and(|m| m == *mac))
-                    }
                     None => status(p, env, timeout),
                 };
                 match running {
