@@ -109,14 +109,10 @@ fn main() {
                 reach.push((t - killed) * 1000.0);
             }
         }
-        let first = std::fs::read_to_string(&garps)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| {
-                let (t, m) = l.split_once(' ')?;
-                (m == mac_b).then(|| t.parse::<f64>().ok()).flatten()
-            })
-            .filter(|t| *t > killed)
+        let first = common::vip::garps(&garps)
+            .into_iter()
+            .filter(|g| g.mac == mac_b && g.time > killed)
+            .map(|g| g.time)
             .fold(f64::INFINITY, f64::min);
         if first.is_finite() {
             garp.push((first - killed) * 1000.0);

@@ -85,16 +85,20 @@ enum Action {
         name: String,
         ip: std::net::IpAddr,
     },
-    /// Send gratuitous ARPs for IP on DEVICE
+    /// Send gratuitous ARPs (IPv6: unsolicited neighbour advertisements)
+    /// for IP on DEVICE
     Garp {
         device: String,
-        ip: std::net::Ipv4Addr,
+        ip: std::net::IpAddr,
         /// How many
         #[arg(long, default_value_t = 5)]
         count: u32,
         /// Milliseconds between them
         #[arg(long, default_value_t = 200)]
         interval: u64,
+        /// The ARP packet: request (arping -U), reply (arping -A) or both
+        #[arg(long, default_value = "request")]
+        form: tandem::config::hacf::ArpForm,
     },
 }
 
@@ -111,8 +115,8 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
             }
             .map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
             let announce = |b: &Builtin| -> anyhow::Result<()> {
-                if let Some((dev, ip)) = b.announces() {
-                    arp::announce_burst(&dev, ip, arp::COUNT, arp::INTERVAL)?;
+                for (dev, ip) in b.announces() {
+                    arp::announce_burst(&dev, ip, arp::Policy::default())?;
                 }
                 Ok(())
             };
@@ -144,15 +148,32 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
                 }
                 ("start", Builtin::MacTakeover { device, mac }) => {
                     let own = tandem::actions::mac::take(device, *mac)?;
-                    println!("{device}: its own address was {}", tandem::actions::mac::format(&own));
+                    println!(
+                        "{device}: its own address was {}",
+                        tandem::actions::mac::format(&own)
+                    );
+                    announce(&b)?;
                 }
-                ("stop", Builtin::MacTakeover { device, .. }) => anyhow::bail!(
-                    "{resource}: give {device} its own address back with `ip link set {device} address ADDRESS` (tandem's daemon remembers it; this command cannot)"
-                ),
+                ("stop", Builtin::MacTakeover { device, mac }) => {
+                    match tandem::actions::mac::release(device, *mac)? {
+                        Some(own) => println!(
+                            "{device}: has its own address {} again",
+                            tandem::actions::mac::format(&own)
+                        ),
+                        None => println!(
+                            "{device}: does not have {}",
+                            tandem::actions::mac::format(mac)
+                        ),
+                    }
+                }
                 ("status", Builtin::MacTakeover { device, mac }) => {
                     let has = tandem::actions::mac::current(device)? == *mac;
                     println!("{}", if has { "running" } else { "stopped" });
-                    return Ok(if has { ExitCode::SUCCESS } else { ExitCode::from(3) });
+                    return Ok(if has {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(3)
+                    });
                 }
                 ("status", Builtin::SendArp { .. }) => {
                     println!("stopped");
@@ -203,9 +224,14 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
             ip,
             count,
             interval,
+            form,
         } => {
-            let interval = std::time::Duration::from_millis(interval);
-            arp::announce_burst(&device, ip.into(), count, interval)?;
+            let policy = arp::Policy {
+                count,
+                interval: std::time::Duration::from_millis(interval),
+                form,
+            };
+            arp::announce_burst(&device, ip, policy)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -57,6 +57,8 @@ const CASES: &[(&str, Change)] = &[
     ("bad auto_failback", HaCf("node alpha beta\nbcast eth0\nauto_failback sometimes\n")),
     ("bad boolean", HaCf("node alpha beta\nbcast eth0\nrealtime perhaps\nauto_failback on\n")),
     ("bad rtprio", HaCf("node alpha beta\nbcast eth0\nrtprio 0\nauto_failback on\n")),
+    ("bad arp form", HaCf("node alpha beta\nbcast eth0\narp_form unsolicited\nauto_failback on\n")),
+    ("zero arp count", HaCf("node alpha beta\nbcast eth0\narp_count 0\nauto_failback on\n")),
     ("bad logfacility", HaCf("node alpha beta\nbcast eth0\nlogfacility local9\nauto_failback on\n")),
     ("watchdog twice", HaCf("node alpha beta\nbcast eth0\nwatchdog /dev/watchdog\nwatchdog /dev/watchdog1\nauto_failback on\n")),
     ("respawn relative", HaCf("node alpha beta\nbcast eth0\nrespawn hacluster ipfail\nauto_failback on\n")),

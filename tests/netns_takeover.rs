@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::vip::*;
+use common::vip::{garps as garps_of, *};
 use common::{cannot_run, ip, logs, status, wait_for, Segment};
 use std::path::Path;
 use std::process::Command;
@@ -73,15 +73,11 @@ fn the_address_moves_with_gratuitous_arp_and_answers_on_the_survivor() {
         neighbour(&seg)
     );
     // Five announcements, 200 ms apart: at least two within a second.
-    let read = || -> Vec<(f64, String)> {
-        std::fs::read_to_string(&garps)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| {
-                let (t, m) = l.split_once(' ')?;
-                Some((t.parse().ok()?, m.to_string()))
-            })
-            .filter(|(t, m)| *t > killed && *m == mac_b)
+    let read = || -> Vec<f64> {
+        garps_of(&garps)
+            .into_iter()
+            .filter(|g| g.time > killed && g.mac == mac_b)
+            .map(|g| g.time)
             .collect()
     };
     wait_for(Duration::from_secs(3), || read().len() >= 2);
@@ -93,7 +89,7 @@ fn the_address_moves_with_gratuitous_arp_and_answers_on_the_survivor() {
     );
     eprintln!(
         "kill -9 -> first gratuitous ARP from beta: {:.0} ms (deadtime 1 s); {} announcements",
-        (seen[0].0 - killed) * 1000.0,
+        (seen[0] - killed) * 1000.0,
         seen.len()
     );
 }
@@ -510,4 +506,138 @@ fn a_node_that_loses_its_ping_node_gives_the_group_to_one_that_has_it() {
         "the group did not come back (auto_failback on):\n{}",
         logs(dir)
     );
+}
+
+/// `arp_count`, `arp_interval` and `arp_form` shape the announcements:
+/// with `arp_form both` and `arp_count 2`, the new owner sends two
+/// requests and two replies (arping -A's form: target hardware address
+/// its own), spaced by `arp_interval`, and no more.
+#[test]
+fn the_arp_directives_set_count_interval_and_form() {
+    if cannot_run("the_arp_directives_set_count_interval_and_form") {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-arpform-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    let timings = format!("{TIMINGS}\narp_count 2\narp_interval 300ms\narp_form both");
+    configure(dir, &format!("IPaddr2::{VIP}/24/eth0"), &timings);
+    let mut seg = Segment::new("arpform", 3);
+    let capture = dir.join("garps");
+    let _helpers = Helpers(vec![in_ns(
+        &seg,
+        CLIENT,
+        &["python3", "-c", CAPTURE, &capture.display().to_string()],
+    )]);
+    // The capture must be listening before the address is announced.
+    std::thread::sleep(Duration::from_millis(500));
+    // alpha alone: a peer coming up would make it announce again (the
+    // split-brain rule), which is not what this test counts.
+    seg.start(0, dir);
+    assert!(
+        wait_for(Duration::from_secs(20), || has_vip(&seg, 0)),
+        "alpha never held the address:\n{}",
+        logs(dir)
+    );
+    let alpha = mac(&seg, 0);
+    let of_alpha = || -> Vec<Garp> {
+        garps_of(&capture)
+            .into_iter()
+            .filter(|g| g.mac == alpha)
+            .collect()
+    };
+    assert!(
+        wait_for(Duration::from_secs(5), || of_alpha().len() >= 4),
+        "announcements from alpha: {:?}\n{}",
+        of_alpha(),
+        logs(dir)
+    );
+    // Longer than the whole burst again: nothing more comes.
+    std::thread::sleep(Duration::from_millis(1000));
+    let seen = of_alpha();
+    let requests: Vec<f64> = seen.iter().filter(|g| !g.reply).map(|g| g.time).collect();
+    let replies: Vec<f64> = seen.iter().filter(|g| g.reply).map(|g| g.time).collect();
+    assert_eq!(
+        (requests.len(), replies.len()),
+        (2, 2),
+        "{seen:?}\n{}",
+        logs(dir)
+    );
+    let gap = requests[1] - requests[0];
+    assert!(
+        (0.25..1.0).contains(&gap),
+        "requests {gap:.3} s apart, expected arp_interval 300ms: {seen:?}"
+    );
+}
+
+/// The shipped resource.d/MacTakeover by hand: start puts the shared MAC
+/// on the interface and announces the interface's addresses from it,
+/// status answers, stop gives the interface its own address back (the
+/// script's process is long gone: the own address was remembered).
+#[test]
+fn shipped_mactakeover_script_takes_and_gives_back_the_mac() {
+    if cannot_run("shipped_mactakeover_script_takes_and_gives_back_the_mac") {
+        return;
+    }
+    const SHARED: &str = "02:00:5e:00:01:65";
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-macscript-")
+        .tempdir()
+        .expect("tempdir");
+    let seg = Segment::new("macscript", 2);
+    let capture = tmp.path().join("garps");
+    let _helpers = Helpers(vec![in_ns(
+        &seg,
+        1,
+        &[
+            "python3",
+            "-c",
+            CAPTURE,
+            &capture.display().to_string(),
+            "192.0.2.1",
+        ],
+    )]);
+    std::thread::sleep(Duration::from_millis(500));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("resource.d/MacTakeover");
+    let run = |action: &str| {
+        Command::new("ip")
+            .args(["netns", "exec", &seg.ns(0), "sh"])
+            .arg(&script)
+            .args(["eth0", SHARED, action])
+            .env("TANDEM", common::EXE)
+            .output()
+            .expect("run MacTakeover")
+    };
+    let own = mac(&seg, 0);
+    let out = run("status");
+    assert_eq!(out.status.code(), Some(3));
+    let out = run("start");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mac(&seg, 0), SHARED);
+    assert_eq!(run("status").status.code(), Some(0));
+    // A second start keeps the own address remembered, not the shared one.
+    assert!(run("start").status.success());
+    assert!(
+        wait_for(Duration::from_secs(3), || garps_of(&capture)
+            .iter()
+            .any(|g| g.mac == SHARED)),
+        "no gratuitous ARP for 192.0.2.1 from {SHARED}: {:?}",
+        garps_of(&capture)
+    );
+    let out = run("stop");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mac(&seg, 0), own);
+    assert_eq!(run("status").status.code(), Some(3));
+    // Stopping again is not an error: nothing to give back.
+    assert!(run("stop").status.success());
 }

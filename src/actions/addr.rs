@@ -186,3 +186,15 @@ pub fn find_interface(ip: Ipv4Addr, prefix: Option<u8>) -> Option<(String, u8)> 
     }
     None
 }
+
+/// The IPv4 addresses on `device`.
+pub fn ipv4_on(device: &str) -> Vec<Ipv4Addr> {
+    nix::ifaddrs::getifaddrs()
+        .map(|addrs| {
+            addrs
+                .filter(|a| a.interface_name == device)
+                .filter_map(|a| a.address.and_then(|s| s.as_sockaddr_in().map(|v4| v4.ip())))
+                .collect()
+        })
+        .unwrap_or_default()
+}

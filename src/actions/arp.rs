@@ -6,13 +6,32 @@ use super::ActionError;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-/// IPaddr2's defaults: 5 announcements, 200 ms apart.
-pub const COUNT: u32 = 5;
-pub const INTERVAL: Duration = Duration::from_millis(200);
+pub use crate::config::hacf::ArpForm as Form;
 
-/// A gratuitous ARP frame: an ARP request from `ip` for `ip`, broadcast
-/// (RFC 5227's announcement, which every stack accepts to update an entry).
-pub fn frame(mac: [u8; 6], ip: Ipv4Addr) -> [u8; 42] {
+/// How an address is announced: `arp_count`, `arp_interval`, `arp_form`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub count: u32,
+    pub interval: Duration,
+    pub form: Form,
+}
+
+impl Default for Policy {
+    /// IPaddr2's: 5 requests, 200 ms apart.
+    fn default() -> Policy {
+        Policy {
+            count: 5,
+            interval: Duration::from_millis(200),
+            form: Form::Request,
+        }
+    }
+}
+
+/// A gratuitous ARP frame, broadcast. The request form is RFC 5227's
+/// announcement (from `ip` for `ip`, target hardware address zero),
+/// which every stack accepts to update an entry; the reply form is
+/// `arping -A`'s (target hardware address our own).
+pub fn frame(mac: [u8; 6], ip: Ipv4Addr, reply: bool) -> [u8; 42] {
     let mut f = [0u8; 42];
     f[0..6].copy_from_slice(&[0xff; 6]);
     f[6..12].copy_from_slice(&mac);
@@ -21,10 +40,13 @@ pub fn frame(mac: [u8; 6], ip: Ipv4Addr) -> [u8; 42] {
     f[16..18].copy_from_slice(&0x0800u16.to_be_bytes()); // IPv4
     f[18] = 6;
     f[19] = 4;
-    f[20..22].copy_from_slice(&1u16.to_be_bytes()); // request
+    let op: u16 = if reply { 2 } else { 1 };
+    f[20..22].copy_from_slice(&op.to_be_bytes());
     f[22..28].copy_from_slice(&mac);
     f[28..32].copy_from_slice(&ip.octets());
-    // Target hardware address unknown (zero), target address our own.
+    if reply {
+        f[32..38].copy_from_slice(&mac);
+    }
     f[38..42].copy_from_slice(&ip.octets());
     f
 }
@@ -81,35 +103,39 @@ pub fn checksum(parts: &[&[u8]]) -> u16 {
     !(sum as u16)
 }
 
-/// Sends `count` announcements for `ip` on `device`, `interval` apart,
-/// blocking: for `tandem action` (the daemon spaces them with its timers).
+/// Sends `policy.count` announcements for `ip` on `device`,
+/// `policy.interval` apart, blocking: for `tandem action` (the daemon
+/// spaces them with its timers).
 pub fn announce_burst(
     device: &str,
     ip: std::net::IpAddr,
-    count: u32,
-    interval: std::time::Duration,
+    policy: Policy,
 ) -> Result<(), ActionError> {
-    for i in 0..count {
+    for i in 0..policy.count {
         if i > 0 {
-            std::thread::sleep(interval);
+            std::thread::sleep(policy.interval);
         }
-        announce_any(device, ip)?;
+        announce(device, ip, policy.form)?;
     }
     Ok(())
 }
 
-/// Sends one gratuitous ARP (IPv4) or unsolicited neighbour
-/// advertisement (IPv6) for `ip` on `device`.
-pub fn announce_any(device: &str, ip: std::net::IpAddr) -> Result<(), ActionError> {
+/// Sends one announcement for `ip` on `device`: gratuitous ARP in the
+/// given form (both: a request, then a reply) for IPv4, an unsolicited
+/// neighbour advertisement for IPv6 (which has one form).
+pub fn announce(device: &str, ip: std::net::IpAddr, form: Form) -> Result<(), ActionError> {
     match ip {
-        std::net::IpAddr::V4(v4) => announce(device, v4),
+        std::net::IpAddr::V4(v4) => {
+            if form != Form::Reply {
+                send_frame(device, |mac| frame(mac, v4, false).to_vec())?;
+            }
+            if form != Form::Request {
+                send_frame(device, |mac| frame(mac, v4, true).to_vec())?;
+            }
+            Ok(())
+        }
         std::net::IpAddr::V6(v6) => send_frame(device, |mac| advertisement(mac, v6).to_vec()),
     }
-}
-
-/// Sends one gratuitous ARP for `ip` on `device`.
-pub fn announce(device: &str, ip: Ipv4Addr) -> Result<(), ActionError> {
-    send_frame(device, |mac| frame(mac, ip).to_vec())
 }
 
 fn send_frame(device: &str, build: impl Fn([u8; 6]) -> Vec<u8>) -> Result<(), ActionError> {
@@ -179,12 +205,19 @@ mod tests {
 
     #[test]
     fn announcement_layout() {
-        let f = frame([2, 0, 0, 0, 0, 1], Ipv4Addr::new(192, 0, 2, 10));
+        let mac = [2, 0, 0, 0, 0, 1];
+        let f = frame(mac, Ipv4Addr::new(192, 0, 2, 10), false);
         assert_eq!(&f[0..6], &[0xff; 6]);
         assert_eq!(&f[12..14], &[0x08, 0x06]);
         assert_eq!(&f[20..22], &[0, 1]);
         assert_eq!(&f[28..32], &[192, 0, 2, 10]);
         assert_eq!(&f[32..38], &[0; 6]);
         assert_eq!(&f[38..42], &[192, 0, 2, 10]);
+        let r = frame(mac, Ipv4Addr::new(192, 0, 2, 10), true);
+        assert_eq!(&r[0..6], &[0xff; 6]);
+        assert_eq!(&r[20..22], &[0, 2]);
+        assert_eq!(&r[22..28], &mac);
+        assert_eq!(&r[32..38], &mac);
+        assert_eq!(&r[38..42], &[192, 0, 2, 10]);
     }
 }

@@ -126,13 +126,19 @@ impl Builtin {
         }
     }
 
-    /// The address announced after a start: gratuitous ARP for IPv4, an
-    /// unsolicited neighbour advertisement for IPv6.
-    pub fn announces(&self) -> Option<(String, IpAddr)> {
+    /// The addresses announced after a start: gratuitous ARP for IPv4,
+    /// an unsolicited neighbour advertisement for IPv6. For MacTakeover,
+    /// every IPv4 address on the interface: switches learn the MAC's new
+    /// port from these.
+    pub fn announces(&self) -> Vec<(String, IpAddr)> {
         match self {
-            Builtin::Address(Alias { ip, device, .. }) => Some((device.clone(), *ip)),
-            Builtin::SendArp { ip, device } => Some((device.clone(), IpAddr::V4(*ip))),
-            Builtin::MacTakeover { .. } | Builtin::DynDns { .. } => None,
+            Builtin::Address(Alias { ip, device, .. }) => vec![(device.clone(), *ip)],
+            Builtin::SendArp { ip, device } => vec![(device.clone(), IpAddr::V4(*ip))],
+            Builtin::MacTakeover { device, .. } => addr::ipv4_on(device)
+                .into_iter()
+                .map(|ip| (device.clone(), IpAddr::V4(ip)))
+                .collect(),
+            Builtin::DynDns { .. } => Vec::new(),
         }
     }
 

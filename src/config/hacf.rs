@@ -309,6 +309,48 @@ pub struct HaCf {
     /// tandem's (keepalived's `notify_fifo`): a FIFO that gets one line
     /// per state change, in order.
     pub notify_fifo: Option<Setting<String>>,
+    /// IPaddr2's `arp_count`: gratuitous ARPs (or IPv6 neighbour
+    /// advertisements) sent for an address after it is taken over.
+    pub arp_count: Setting<u32>,
+    /// IPaddr2's `arp_interval`: the time between them.
+    pub arp_interval: Setting<Time>,
+    /// Which ARP packet they are.
+    pub arp_form: Setting<ArpForm>,
+}
+
+/// The ARP packet a gratuitous announcement uses: `arping -U`'s request
+/// (RFC 5227, the default), `arping -A`'s reply (for the few stacks that
+/// only update a cache from replies), or one of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArpForm {
+    Request,
+    Reply,
+    Both,
+}
+
+impl std::str::FromStr for ArpForm {
+    type Err = String;
+    fn from_str(v: &str) -> Result<ArpForm, String> {
+        match v {
+            "request" => Ok(ArpForm::Request),
+            "reply" => Ok(ArpForm::Reply),
+            "both" => Ok(ArpForm::Both),
+            _ => Err(format!(
+                "`{v}` is not an ARP form; expected `request`, `reply` or `both`"
+            )),
+        }
+    }
+}
+
+impl ArpForm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArpForm::Request => "request",
+            ArpForm::Reply => "reply",
+            ArpForm::Both => "both",
+        }
+    }
 }
 
 /// What tandem does with a directive.
@@ -402,6 +444,9 @@ pub const DIRECTIVES: &[Directive] = &[
     implemented("monitor_interval", |b, a| b.time(a, Field::MonitorInterval)),
     implemented("notify", |b, a| b.path(a, Field::Notify)),
     implemented("notify_fifo", |b, a| b.path(a, Field::NotifyFifo)),
+    implemented("arp_count", Builder::arp_count),
+    implemented("arp_interval", |b, a| b.time(a, Field::ArpInterval)),
+    implemented("arp_form", Builder::arp_form),
     // Logging and process.
     implemented("logfacility", Builder::logfacility),
     implemented("logfile", |b, a| b.path(a, Field::Logfile)),
@@ -476,6 +521,7 @@ enum Field {
     MaxRexmitDelay,
     ResourceTimeout,
     MonitorInterval,
+    ArpInterval,
     Notify,
     NotifyFifo,
     Logfile,
@@ -500,6 +546,9 @@ pub struct Builder {
     monitor_interval: Option<Setting<Time>>,
     notify: Option<Setting<String>>,
     notify_fifo: Option<Setting<String>>,
+    arp_count: Option<Setting<u32>>,
+    arp_interval: Option<Setting<Time>>,
+    arp_form: Option<Setting<ArpForm>>,
     udpport: Option<Setting<u16>>,
     baud: Option<Setting<u32>>,
     links: Vec<Setting<Medium>>,
@@ -711,6 +760,7 @@ impl Builder {
             Field::MaxRexmitDelay => |b| &mut b.max_rexmit_delay,
             Field::ResourceTimeout => |b| &mut b.resource_timeout,
             Field::MonitorInterval => |b| &mut b.monitor_interval,
+            Field::ArpInterval => |b| &mut b.arp_interval,
             _ => unreachable!("not a time field"),
         };
         self.set(slot, args, time);
@@ -788,6 +838,27 @@ impl Builder {
             }
         };
         self.set(|b| &mut b.wire, args, mode);
+    }
+
+    fn arp_count(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "arp_count COUNT") else {
+            return;
+        };
+        match parse_in::<u32>(v, 1, 1000, "a number of announcements") {
+            Ok(n) => self.set(|b| &mut b.arp_count, args, n),
+            Err(e) => self.diags.error(&args.at(), e),
+        }
+    }
+
+    fn arp_form(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "arp_form request|reply|both") else {
+            return;
+        };
+        let form = match v.parse::<ArpForm>() {
+            Ok(f) => f,
+            Err(e) => return self.diags.error(&args.at(), e),
+        };
+        self.set(|b| &mut b.arp_form, args, form);
     }
 
     fn udpport(&mut self, args: &Args<'_>) {
@@ -1593,6 +1664,13 @@ impl Builder {
             monitor_interval: self.monitor_interval,
             notify: self.notify,
             notify_fifo: self.notify_fifo,
+            arp_count: self.arp_count.unwrap_or_else(|| Setting::default(5, "")),
+            arp_interval: self
+                .arp_interval
+                .unwrap_or_else(|| Setting::default(Time::from_millis(200), "")),
+            arp_form: self
+                .arp_form
+                .unwrap_or_else(|| Setting::default(ArpForm::Request, "")),
         };
         (Some(hacf), self.diags)
     }
@@ -1692,6 +1770,12 @@ impl HaCf {
         if let Some(n) = &self.notify_fifo {
             line(format!("notify_fifo {}", n.value));
         }
+        line(format!("arp_count {}", self.arp_count.value));
+        line(format!(
+            "arp_interval {}",
+            self.arp_interval.value.to_hacf()
+        ));
+        line(format!("arp_form {}", self.arp_form.value.as_str()));
         line(format!(
             "logfacility {}",
             self.logging.facility.value.as_deref().unwrap_or("none")

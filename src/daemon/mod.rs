@@ -173,6 +173,19 @@ fn timeout(config: &Config) -> Duration {
     Duration::from_micros(config.hacf.resource_timeout.value.as_micros())
 }
 
+/// What the runner takes from ha.cf.
+fn runner_settings(config: &Config) -> crate::resources::runner::Settings {
+    let h = &config.hacf;
+    crate::resources::runner::Settings {
+        timeout: timeout(config),
+        arp: crate::actions::arp::Policy {
+            count: h.arp_count.value,
+            interval: Duration::from_micros(h.arp_interval.value.as_micros()),
+            form: h.arp_form.value,
+        },
+    }
+}
+
 /// The environment resource programs see: nothing inherited.
 fn program_env(config: &Config, opts: &Options) -> Vec<(String, String)> {
     let mut env = vec![
@@ -359,7 +372,7 @@ impl Daemon {
             env.clone(),
             timeout(&p.config),
         );
-        let runner = Runner::new(p.programs, env, timeout(&p.config), RUNNER_BASE);
+        let runner = Runner::new(p.programs, env, runner_settings(&p.config), RUNNER_BASE);
         go_realtime(&p.config, &mut log);
         let notifier = notify::Notifier::from_env();
         let next_watchdog = notifier.watchdog.map(|d| epoch + d);
@@ -896,7 +909,7 @@ impl Daemon {
         {
             self.log.warn(&problem);
         }
-        self.runner.set_timeout(timeout(&p.config));
+        self.runner.configure(runner_settings(&p.config));
         self.config = p.config;
         self.next_monitor = self.monitor_every().map(|d| Instant::now() + d);
         Ok("configuration reloaded".to_string())

@@ -72,7 +72,7 @@ struct Announcement {
     group: GroupId,
     device: String,
     ip: std::net::IpAddr,
-    left: u32,
+    sent: u32,
     next: Instant,
 }
 
@@ -80,13 +80,20 @@ struct Announcement {
 #[derive(Debug)]
 pub struct Runner {
     announcements: Vec<Announcement>,
-    /// Interfaces' own MAC addresses, kept while MacTakeover holds them.
-    macs: std::collections::HashMap<String, [u8; 6]>,
     programs: Vec<Vec<Program>>,
     env: Vec<(String, String)>,
-    timeout: Duration,
+    settings: Settings,
     token_base: usize,
     jobs: Vec<Option<Job>>,
+}
+
+/// What ha.cf says about running resources; a reload may change it.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// `resource_timeout`: how long one action may run.
+    pub timeout: Duration,
+    /// `arp_count`, `arp_interval`, `arp_form`.
+    pub arp: crate::actions::arp::Policy,
 }
 
 impl Runner {
@@ -95,16 +102,15 @@ impl Runner {
     pub fn new(
         programs: Vec<Vec<Program>>,
         env: Vec<(String, String)>,
-        timeout: Duration,
+        settings: Settings,
         token_base: usize,
     ) -> Runner {
         let jobs = programs.iter().map(|_| None).collect();
         Runner {
             announcements: Vec::new(),
-            macs: std::collections::HashMap::new(),
             programs,
             env,
-            timeout,
+            settings,
             token_base,
             jobs,
         }
@@ -122,13 +128,13 @@ impl Runner {
             push_announcements(&mut self.announcements, g, b, now);
         }
         let any = self.announcements.len() > before;
-        announce_due(&mut self.announcements, now, say);
+        announce_due(&mut self.announcements, self.settings.arp, now, say);
         any
     }
 
-    /// A reloaded `resource_timeout`, for the actions started from now.
-    pub fn set_timeout(&mut self, timeout: Duration) {
-        self.timeout = timeout;
+    /// Reloaded settings, for the actions and announcements from now.
+    pub fn configure(&mut self, settings: Settings) {
+        self.settings = settings;
     }
 
     /// The group whose output pipe `token` is.
@@ -229,7 +235,7 @@ impl Runner {
                 continue;
             }
             if let Some(b) = &program.builtin {
-                match builtin(b, job.step, &mut self.macs) {
+                match builtin(b, job.step) {
                     Ok(what) => say(format!("resource {}: {what}", program.token)),
                     Err(e) => {
                         say(format!("resource {}: {action} failed: {e}", program.token));
@@ -238,7 +244,7 @@ impl Runner {
                 }
                 if job.step == Step::Start && !job.failed {
                     push_announcements(&mut self.announcements, g, b, now);
-                    announce_due(&mut self.announcements, now, say);
+                    announce_due(&mut self.announcements, self.settings.arp, now, say);
                 }
                 continue;
             }
@@ -259,7 +265,7 @@ impl Runner {
                         output,
                         line: Vec::new(),
                         kept: monitor.then(String::new),
-                        deadline: now + self.timeout,
+                        deadline: now + self.settings.timeout,
                     });
                     return None;
                 }
@@ -295,7 +301,7 @@ impl Runner {
         now: Instant,
         say: &mut dyn FnMut(String),
     ) -> Vec<Finished> {
-        announce_due(&mut self.announcements, now, say);
+        announce_due(&mut self.announcements, self.settings.arp, now, say);
         let mut done = Vec::new();
         for g in 0..self.jobs.len() {
             let Some(job) = self.jobs[g].as_mut() else {
@@ -311,7 +317,7 @@ impl Runner {
                     say(format!(
                         "resource {token}: {} timed out after {:?}; killed",
                         job.step.action(),
-                        self.timeout
+                        self.settings.timeout
                     ));
                     kill_tree(&mut r.child);
                     job.timed_out = true;
@@ -379,24 +385,8 @@ impl Runner {
     }
 }
 
-/// The IPv4 addresses on `device`.
-fn ipv4_on(device: &str) -> Vec<std::net::Ipv4Addr> {
-    nix::ifaddrs::getifaddrs()
-        .map(|addrs| {
-            addrs
-                .filter(|a| a.interface_name == device)
-                .filter_map(|a| a.address.and_then(|s| s.as_sockaddr_in().map(|v4| v4.ip())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Carries out a built-in resource's start or stop; says what it did.
-fn builtin(
-    b: &crate::actions::Builtin,
-    step: Step,
-    macs: &mut std::collections::HashMap<String, [u8; 6]>,
-) -> Result<String, crate::actions::ActionError> {
+fn builtin(b: &crate::actions::Builtin, step: Step) -> Result<String, crate::actions::ActionError> {
     use crate::actions::{addr, mac, ActionError, Builtin};
     match (b, step) {
         (
@@ -407,9 +397,6 @@ fn builtin(
             Step::Start,
         ) => {
             let own = mac::take(device, *shared)?;
-            if own != *shared {
-                macs.insert(device.clone(), own);
-            }
             Ok(format!(
                 "{device} now has {} (its own: {})",
                 mac::format(shared),
@@ -422,18 +409,10 @@ fn builtin(
                 mac: shared,
             },
             Step::Stop,
-        ) => {
-            if mac::current(device)? != *shared {
-                return Ok(format!("{device} does not have {}", mac::format(shared)));
-            }
-            let own = macs.remove(device).ok_or_else(|| {
-                ActionError::Usage(format!(
-                    "{device}'s own address is not known (tandem restarted since the takeover); set it with `ip link set {device} address ...`"
-                ))
-            })?;
-            mac::restore(device, own)?;
-            Ok(format!("{device} has its own {} again", mac::format(&own)))
-        }
+        ) => Ok(match mac::release(device, *shared)? {
+            Some(own) => format!("{device} has its own {} again", mac::format(&own)),
+            None => format!("{device} does not have {}", mac::format(shared)),
+        }),
         (Builtin::Address(a), Step::Start) => Ok(if addr::add(a)? {
             format!("added {}/{} on {}", a.ip, a.prefix, a.device)
         } else {
@@ -465,34 +444,35 @@ fn push_announcements(
     b: &crate::actions::Builtin,
     now: Instant,
 ) {
-    let mut what: Vec<(String, std::net::IpAddr)> = b.announces().into_iter().collect();
-    if let crate::actions::Builtin::MacTakeover { device, .. } = b {
-        // Switches learn the MAC's new port from these.
-        for ip in ipv4_on(device) {
-            what.push((device.clone(), std::net::IpAddr::V4(ip)));
-        }
-    }
-    for (device, ip) in what {
+    for (device, ip) in b.announces() {
         list.push(Announcement {
             group: g,
             device,
             ip,
-            left: crate::actions::arp::COUNT,
+            sent: 0,
             next: now,
         });
     }
 }
 
 /// Sends the announcements that are due.
-fn announce_due(list: &mut Vec<Announcement>, now: Instant, say: &mut dyn FnMut(String)) {
-    for a in list.iter_mut().filter(|a| a.next <= now && a.left > 0) {
-        if let Err(e) = crate::actions::arp::announce_any(&a.device, a.ip) {
+fn announce_due(
+    list: &mut Vec<Announcement>,
+    policy: crate::actions::arp::Policy,
+    now: Instant,
+    say: &mut dyn FnMut(String),
+) {
+    for a in list
+        .iter_mut()
+        .filter(|a| a.next <= now && a.sent < policy.count)
+    {
+        if let Err(e) = crate::actions::arp::announce(&a.device, a.ip, policy.form) {
             say(format!("gratuitous ARP for {} on {}: {e}", a.ip, a.device));
         }
-        a.left -= 1;
-        a.next = now + crate::actions::arp::INTERVAL;
+        a.sent += 1;
+        a.next = now + policy.interval;
     }
-    list.retain(|a| a.left > 0);
+    list.retain(|a| a.sent < policy.count);
 }
 
 fn token_of(programs: &[Program], job: &Job) -> String {

@@ -45,18 +45,43 @@ while True:
     c.close()
 "#;
 
-/// Writes `time mac` for every gratuitous ARP announcing the VIP.
+/// Writes `time mac op` for every gratuitous ARP announcing the address
+/// argv[2] (default: the VIP); op is 1 for a request, 2 for a reply.
 pub const CAPTURE: &str = r#"
 import socket, sys, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
 s.bind(("eth0", 0))
 out = open(sys.argv[1], "a", buffering=1)
-vip = bytes([192, 0, 2, 100])
+vip = socket.inet_aton(sys.argv[2] if len(sys.argv) > 2 else "192.0.2.100")
 while True:
     f = s.recv(100)
     if f[28:32] == vip and f[38:42] == vip:
-        out.write("%.6f %s\n" % (time.time(), f[22:28].hex(":")))
+        out.write("%.6f %s %d\n" % (time.time(), f[22:28].hex(":"), f[21]))
 "#;
+
+/// A gratuitous ARP the capture saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Garp {
+    pub time: f64,
+    pub mac: String,
+    pub reply: bool,
+}
+
+/// The gratuitous ARPs in a capture file.
+pub fn garps(path: &Path) -> Vec<Garp> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some(Garp {
+                time: w.next()?.parse().ok()?,
+                mac: w.next()?.to_string(),
+                reply: w.next()? == "2",
+            })
+        })
+        .collect()
+}
 
 pub fn connect(seg: &Segment) -> Option<String> {
     let out = Command::new("ip")
