@@ -3,6 +3,8 @@
 //! either can be cut. Bounds are generous: these run beside other tests on
 //! two busy cores; exact figures belong to the benchmark.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -667,6 +669,69 @@ fn an_ocf_agent_from_resource_agents_runs_unchanged() {
     pair.start(0).expect("restart alpha");
     let back = pair.wait_for(LONG, |_| state(0).exists() && !state(1).exists());
     assert!(back.is_some(), "{}", logs(&pair));
+}
+
+/// A Heartbeat v1 name whose resource.d wrapper is gone (Heartbeat
+/// removed) runs the OCF agent that wrapper called, the positional
+/// arguments as its parameters: `Filesystem::DEVICE::DIR::FSTYPE`.
+#[test]
+fn a_heartbeat_v1_name_runs_the_ocf_agent_its_wrapper_called() {
+    let agent = Path::new("/usr/lib/ocf/resource.d/heartbeat/Filesystem");
+    let test = "a_heartbeat_v1_name_runs_the_ocf_agent_its_wrapper_called";
+    if !agent.exists() {
+        let why = "needs Debian's resource-agents (tests/setup installs it as root)";
+        assert!(std::env::var_os("CI").is_none(), "{test}: {why}");
+        eprintln!("SKIPPED {test}: {why}");
+        return;
+    }
+    if !common::is_root() {
+        let why = "needs root to mount a tmpfs";
+        assert!(std::env::var_os("CI").is_none(), "{test}: {why}");
+        eprintln!("SKIPPED {test}: {why}");
+        return;
+    }
+    let dir = temp("v1agent");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    let names = pair.names;
+    let mount_point = |i: usize| dir.path().join(format!("mnt-{}", names[i]));
+    /// Unmounts whatever the test left mounted, also after a failure.
+    struct Unmount(Vec<PathBuf>);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            for m in &self.0 {
+                let _ = Command::new("umount").arg("-l").arg(m).status();
+            }
+        }
+    }
+    let _unmount = Unmount((0..2).map(mount_point).collect());
+    for i in 0..2 {
+        std::fs::create_dir(mount_point(i)).expect("mount point");
+        std::fs::write(
+            pair.config_dir(i).join("haresources"),
+            format!(
+                "alpha Filesystem::tandem-test::{}::tmpfs\n",
+                mount_point(i).display()
+            ),
+        )
+        .expect("haresources");
+    }
+    let mounted = |i: usize| {
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let want = format!(" {} tmpfs ", mount_point(i).display());
+        mounts.lines().any(|l| l.contains(&want))
+    };
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let on_alpha = pair.wait_for(LONG, |p| {
+        mounted(0)
+            && !mounted(1)
+            && p.status(0)
+                .is_some_and(|s| group_state(&s) == Some("running"))
+    });
+    assert!(on_alpha.is_some(), "{}", logs(&pair));
+    pair.request(0, "standby all").expect("standby");
+    let on_beta = pair.wait_for(LONG, |_| mounted(1) && !mounted(0));
+    assert!(on_beta.is_some(), "{}", logs(&pair));
 }
 
 fn stonith_available(test: &str) -> bool {

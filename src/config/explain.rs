@@ -154,6 +154,10 @@ fn write_config(out: &mut String, c: &Config, resolutions: &[Vec<Resolution>]) {
                 Resolution::ResourceD { path } => format!("{} (Heartbeat script)", path.display()),
                 Resolution::InitD { path } => format!("{} (LSB init script)", path.display()),
                 Resolution::Ocf { path } => format!("{} (OCF agent)", path.display()),
+                Resolution::V1Agent { path, .. } => format!(
+                    "{} (OCF agent, as Heartbeat's resource.d wrapper called it)",
+                    path.display()
+                ),
                 Resolution::NotFound { .. } => "NOT FOUND on this host".to_string(),
             };
             let what = match &r.kind {

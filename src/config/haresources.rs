@@ -418,6 +418,13 @@ pub enum Resolution {
     InitD { path: PathBuf },
     /// An OCF resource agent.
     Ocf { path: PathBuf },
+    /// A Heartbeat v1 name whose resource.d wrapper is not installed,
+    /// carried out by the OCF agent that wrapper called, the positional
+    /// arguments becoming the parameters `params` names in order.
+    V1Agent {
+        path: PathBuf,
+        params: &'static [&'static str],
+    },
     /// Not on this host; these paths were searched.
     NotFound { searched: Vec<PathBuf> },
 }
@@ -482,10 +489,41 @@ pub fn resolve(resource: &Resource, search: &SearchPaths) -> Resolution {
     if is_executable(&in_init_d) {
         return Resolution::InitD { path: in_init_d };
     }
-    Resolution::NotFound {
-        searched: vec![in_resource_d, in_init_d],
+    let mut searched = vec![in_resource_d, in_init_d];
+    if let Some((_, params)) = V1_AGENTS.iter().find(|(n, _)| *n == resource.script) {
+        let path = search
+            .ocf_root
+            .join("resource.d/heartbeat")
+            .join(&resource.script);
+        if is_executable(&path) {
+            return Resolution::V1Agent { path, params };
+        }
+        searched.push(path);
     }
+    Resolution::NotFound { searched }
 }
+
+/// Heartbeat 3's resource.d wrappers over OCF agents (the `heartbeat`
+/// provider, Debian package resource-agents): each passed its positional
+/// arguments to the agent as these parameters. tandem does the same when
+/// the wrapper itself is not installed, so `Filesystem::/dev/drbd0::/srv::ext4`
+/// keeps working after Heartbeat is removed.
+pub const V1_AGENTS: &[(&str, &[&str])] = &[
+    ("Filesystem", &["device", "directory", "fstype", "options"]),
+    ("Delay", &["startdelay", "stopdelay"]),
+    ("LVM", &["volgrpname"]),
+    ("Raid1", &["raidconf", "raiddev"]),
+    ("Xinetd", &["service"]),
+    ("portblock", &["protocol", "portno", "action"]),
+    ("apache", &["configfile"]),
+    ("db2", &["instance"]),
+    ("WAS", &["config"]),
+    ("WinPopup", &["hostfile"]),
+    ("AudibleAlarm", &["nodelist"]),
+    ("ICP", &["driveid", "device"]),
+    ("LinuxSCSI", &["scsi"]),
+    ("ServeRAID", &["serveraid", "mergegroup"]),
+];
 
 /// Writes groups back as haresources text (one line per group).
 pub fn to_text(groups: &[ResourceGroup]) -> String {

@@ -90,6 +90,29 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
         Resolution::ResourceD { path } => (path, Convention::V1),
         Resolution::InitD { path } => (path, Convention::Lsb),
         Resolution::Ocf { path } => (path, Convention::Ocf),
+        Resolution::V1Agent { path, params } => {
+            if r.args.len() > params.len() {
+                return Err(format!(
+                    "{} takes at most {} arguments ({}), as Heartbeat's wrapper did",
+                    r.script,
+                    params.len(),
+                    params.join(", ")
+                ));
+            }
+            let mut env = ocf_env(search, &r.script);
+            for (k, v) in params.iter().zip(&r.args) {
+                env.push((format!("OCF_RESKEY_{k}"), v.clone()));
+            }
+            return Ok(Program {
+                token: r.token.clone(),
+                builtin: None,
+                path,
+                args: Vec::new(),
+                convention: Convention::Ocf,
+                env,
+                watched: true,
+            });
+        }
         // DynDNS waits for a server's answer (seconds, with retries): it
         // runs as a child, this same binary, never in the event loop.
         Resolution::Builtin if r.script == "DynDNS" => {
@@ -137,11 +160,7 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
     };
     let mut env = Vec::new();
     if let ResourceKind::Ocf { agent, params, .. } = &r.kind {
-        env.push((
-            "OCF_ROOT".to_string(),
-            search.ocf_root.display().to_string(),
-        ));
-        env.push(("OCF_RESOURCE_INSTANCE".to_string(), agent.clone()));
+        env = ocf_env(search, agent);
         for (k, v) in params {
             env.push((format!("OCF_RESKEY_{k}"), v.clone()));
         }
@@ -159,6 +178,17 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
         env,
         watched: true,
     })
+}
+
+/// What every OCF agent is given besides its parameters.
+fn ocf_env(search: &SearchPaths, instance: &str) -> Vec<(String, String)> {
+    vec![
+        (
+            "OCF_ROOT".to_string(),
+            search.ocf_root.display().to_string(),
+        ),
+        ("OCF_RESOURCE_INSTANCE".to_string(), instance.to_string()),
+    ]
 }
 
 impl Program {
