@@ -151,6 +151,63 @@ impl Authenticator {
     }
 }
 
+/// Heartbeat's `crc`: CRC-32 over polynomial 0x04c11db7, most
+/// significant bit first, from 0, inverted at the end (not the zlib CRC
+/// tandem's native frames use). Found by checking Heartbeat 3.0.6's own
+/// packets, kept as test vectors.
+pub fn heartbeat_crc(data: &[u8]) -> u32 {
+    const TABLE: [u32; 256] = {
+        let mut t = [0u32; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = (i as u32) << 24;
+            let mut bit = 0;
+            while bit < 8 {
+                c = if c & 0x8000_0000 != 0 {
+                    (c << 1) ^ 0x04c1_1db7
+                } else {
+                    c << 1
+                };
+                bit += 1;
+            }
+            t[i] = c;
+            i += 1;
+        }
+        t
+    };
+    let mut c = 0u32;
+    for &b in data {
+        c = (c << 8) ^ TABLE[((c >> 24) as u8 ^ b) as usize];
+    }
+    !c
+}
+
+impl Authenticator {
+    /// Heartbeat's digest of `data` under key `index`, as its messages
+    /// carry it: the whole HMAC in lowercase hex (md5, sha1), or the CRC
+    /// as `%lx`. `None` when the key is unknown or has no Heartbeat form
+    /// (sha256 is tandem's own).
+    pub fn heartbeat_digest(&self, index: u8, data: &[u8]) -> Option<String> {
+        fn hex(bytes: &[u8]) -> String {
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        }
+        match self.key(index)? {
+            Keyed::Crc => Some(format!("{:x}", heartbeat_crc(data))),
+            Keyed::Sha1(mac) => Some(hex(&mac.clone().chain_update(data).finalize().into_bytes())),
+            Keyed::Md5(mac) => Some(hex(&mac.clone().chain_update(data).finalize().into_bytes())),
+            Keyed::Sha256(_) => None,
+        }
+    }
+
+    /// Whether `digest` (as Heartbeat writes it) authenticates `data`
+    /// under key `index`; compared in constant time.
+    pub fn heartbeat_verify(&self, index: u8, data: &[u8], digest: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        self.heartbeat_digest(index, data)
+            .is_some_and(|d| d.len() == digest.len() && bool::from(d.as_bytes().ct_eq(digest)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod frame;
+pub mod heartbeat;
 pub mod serial;
 pub mod sniff;
 

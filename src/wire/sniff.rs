@@ -18,7 +18,7 @@ pub fn looks_like_heartbeat(bytes: &[u8]) -> bool {
 /// compares names), or `None` if `bytes` is not one or names no source.
 ///
 /// In the text form the field is a line `src=NAME`; in the netstring form
-/// a field `N:src=NAME,` (string fields carry no type prefix).
+/// a field `N:(0)src=NAME,`.
 pub fn heartbeat_source(bytes: &[u8]) -> Option<String> {
     if !looks_like_heartbeat(bytes) {
         return None;
@@ -27,9 +27,11 @@ pub fn heartbeat_source(bytes: &[u8]) -> Option<String> {
     while let Some(offset) = find(&bytes[at..], b"src=") {
         let start = at + offset;
         let value = start + 4;
-        // The field must begin a line (text) or follow a netstring length.
+        // The field must begin a line (text) or follow a netstring length,
+        // with or without the string type (Heartbeat 3.0.6 writes `(0)`).
         let before = if start == 0 { b'\n' } else { bytes[start - 1] };
-        if before == b'\n' || before == b':' {
+        let typed = start >= 4 && &bytes[start - 4..start] == b":(0)";
+        if before == b'\n' || before == b':' || typed {
             let name: Vec<u8> = bytes[value..]
                 .iter()
                 .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
