@@ -32,7 +32,7 @@ const TEXT_START: &[u8] = b">>>\n";
 const TEXT_END: &[u8] = b"<<<\n";
 
 /// A field's value, by Heartbeat's field type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Value {
     /// FT_STRING (0).
     String(Vec<u8>),
@@ -45,6 +45,22 @@ pub enum Value {
     /// Any other type (compressed payloads, and structs or lists in the
     /// text form), kept as it came: tandem never reads them.
     Opaque { kind: u8, raw: Vec<u8> },
+}
+
+impl std::fmt::Debug for Value {
+    // Strings as text: test failures and debug logs stay readable.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::String(s) => write!(f, "{:?}", String::from_utf8_lossy(s)),
+            Value::Binary(b) => write!(f, "binary({} bytes)", b.len()),
+            Value::Struct(m) => write!(f, "{m:?}"),
+            Value::List(items) => f
+                .debug_list()
+                .entries(items.iter().map(|i| String::from_utf8_lossy(i)))
+                .finish(),
+            Value::Opaque { kind, raw } => write!(f, "type {kind} ({} bytes)", raw.len()),
+        }
+    }
 }
 
 /// One Heartbeat message.

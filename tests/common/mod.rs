@@ -3,6 +3,7 @@
 //! after a panic); tandem daemons started inside them.
 #![allow(dead_code)]
 
+pub mod heartbeat;
 pub mod vip;
 
 use std::path::Path;
