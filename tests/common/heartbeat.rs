@@ -69,7 +69,13 @@ impl HeartbeatNode {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         // The namespace's init: Heartbeat daemonizes, and a PID namespace
-        // ends when its first process does.
+        // ends when its first process does. It reaps orphans, or a stopped
+        // Heartbeat stays a zombie and `heartbeat -k` waits for it forever.
+        std::fs::write(
+            d.join("reaper.py"),
+            "import os, time\nwhile True:\n    try:\n        os.wait()\n    except ChildProcessError:\n        time.sleep(0.2)\n",
+        )
+        .expect("reaper.py");
         let script = format!(
             "set -e\n\
              hostname {name}\n\
@@ -83,7 +89,7 @@ impl HeartbeatNode {
              mount --bind {d}/lib /var/lib/heartbeat\n\
              mount --bind {d}/log /var/log/hb\n\
              {HEARTBEAT}\n\
-             exec sleep 1000000\n",
+             exec python3 {d}/reaper.py\n",
             d = d.display()
         );
         std::fs::write(d.join("init.sh"), script).expect("init.sh");
