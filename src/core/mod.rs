@@ -5,6 +5,7 @@
 //! frames, actions and events are handed out. The daemon drives it with
 //! real sockets and time, the simulator ([`crate::sim`]) with virtual ones.
 
+pub mod compat;
 pub mod describe;
 pub mod node;
 pub mod params;

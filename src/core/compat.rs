@@ -1,0 +1,1085 @@
+//! This node as the partner of a Heartbeat 3.0.6 node (`wire heartbeat`):
+//! membership from Heartbeat's status messages, and resource ownership by
+//! Heartbeat's own nice_failback negotiation, so that a mixed pair
+//! behaves as a Heartbeat pair does while it is migrated one node at a
+//! time.
+//!
+//! Heartbeat does not run tandem's ownership rules; it runs its resource
+//! manager's, message by message. So this is not tandem's [`super::Node`]
+//! with another codec but a second state machine, speaking the exchange
+//! two real Heartbeat nodes were recorded speaking
+//! (tests/fixtures/heartbeat/pair-transcript.txt):
+//!
+//! - start: both send `starting`; each answers with `resource rsc_hold=…
+//!   isstable=0|1`. A node whose peer is stable takes what the peer does
+//!   not hold; when both are starting, each takes its own groups after
+//!   [`RQSTDELAY`].
+//! - standby (`hb_standby`, and auto_failback giving groups back): the
+//!   giver asks `ask_resources info=me`, the taker answers `info=other`,
+//!   the giver stops them and says `resource … info=standby` and
+//!   `ask_resources info=done`, the taker starts them and says `done`.
+//! - `hb_takeover`: the asker sends `hb_takeover`; the holder then runs
+//!   the standby exchange as giver.
+//! - graceful stop: `resource rsc_hold=none info=shutdown`, stop all,
+//!   `shutdone st=dead`; the survivor takes everything at once.
+//! - death: after the peer's own dead time (its `dt`), take everything.
+//!
+//! Two nodes only, as Heartbeat's haresources mode. Pure: the shell
+//! decodes nothing; it hands in bytes and sends out what it is given.
+
+use super::node::{Action, Command, Event, GroupState, Liveness, Outcome, Which};
+use super::params::{GroupId, LinkId, NodeId, Params};
+use super::time::Instant;
+use crate::config::hacf::AutoFailback;
+use crate::config::value::Time;
+use crate::wire::heartbeat::{self as hb, Message};
+use crate::wire::Authenticator;
+use std::collections::VecDeque;
+
+/// Heartbeat's RQSTDELAY: when both nodes start together, each waits this
+/// long for the other to become stable, then takes its own groups.
+pub const RQSTDELAY: Time = Time::from_secs(10);
+/// How long a standby exchange waits for the other side's answer.
+const STANDBY_REPLY: Time = Time::from_secs(10);
+/// Heartbeat acknowledges every tenth message (ACK_MSG_DIV).
+const ACK_EVERY: u64 = 10;
+/// Sent messages kept for retransmission requests (MAXMSGHIST).
+const HISTORY: usize = 500;
+/// At most this many resent per request, as Heartbeat.
+const RESEND_MAX: u64 = 50;
+
+type Mask = u64;
+
+fn bit(g: GroupId) -> Mask {
+    1 << g
+}
+
+/// One message, in both of Heartbeat's forms: netstring for UDP links,
+/// text for serial lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub netstring: Vec<u8>,
+    pub text: Vec<u8>,
+}
+
+/// This node's side of the resource negotiation (Heartbeat's
+/// HB_R_* states, folded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Negotiation {
+    /// The peer has not been heard, nor initdead passed.
+    Init,
+    /// `starting` sent at this instant; waiting for the peer's resources.
+    Starting(Instant),
+    /// Our groups are decided; standby exchanges may run.
+    Stable,
+    /// Shutting down: releasing everything.
+    Leaving,
+}
+
+/// A standby exchange in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standby {
+    Idle,
+    /// We give `groups` away (`word` as the message names them, from our
+    /// side); `asked` is when we asked, `stopping` once the other agreed.
+    Giving {
+        groups: Mask,
+        word: &'static str,
+        asked: Instant,
+        agreed: bool,
+    },
+    /// We gave groups away and said done; waiting for the taker's done.
+    Released {
+        since: Instant,
+    },
+    /// We take `groups` (the giver's `word`), once the giver says done.
+    Taking {
+        groups: Mask,
+        word: &'static str,
+        since: Instant,
+        released: bool,
+    },
+}
+
+/// What this node knows of the Heartbeat node.
+#[derive(Debug, Clone)]
+struct Peer {
+    liveness: Liveness,
+    last_heard: Instant,
+    /// Its dead time as it announces it (`dt`), or ours until it does.
+    deadtime: Time,
+    generation: Option<u64>,
+    newest_seq: u64,
+    uuid: Vec<u8>,
+    /// Per link: last heard, up.
+    links: Vec<(Instant, bool)>,
+    /// Groups it holds, from its last `resource` message.
+    holds: Mask,
+    stable: bool,
+    /// Sequenced messages since our last acknowledgement.
+    unacked: u64,
+}
+
+/// Counters for the status output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub received: u64,
+    pub sent: u64,
+    pub bad_auth: u64,
+    pub malformed: u64,
+    pub replays: u64,
+    pub unknown_node: u64,
+    pub resent: u64,
+}
+
+/// This node, speaking Heartbeat's protocol to one Heartbeat node.
+#[derive(Debug)]
+pub struct Compat {
+    p: Params,
+    auth: Authenticator,
+    peer_id: NodeId,
+    uuid: [u8; 16],
+    generation: u64,
+    /// Wall-clock seconds at `Instant::ZERO`, for the `ts` field.
+    wall_at_zero: u64,
+    load: String,
+    seq: u64,
+    history: VecDeque<(u64, Message)>,
+    peer: Peer,
+    joined_at: Instant,
+    next_keepalive: Instant,
+    negotiation: Negotiation,
+    standby: Standby,
+    groups: Vec<GroupState>,
+    /// Groups whose start failed here: not taken again until a takeover.
+    failed: Mask,
+    transmits: VecDeque<Outgoing>,
+    actions: VecDeque<Action>,
+    events: VecDeque<(Instant, Event)>,
+    counters: Counters,
+    /// `shutdone` sent: nothing more is said.
+    gone: bool,
+    /// The last `resource` message said `isstable=1`.
+    announced_stable: bool,
+    last_tick: Option<Instant>,
+}
+
+impl Compat {
+    /// `uuid` must stay the same across restarts (Heartbeat remembers
+    /// nodes by it); `generation` grows with every start.
+    pub fn new(
+        p: Params,
+        auth: Authenticator,
+        uuid: [u8; 16],
+        generation: u64,
+        wall_at_zero: u64,
+        now: Instant,
+    ) -> Result<Compat, &'static str> {
+        if p.nodes.len() != 2 {
+            return Err("Heartbeat's haresources mode pairs exactly two nodes");
+        }
+        if auth.heartbeat_digest(auth.signing_index(), b"").is_none() {
+            return Err("the signing key must be crc, md5 or sha1: Heartbeat has no sha256");
+        }
+        let peer_id = if p.local == 0 { 1 } else { 0 };
+        let peer = Peer {
+            liveness: Liveness::Unknown,
+            last_heard: now,
+            deadtime: p.deadtime,
+            generation: None,
+            newest_seq: 0,
+            uuid: Vec::new(),
+            links: vec![(now, false); p.links.len()],
+            holds: 0,
+            stable: false,
+            unacked: 0,
+        };
+        let groups = vec![GroupState::Stopped; p.groups.len()];
+        let mut c = Compat {
+            p,
+            auth,
+            peer_id,
+            uuid,
+            generation,
+            wall_at_zero,
+            load: "0.00 0.00 0.00 1/1 1".to_string(),
+            seq: 0,
+            history: VecDeque::new(),
+            peer,
+            joined_at: now,
+            next_keepalive: now,
+            negotiation: Negotiation::Init,
+            standby: Standby::Idle,
+            groups,
+            failed: 0,
+            transmits: VecDeque::new(),
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+            counters: Counters::default(),
+            gone: false,
+            announced_stable: false,
+            last_tick: None,
+        };
+        c.leave(now);
+        Ok(c)
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.p
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub fn group(&self, g: GroupId) -> GroupState {
+        self.groups.get(g).copied().unwrap_or(GroupState::Stopped)
+    }
+
+    pub fn liveness(&self) -> Liveness {
+        self.peer.liveness
+    }
+
+    /// The groups the Heartbeat node says it holds.
+    pub fn peer_holds(&self, g: GroupId) -> bool {
+        self.peer.holds & bit(g) != 0
+    }
+
+    /// The load average text sent in `ld` (the shell reads /proc/loadavg).
+    pub fn set_load(&mut self, load: &str) {
+        self.load = load.chars().filter(|c| !c.is_control()).take(64).collect();
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Outgoing> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<(Instant, Event)> {
+        self.events.pop_front()
+    }
+
+    /// When [`Compat::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Instant {
+        let mut next = self.next_keepalive;
+        let mut consider = |t: Instant| next = next.min(t);
+        match self.peer.liveness {
+            Liveness::Unknown => consider(self.joined_at.plus(self.p.initdead)),
+            Liveness::Up => consider(self.peer.last_heard.plus(self.peer.deadtime)),
+            Liveness::Dead => {}
+        }
+        for &(heard, up) in &self.peer.links {
+            if up {
+                consider(heard.plus(self.peer.deadtime));
+            }
+        }
+        if let Negotiation::Starting(at) = self.negotiation {
+            consider(at.plus(RQSTDELAY));
+        }
+        match self.standby {
+            Standby::Giving { asked, .. } => consider(asked.plus(STANDBY_REPLY)),
+            Standby::Taking { since, .. } | Standby::Released { since } => {
+                consider(since.plus(STANDBY_REPLY))
+            }
+            Standby::Idle => {}
+        }
+        for g in &self.groups {
+            if let GroupState::StopRetry { at, .. } = g {
+                consider(*at);
+            }
+        }
+        next
+    }
+
+    // ---- inputs --------------------------------------------------------
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.enter(now);
+        self.leave(now);
+    }
+
+    /// A datagram or deframed serial message arrived on `link`.
+    pub fn handle_frame(&mut self, now: Instant, link: LinkId, bytes: &[u8]) {
+        let now = self.enter(now);
+        self.counters.received += 1;
+        match hb::decode(bytes, &self.auth) {
+            Ok((msg, _)) => self.accept(now, link, &msg),
+            Err(hb::DecodeError::BadAuth(_) | hb::DecodeError::UnknownKey(_)) => {
+                self.counters.bad_auth += 1
+            }
+            Err(_) => self.counters.malformed += 1,
+        }
+        self.leave(now);
+    }
+
+    pub fn handle_command(&mut self, now: Instant, command: Command) {
+        let now = self.enter(now);
+        match command {
+            Command::Shutdown => self.shut_down(now),
+            _ if self.negotiation != Negotiation::Stable || self.standby != Standby::Idle => {
+                self.events.push_back((
+                    now,
+                    Event::CommandRefused(
+                        "the resources are not stable yet (Heartbeat's rule); try again shortly",
+                    ),
+                ));
+            }
+            Command::Standby(which) => {
+                let groups = self.which(which) & self.held();
+                if groups != 0 && self.peer.liveness == Liveness::Up {
+                    self.give(now, groups, which_word(which));
+                }
+            }
+            Command::Takeover(which) => {
+                let wanted = self.which(which);
+                self.failed &= !wanted;
+                if wanted & self.peer.holds != 0 && self.peer.liveness == Liveness::Up {
+                    let mut m = Message::new();
+                    m.add("t", "hb_takeover").add("rsc_hold", which_word(which));
+                    self.send(now, m);
+                }
+            }
+        }
+        self.leave(now);
+    }
+
+    /// The last action on group `g` ended.
+    pub fn handle_resource(&mut self, now: Instant, g: GroupId, outcome: Outcome) {
+        let now = self.enter(now);
+        let Some(state) = self.groups.get(g).copied() else {
+            return self.leave(now);
+        };
+        self.groups[g] = match (state, outcome) {
+            (GroupState::Starting, Outcome::Ok) => {
+                self.events.push_back((now, Event::Started(g)));
+                GroupState::Running
+            }
+            (GroupState::Starting, _) => {
+                self.events.push_back((now, Event::StartFailed(g)));
+                self.failed |= bit(g);
+                self.events.push_back((now, Event::Stopping(g)));
+                self.actions.push_back(Action::Stop(g));
+                GroupState::Stopping
+            }
+            (GroupState::Stopping, Outcome::Ok) => {
+                self.events.push_back((now, Event::Stopped(g)));
+                GroupState::Stopped
+            }
+            (GroupState::Stopping, _) => {
+                let attempt = 1;
+                self.events
+                    .push_back((now, Event::StopFailed { group: g, attempt }));
+                GroupState::StopRetry {
+                    at: now.plus(self.p.stop_retry_interval),
+                    attempt,
+                }
+            }
+            (other, _) => other,
+        };
+        self.leave(now);
+    }
+
+    // ---- the machine ---------------------------------------------------
+
+    fn enter(&mut self, now: Instant) -> Instant {
+        let now = match self.last_tick {
+            Some(last) if now < last => last,
+            _ => now,
+        };
+        self.last_tick = Some(now);
+        now
+    }
+
+    fn leave(&mut self, now: Instant) {
+        if self.gone {
+            return;
+        }
+        self.update_liveness(now);
+        self.negotiate(now);
+        self.progress_standby(now);
+        self.retry_stops(now);
+        self.finish_shutdown(now);
+        if self.settled() && !self.announced_stable && self.standby == Standby::Idle {
+            // Starts and stops are over: say so, as Heartbeat does.
+            self.send_resources(now, None);
+        }
+        if now >= self.next_keepalive && !self.gone {
+            self.send_status(now);
+        }
+    }
+
+    fn held(&self) -> Mask {
+        self.groups
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s != GroupState::Stopped)
+            .fold(0, |m, (g, _)| m | bit(g))
+    }
+
+    fn running(&self) -> Mask {
+        self.groups
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s == GroupState::Running)
+            .fold(0, |m, (g, _)| m | bit(g))
+    }
+
+    fn all(&self) -> Mask {
+        (0..self.p.groups.len()).fold(0, |m, g| m | bit(g))
+    }
+
+    /// The groups whose haresources node is `node`.
+    fn local_to(&self, node: NodeId) -> Mask {
+        self.p
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.preferred == node)
+            .fold(0, |m, (g, _)| m | bit(g))
+    }
+
+    fn which(&self, which: Which) -> Mask {
+        match which {
+            Which::All => self.all(),
+            Which::Local => self.local_to(self.p.local),
+            Which::Foreign | Which::Failback => self.all() & !self.local_to(self.p.local),
+        }
+    }
+
+    /// Heartbeat's `rsc_hold` word for `mask`, from `node`'s side.
+    fn word_for(&self, node: NodeId, mask: Mask) -> &'static str {
+        let local = self.local_to(node);
+        let foreign = self.all() & !local;
+        if mask == 0 {
+            "none"
+        } else if mask == self.all() {
+            "all"
+        } else if mask & !local == 0 {
+            "local"
+        } else if mask & !foreign == 0 {
+            "foreign"
+        } else {
+            "all"
+        }
+    }
+
+    /// The groups a `rsc_hold` word from `node` names.
+    fn mask_of(&self, node: NodeId, word: &str) -> Option<Mask> {
+        let local = self.local_to(node);
+        match word {
+            "none" => Some(0),
+            "local" => Some(local),
+            "foreign" => Some(self.all() & !local),
+            "all" => Some(self.all()),
+            _ => None,
+        }
+    }
+
+    fn start(&mut self, now: Instant, groups: Mask) {
+        for g in 0..self.groups.len() {
+            if groups & bit(g) != 0 && self.groups[g] == GroupState::Stopped {
+                self.groups[g] = GroupState::Starting;
+                self.events.push_back((now, Event::Starting(g)));
+                self.actions.push_back(Action::Start(g));
+            }
+        }
+    }
+
+    fn stop(&mut self, now: Instant, groups: Mask) {
+        for g in 0..self.groups.len() {
+            if groups & bit(g) != 0
+                && matches!(self.groups[g], GroupState::Running | GroupState::Starting)
+            {
+                self.groups[g] = GroupState::Stopping;
+                self.events.push_back((now, Event::Stopping(g)));
+                self.actions.push_back(Action::Stop(g));
+            }
+        }
+    }
+
+    fn retry_stops(&mut self, now: Instant) {
+        for g in 0..self.groups.len() {
+            if let GroupState::StopRetry { at, attempt } = self.groups[g] {
+                if now >= at {
+                    if attempt >= self.p.stop_retries {
+                        self.events.push_back((now, Event::StopGaveUp(g)));
+                        self.actions.push_back(Action::Escalate(g));
+                        self.groups[g] = GroupState::StopFailed;
+                    } else {
+                        self.groups[g] = GroupState::Stopping;
+                        self.actions.push_back(Action::Stop(g));
+                    }
+                }
+            }
+        }
+    }
+
+    fn update_liveness(&mut self, now: Instant) {
+        let node = self.peer_id;
+        for (l, link) in self.peer.links.iter_mut().enumerate() {
+            if link.1 && now.since(link.0) >= self.peer.deadtime {
+                link.1 = false;
+                self.events
+                    .push_back((now, Event::LinkDown { node, link: l }));
+            }
+        }
+        let dead = match self.peer.liveness {
+            Liveness::Unknown => now.since(self.joined_at) >= self.p.initdead,
+            Liveness::Up => now.since(self.peer.last_heard) >= self.peer.deadtime,
+            Liveness::Dead => false,
+        };
+        if dead {
+            self.peer_gone(now, Event::NodeDead(node), "n_stnth");
+        }
+    }
+
+    /// The peer is dead or has left: everything is ours to run.
+    fn peer_gone(&mut self, now: Instant, event: Event, stonith: &str) {
+        let before = self.peer.liveness;
+        if before == Liveness::Dead {
+            return;
+        }
+        let was_up = before == Liveness::Up;
+        self.peer.liveness = Liveness::Dead;
+        self.peer.holds = 0;
+        self.peer.stable = false;
+        self.standby = Standby::Idle;
+        self.events.push_back((now, event));
+        if self.negotiation == Negotiation::Leaving {
+            return;
+        }
+        let node = self.p.nodes[usize::from(self.peer_id)].clone();
+        if was_up {
+            let mut m = Message::new();
+            m.add("t", "stonith")
+                .add("node", &node)
+                .add("result", stonith);
+            self.send(now, m);
+        }
+        self.negotiation = Negotiation::Stable;
+        let all = self.all() & !self.failed;
+        self.start(now, all);
+        self.send_resources(now, Some("req_our_resources()"));
+        if was_up {
+            let mut m = Message::new();
+            m.add("t", "resource")
+                .add("rsc_hold", "foreign")
+                .add("info", "mach_down");
+            self.send(now, m);
+        }
+    }
+
+    fn negotiate(&mut self, now: Instant) {
+        match self.negotiation {
+            Negotiation::Init if self.peer.liveness == Liveness::Up => {
+                self.negotiation = Negotiation::Starting(now);
+                let mut m = Message::new();
+                m.add("t", "starting");
+                self.send(now, m);
+                self.send_resources(now, None);
+            }
+            Negotiation::Starting(at) => {
+                if self.peer.stable {
+                    // The peer is settled: take what it does not hold.
+                    // auto_failback gives the rest back through standby.
+                    self.negotiation = Negotiation::Stable;
+                    let free = self.all() & !self.peer.holds & !self.failed;
+                    self.start(now, free);
+                    self.send_resources(now, None);
+                } else if now >= at.plus(RQSTDELAY) {
+                    // Both starting: each takes its own, as Heartbeat.
+                    self.negotiation = Negotiation::Stable;
+                    let mine = self.local_to(self.p.local) & !self.peer.holds & !self.failed;
+                    self.start(now, mine);
+                    self.send_resources(now, Some("req_our_resources()"));
+                }
+            }
+            Negotiation::Stable if self.standby == Standby::Idle => self.fail_back(now),
+            _ => {}
+        }
+    }
+
+    /// auto_failback on: groups preferred by a stable peer go back to it.
+    fn fail_back(&mut self, now: Instant) {
+        if self.p.auto_failback != AutoFailback::On
+            || self.peer.liveness != Liveness::Up
+            || !self.peer.stable
+        {
+            return;
+        }
+        let theirs = self.local_to(self.peer_id) & self.running();
+        if theirs != 0 && theirs & self.peer.holds == 0 {
+            self.give(now, theirs, "foreign");
+        }
+    }
+
+    /// Starts a standby exchange giving `groups` to the peer; `word` is
+    /// how the request names them (Heartbeat names what was asked for:
+    /// `all` for hb_standby, `foreign` for auto_failback).
+    fn give(&mut self, now: Instant, groups: Mask, word: &'static str) {
+        let mut m = Message::new();
+        m.add("t", "ask_resources")
+            .add("rsc_hold", word)
+            .add("info", "me");
+        self.send(now, m);
+        self.standby = Standby::Giving {
+            groups,
+            word,
+            asked: now,
+            agreed: false,
+        };
+    }
+
+    fn progress_standby(&mut self, now: Instant) {
+        match self.standby {
+            Standby::Giving {
+                groups,
+                word,
+                asked,
+                agreed,
+            } => {
+                if !agreed {
+                    if now >= asked.plus(STANDBY_REPLY) {
+                        self.standby = Standby::Idle;
+                    }
+                    return;
+                }
+                if self.held() & groups == 0 {
+                    self.standby = Standby::Released { since: now };
+                    self.send_resources_as(now, Some("standby"), false);
+                    let mut m = Message::new();
+                    m.add("t", "ask_resources")
+                        .add("rsc_hold", word)
+                        .add("info", "done");
+                    self.send(now, m);
+                }
+            }
+            Standby::Taking {
+                groups,
+                word,
+                since,
+                released,
+            } => {
+                if !released {
+                    if now >= since.plus(STANDBY_REPLY) {
+                        self.standby = Standby::Idle;
+                    }
+                    return;
+                }
+                let pending = self
+                    .groups
+                    .iter()
+                    .enumerate()
+                    .any(|(g, s)| groups & bit(g) != 0 && *s == GroupState::Starting);
+                if !pending {
+                    self.standby = Standby::Idle;
+                    self.send_resources(now, None);
+                    let mut m = Message::new();
+                    m.add("t", "ask_resources")
+                        .add("rsc_hold", word)
+                        .add("info", "done");
+                    self.send(now, m);
+                }
+            }
+            Standby::Released { since } => {
+                if now >= since.plus(STANDBY_REPLY) {
+                    self.standby = Standby::Idle;
+                }
+            }
+            Standby::Idle => {}
+        }
+    }
+
+    fn shut_down(&mut self, now: Instant) {
+        if self.negotiation == Negotiation::Leaving {
+            return;
+        }
+        self.negotiation = Negotiation::Leaving;
+        self.standby = Standby::Idle;
+        let mut m = Message::new();
+        m.add("t", "resource")
+            .add("rsc_hold", "none")
+            .add("rtype", "full")
+            .add("isstable", "0")
+            .add("info", "shutdown");
+        self.send(now, m);
+        let all = self.all();
+        self.stop(now, all);
+    }
+
+    fn finish_shutdown(&mut self, now: Instant) {
+        if self.negotiation == Negotiation::Leaving && self.held() == 0 {
+            let mut m = Message::new();
+            m.add("t", "shutdone").add("st", "dead");
+            self.send(now, m);
+            self.gone = true;
+            self.actions.push_back(Action::Exit);
+        }
+    }
+
+    /// `resource rsc_hold=… isstable=…` for what this node holds now.
+    fn send_resources(&mut self, now: Instant, info: Option<&str>) {
+        let stable = self.settled();
+        self.send_resources_as(now, info, stable);
+    }
+
+    /// Negotiated, and no start or stop under way.
+    fn settled(&self) -> bool {
+        self.negotiation == Negotiation::Stable
+            && self
+                .groups
+                .iter()
+                .all(|s| matches!(s, GroupState::Stopped | GroupState::Running))
+    }
+
+    fn send_resources_as(&mut self, now: Instant, info: Option<&str>, stable: bool) {
+        self.announced_stable = stable;
+        let word = self.word_for(self.p.local, self.held());
+        let mut m = Message::new();
+        m.add("t", "resource")
+            .add("rsc_hold", word)
+            .add("rtype", "full")
+            .add("isstable", if stable { "1" } else { "0" });
+        if let Some(info) = info {
+            m.add("info", info);
+        }
+        self.send(now, m);
+    }
+
+    fn send_status(&mut self, now: Instant) {
+        let st = match (self.negotiation, self.peer.liveness) {
+            (Negotiation::Leaving, _) => "dead",
+            (Negotiation::Init, Liveness::Unknown) => "up",
+            _ => "active",
+        };
+        let mut m = Message::new();
+        m.add("t", "status")
+            .add("st", st)
+            .add("dt", format!("{:x}", self.p.deadtime.as_micros() / 1000))
+            .add("protocol", "1");
+        self.send(now, m);
+        self.next_keepalive = now.plus(self.p.keepalive);
+    }
+
+    /// Adds the fields every message carries and queues it. Sequenced
+    /// messages are kept for retransmission requests.
+    fn send(&mut self, now: Instant, mut m: Message) {
+        let control = m.str("t").is_some_and(|t| t.starts_with("NS_"));
+        let name = self.p.nodes[usize::from(self.p.local)].clone();
+        m.add("src", &name).add_binary("srcuuid", &self.uuid);
+        if !control {
+            self.seq += 1;
+            m.add("seq", format!("{:x}", self.seq));
+        }
+        let ts = self.wall_at_zero + now.as_micros() / 1_000_000;
+        m.add("hg", format!("{:x}", self.generation))
+            .add("ts", format!("{ts:x}"));
+        if !control {
+            m.add("ld", &self.load);
+        }
+        m.add("ttl", "3");
+        if !control {
+            self.history.push_back((self.seq, m.clone()));
+            if self.history.len() > HISTORY {
+                self.history.pop_front();
+            }
+        }
+        self.queue(&m);
+    }
+
+    fn queue(&mut self, m: &Message) {
+        // The signing key was checked to have a Heartbeat form, and our
+        // messages hold only strings without newlines and binary fields.
+        if let (Ok(netstring), Ok(text)) = (
+            hb::encode_netstring(m, &self.auth),
+            hb::encode_text(m, &self.auth),
+        ) {
+            self.transmits.push_back(Outgoing { netstring, text });
+            self.counters.sent += 1;
+        }
+    }
+
+    /// An authentic message.
+    fn accept(&mut self, now: Instant, link: LinkId, m: &Message) {
+        let Some(src) = m.str("src") else {
+            return self.counters.malformed += 1;
+        };
+        let local = &self.p.nodes[usize::from(self.p.local)];
+        if src.eq_ignore_ascii_case(local) {
+            return; // our own, looped back on a broadcast or serial ring
+        }
+        if !src.eq_ignore_ascii_case(&self.p.nodes[usize::from(self.peer_id)]) {
+            return self.counters.unknown_node += 1;
+        }
+        if let Some(dest) = m.str("dest") {
+            if !dest.eq_ignore_ascii_case(local) {
+                return;
+            }
+        }
+        let t = m.str("t").unwrap_or("");
+        let control = t.starts_with("NS_");
+        let Some(generation) = m.hex("hg") else {
+            return self.counters.malformed += 1;
+        };
+        match self.peer.generation {
+            Some(known) if generation < known => return self.counters.replays += 1,
+            Some(known) if generation == known => {}
+            previous => {
+                // A new generation: the Heartbeat node (re)started.
+                self.peer.generation = Some(generation);
+                self.peer.newest_seq = 0;
+                self.peer.holds = 0;
+                self.peer.stable = false;
+                if previous.is_some() {
+                    self.events.push_back((
+                        now,
+                        Event::NodeRestarted {
+                            node: self.peer_id,
+                            generation: generation as u32,
+                        },
+                    ));
+                }
+            }
+        }
+        if !control {
+            let Some(seq) = m.hex("seq") else {
+                return self.counters.malformed += 1;
+            };
+            if seq <= self.peer.newest_seq {
+                return self.counters.replays += 1;
+            }
+            self.peer.newest_seq = seq;
+            self.peer.unacked += 1;
+            if self.peer.unacked >= ACK_EVERY {
+                self.peer.unacked = 0;
+                self.acknowledge(now, seq);
+            }
+        }
+        if let Some(uuid) = m.binary("srcuuid") {
+            if uuid.len() <= 16 {
+                self.peer.uuid = uuid.to_vec();
+            }
+        }
+        let dying = t == "shutdone" || (t == "status" && m.str("st") == Some("dead"));
+        if dying && self.peer.liveness == Liveness::Dead {
+            return; // its last words, after it left
+        }
+        self.heard(now, link);
+        match t {
+            "status" => {
+                if let Some(dt) = m.hex("dt").filter(|&d| d > 0) {
+                    // Heartbeat uses the sender's dead time for it.
+                    self.peer.deadtime = Time::from_millis(dt.min(3_600_000));
+                }
+                if m.str("st") == Some("dead") {
+                    self.peer_gone(now, Event::NodeLeft(self.peer_id), "unneeded");
+                }
+            }
+            "starting" => {
+                // It (re)starts: it holds nothing yet; tell it what we do.
+                self.peer.holds = 0;
+                self.peer.stable = false;
+                self.send_resources(now, None);
+            }
+            "resource" => self.peer_resources(now, m),
+            "ask_resources" => self.peer_standby(now, m),
+            "hb_takeover" => {
+                let word = static_word(m.str("rsc_hold").unwrap_or(""));
+                let wanted = self.mask_of(self.peer_id, word).unwrap_or(0);
+                let give = wanted & self.running();
+                if give != 0 && self.standby == Standby::Idle {
+                    // Its `local` is our `foreign` and the other way round.
+                    let ours = match word {
+                        "local" => "foreign",
+                        "foreign" => "local",
+                        w => w,
+                    };
+                    self.give(now, give, ours);
+                }
+            }
+            "shutdone" => self.peer_gone(now, Event::NodeLeft(self.peer_id), "unneeded"),
+            "reqnodes" => {
+                let nodes: String = self.p.nodes.iter().map(|n| format!("{n} ")).collect();
+                let peer = self.p.nodes[usize::from(self.peer_id)].clone();
+                let mut r = Message::new();
+                r.add("dest", &peer)
+                    .add("t", "repnodes")
+                    .add("nodelist", nodes)
+                    .add("delnodelist", " ");
+                self.send(now, r);
+            }
+            "NS_rexmit" => self.resend(m),
+            _ => {}
+        }
+    }
+
+    /// Liveness from any authentic message.
+    fn heard(&mut self, now: Instant, link: LinkId) {
+        let node = self.peer_id;
+        if let Some(l) = self.peer.links.get_mut(link) {
+            if !l.1 {
+                self.events.push_back((now, Event::LinkUp { node, link }));
+            }
+            *l = (now, true);
+        }
+        self.peer.last_heard = now;
+        if self.peer.liveness != Liveness::Up {
+            self.peer.liveness = Liveness::Up;
+            self.events.push_back((now, Event::NodeUp(node)));
+            if self.negotiation == Negotiation::Stable {
+                // Back after a death or partition: it negotiates anew.
+                self.peer.holds = 0;
+                self.peer.stable = false;
+            }
+        }
+    }
+
+    fn peer_resources(&mut self, now: Instant, m: &Message) {
+        let Some(holds) = m
+            .str("rsc_hold")
+            .and_then(|w| self.mask_of(self.peer_id, w))
+        else {
+            return self.counters.malformed += 1;
+        };
+        if m.str("info") == Some("mach_down") {
+            // It took over our groups after our death: an announcement,
+            // not a statement of all it holds.
+            self.peer.holds |= holds;
+            return;
+        }
+        self.peer.holds = holds;
+        self.peer.stable = m.str("isstable") == Some("1");
+        if m.str("info") == Some("shutdown") {
+            self.peer.stable = false;
+        }
+        // Two owners must never run a group: if the peer holds what we
+        // run, and we are not in an exchange that explains it, log it.
+        let both = holds & self.running();
+        if both != 0 && self.standby == Standby::Idle {
+            for g in 0..self.groups.len() {
+                if both & bit(g) != 0 {
+                    self.events.push_back((
+                        now,
+                        Event::SplitBrain {
+                            group: g,
+                            other: self.peer_id,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+
+    fn peer_standby(&mut self, now: Instant, m: &Message) {
+        let word = m.str("rsc_hold").unwrap_or("");
+        let Some(groups) = self.mask_of(self.peer_id, word) else {
+            return self.counters.malformed += 1;
+        };
+        let word = static_word(word);
+        match (m.str("info"), self.standby) {
+            (Some("me"), Standby::Idle) => {
+                // The peer gives `groups` away: agree, take them when done.
+                let mut r = Message::new();
+                r.add("t", "ask_resources")
+                    .add("rsc_hold", word)
+                    .add("info", "other");
+                self.send(now, r);
+                self.standby = Standby::Taking {
+                    groups: groups & self.peer.holds_or(groups),
+                    word,
+                    since: now,
+                    released: false,
+                };
+            }
+            (Some("other"), Standby::Giving { groups, word, .. }) => {
+                self.standby = Standby::Giving {
+                    groups,
+                    word,
+                    asked: now,
+                    agreed: true,
+                };
+                self.stop(now, groups);
+            }
+            (Some("done"), Standby::Released { .. }) => {
+                // The taker has what we gave: we are settled again.
+                self.standby = Standby::Idle;
+                self.send_resources(now, None);
+            }
+            (Some("done"), Standby::Taking { groups, word, .. }) => {
+                self.standby = Standby::Taking {
+                    groups,
+                    word,
+                    since: now,
+                    released: true,
+                };
+                self.peer.holds &= !groups;
+                self.start(now, groups & !self.failed);
+            }
+            _ => {}
+        }
+    }
+
+    fn acknowledge(&mut self, now: Instant, seq: u64) {
+        let peer = self.p.nodes[usize::from(self.peer_id)].clone();
+        let uuid = self.peer.uuid.clone();
+        let mut m = Message::new();
+        m.add("t", "NS_ackmsg")
+            .add("dest", &peer)
+            .add("ackseq", format!("{seq:x}"))
+            .add_binary("destuuid", &uuid);
+        self.send(now, m);
+    }
+
+    /// The peer missed some of our messages: send them again from the
+    /// history (Heartbeat's request numbers are decimal).
+    fn resend(&mut self, m: &Message) {
+        let (Some(first), Some(last)) = (m.decimal("firstseq"), m.decimal("lastseq")) else {
+            return self.counters.malformed += 1;
+        };
+        let last = last.min(first.saturating_add(RESEND_MAX - 1));
+        let again: Vec<Message> = self
+            .history
+            .iter()
+            .filter(|(s, _)| (first..=last).contains(s))
+            .map(|(_, m)| m.clone())
+            .collect();
+        for m in again {
+            self.queue(&m);
+            self.counters.resent += 1;
+        }
+    }
+}
+
+/// How Heartbeat names the groups of a command, from the commanding
+/// node's side.
+fn which_word(which: Which) -> &'static str {
+    match which {
+        Which::All => "all",
+        Which::Local => "local",
+        Which::Foreign | Which::Failback => "foreign",
+    }
+}
+
+fn static_word(word: &str) -> &'static str {
+    match word {
+        "local" => "local",
+        "foreign" => "foreign",
+        "all" => "all",
+        _ => "none",
+    }
+}
+
+impl Peer {
+    /// What a giver may give: what it holds, or what it names when it has
+    /// not said (a giver that asked holds them).
+    fn holds_or(&self, named: Mask) -> Mask {
+        if self.holds & named != 0 {
+            self.holds
+        } else {
+            named
+        }
+    }
+}

@@ -1,0 +1,430 @@
+//! tandem's Heartbeat compatibility core against a scripted Heartbeat
+//! node that says what real Heartbeat 3.0.6 nodes were recorded saying
+//! (tests/fixtures/heartbeat/pair-transcript.txt), in virtual time.
+//! tandem is beta; Heartbeat is alpha; one group, preferred by alpha.
+
+use tandem::config::authkeys;
+use tandem::config::hacf::AutoFailback;
+use tandem::config::value::Time;
+use tandem::core::compat::Compat;
+use tandem::core::{
+    Action, Command, Event, GroupParams, GroupState, Instant, LinkParams, Liveness, Outcome,
+    Params, Which,
+};
+use tandem::wire::heartbeat::{decode, encode_netstring, Message};
+use tandem::wire::Authenticator;
+
+const KEYS: &str = "auth 1\n1 sha1 pair-secret\n";
+
+fn auth() -> Authenticator {
+    let (keys, d) = authkeys::parse("authkeys", KEYS.as_bytes());
+    assert!(!d.has_errors());
+    Authenticator::new(&keys.expect("keys"))
+}
+
+fn params(auto_failback: AutoFailback) -> Params {
+    Params {
+        cluster: 0,
+        nodes: vec!["alpha".into(), "beta".into()],
+        local: 1,
+        links: vec![LinkParams {
+            name: "ucast eth0 192.0.2.1".into(),
+            reaches: vec![0, 1],
+        }],
+        groups: vec![GroupParams {
+            key: "IPaddr::192.0.2.100".into(),
+            preferred: 0,
+        }],
+        keepalive: Time::from_millis(500),
+        warntime: Time::from_secs(1),
+        deadtime: Time::from_secs(2),
+        initdead: Time::from_secs(4),
+        auto_failback,
+        ping: false,
+        fencing: false,
+        stop_retries: 10,
+        stop_retry_interval: Time::from_secs(1),
+    }
+}
+
+/// The scripted Heartbeat node and tandem, with what tandem said.
+struct Pair {
+    t: Compat,
+    now: Instant,
+    alpha_seq: u64,
+    alpha_gen: u64,
+    /// Everything tandem sent, decoded, in order.
+    said: Vec<Message>,
+    actions: Vec<Action>,
+    events: Vec<Event>,
+}
+
+impl Pair {
+    fn new(auto_failback: AutoFailback) -> Pair {
+        let t = Compat::new(
+            params(auto_failback),
+            auth(),
+            *b"tandem-beta-uuid",
+            7,
+            1_796_000_000,
+            Instant::ZERO,
+        )
+        .expect("compat");
+        let mut p = Pair {
+            t,
+            now: Instant::ZERO,
+            alpha_seq: 0,
+            alpha_gen: 0x6b11_0001,
+            said: Vec::new(),
+            actions: Vec::new(),
+            events: Vec::new(),
+        };
+        p.drain();
+        p
+    }
+
+    fn drain(&mut self) {
+        let a = auth();
+        while let Some(out) = self.t.poll_transmit() {
+            // Both forms carry the same message.
+            let (m, _) = decode(&out.netstring, &a).expect("tandem's netstring decodes");
+            let (text, _) = decode(&out.text, &a).expect("tandem's text decodes");
+            assert_eq!(m, text);
+            self.said.push(m);
+        }
+        while let Some(a) = self.t.poll_action() {
+            self.actions.push(a);
+        }
+        while let Some((_, e)) = self.t.poll_event() {
+            self.events.push(e);
+        }
+    }
+
+    /// Alpha sends a message with the given leading fields.
+    fn alpha(&mut self, fields: &[(&str, &str)]) {
+        let mut m = Message::new();
+        for (k, v) in fields {
+            m.add(k, v);
+        }
+        self.alpha_seq += 1;
+        m.add("src", "alpha")
+            .add_binary("srcuuid", b"heartbeat-alpha!")
+            .add("seq", format!("{:x}", self.alpha_seq))
+            .add("hg", format!("{:x}", self.alpha_gen))
+            .add("ts", "6b113070")
+            .add("ld", "0.00 0.00 0.00 1/1 1")
+            .add("ttl", "3");
+        let bytes = encode_netstring(&m, &auth()).expect("encode");
+        self.t.handle_frame(self.now, 0, &bytes);
+        self.drain();
+    }
+
+    fn status(&mut self, st: &str) {
+        self.alpha(&[
+            ("t", "status"),
+            ("st", st),
+            ("dt", "7d0"),
+            ("protocol", "1"),
+        ]);
+    }
+
+    /// Time passes with alpha sending status every 500 ms (or silent).
+    fn run(&mut self, ms: u64, alpha_alive: bool) {
+        let end = self.now.as_micros() + ms * 1000;
+        while self.now.as_micros() < end {
+            let step = (self
+                .t
+                .poll_timeout()
+                .as_micros()
+                .max(self.now.as_micros() + 1))
+            .min(self.now.as_micros() + 500_000)
+            .min(end);
+            self.now = Instant(step);
+            self.t.handle_timeout(self.now);
+            self.drain();
+            if alpha_alive && step.is_multiple_of(500_000) {
+                self.status("active");
+            }
+        }
+    }
+
+    /// Completes every start and stop tandem asked for.
+    fn finish_actions(&mut self) {
+        let actions = std::mem::take(&mut self.actions);
+        for a in actions {
+            match a {
+                Action::Start(g) | Action::Stop(g) => {
+                    self.t.handle_resource(self.now, g, Outcome::Ok);
+                    self.drain();
+                }
+                other => self.actions.push(other),
+            }
+        }
+    }
+
+    /// What tandem said of type `t` since message `from`.
+    fn said_since(&self, from: usize, t: &str) -> Vec<&Message> {
+        self.said[from..]
+            .iter()
+            .filter(|m| m.str("t") == Some(t))
+            .collect()
+    }
+}
+
+fn field<'a>(m: &'a Message, name: &str) -> &'a str {
+    m.str(name).unwrap_or("")
+}
+
+/// tandem joins a stable Heartbeat node that runs the group: it takes
+/// nothing and says so, as beta did in the recording.
+fn joined_to_a_running_alpha() -> Pair {
+    joined(AutoFailback::On)
+}
+
+fn joined(auto_failback: AutoFailback) -> Pair {
+    let mut p = Pair::new(auto_failback);
+    p.status("active");
+    let starting = p.said_since(0, "starting");
+    assert_eq!(starting.len(), 1, "{:?}", p.said);
+    p.alpha(&[
+        ("t", "resource"),
+        ("rsc_hold", "all"),
+        ("rtype", "full"),
+        ("isstable", "1"),
+    ]);
+    p.run(1000, true);
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+    assert_eq!(p.t.group(0), GroupState::Stopped);
+    let resources = p.said_since(0, "resource");
+    let last = resources.last().expect("a resource message");
+    assert_eq!(
+        (field(last, "rsc_hold"), field(last, "isstable")),
+        ("none", "1")
+    );
+    p
+}
+
+#[test]
+fn joining_a_stable_heartbeat_node_takes_nothing_it_holds() {
+    let p = joined_to_a_running_alpha();
+    assert_eq!(p.t.liveness(), Liveness::Up);
+    assert!(p.t.peer_holds(0));
+    // Every status says this node's dead time (2 s = 7d0 hex).
+    let statuses = p.said_since(0, "status");
+    assert!(statuses.iter().all(|m| field(m, "dt") == "7d0"));
+    assert!(statuses.iter().all(|m| field(m, "src") == "beta"));
+}
+
+#[test]
+fn heartbeat_standby_hands_the_group_over_in_three_phases() {
+    let mut p = joined_to_a_running_alpha();
+    let from = p.said.len();
+    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "me")]);
+    let other = p.said_since(from, "ask_resources");
+    assert_eq!(field(other[0], "info"), "other");
+    assert_eq!(field(other[0], "rsc_hold"), "all");
+    assert!(p.actions.is_empty(), "no start before the giver is done");
+    p.alpha(&[
+        ("t", "resource"),
+        ("rsc_hold", "none"),
+        ("rtype", "full"),
+        ("isstable", "0"),
+        ("info", "standby"),
+    ]);
+    p.alpha(&[
+        ("t", "ask_resources"),
+        ("rsc_hold", "all"),
+        ("info", "done"),
+    ]);
+    assert_eq!(p.actions, vec![Action::Start(0)]);
+    p.finish_actions();
+    p.run(100, true);
+    assert_eq!(p.t.group(0), GroupState::Running);
+    let done = p.said_since(from, "ask_resources");
+    assert_eq!(field(done.last().expect("done"), "info"), "done");
+    let resource = p.said_since(from, "resource");
+    let last = resource.last().expect("resource");
+    // Heartbeat says `all` when it holds every group.
+    assert_eq!(
+        (field(last, "rsc_hold"), field(last, "isstable")),
+        ("all", "1")
+    );
+}
+
+#[test]
+fn tandem_standby_gives_the_group_back_and_waits_for_heartbeats_answer() {
+    let mut p = joined_to_a_running_alpha();
+    // Alpha dies; beta takes the group after alpha's own dead time.
+    p.run(2600, false);
+    assert!(p.events.contains(&Event::NodeDead(0)), "{:?}", p.events);
+    assert_eq!(p.actions, vec![Action::Start(0)]);
+    let stonith = p.said_since(0, "stonith");
+    assert_eq!(field(stonith[0], "result"), "n_stnth");
+    p.finish_actions();
+    // Alpha restarts (a new generation) and settles holding nothing.
+    p.alpha_gen += 1;
+    p.alpha_seq = 0;
+    p.status("active");
+    p.alpha(&[("t", "starting")]);
+    let from = p.said.len() - 1;
+    let reply = p.said_since(from, "resource");
+    assert_eq!(field(reply[0], "rsc_hold"), "all");
+    assert_eq!(field(reply[0], "isstable"), "1");
+    // auto_failback off here would keep it; on, beta offers it back.
+    p.alpha(&[
+        ("t", "resource"),
+        ("rsc_hold", "none"),
+        ("rtype", "full"),
+        ("isstable", "1"),
+    ]);
+    p.run(100, true);
+    let ask = p.said_since(from, "ask_resources");
+    assert_eq!(
+        (field(ask[0], "info"), field(ask[0], "rsc_hold")),
+        ("me", "foreign")
+    );
+    assert!(p.actions.is_empty(), "no stop before alpha agrees");
+    p.alpha(&[
+        ("t", "ask_resources"),
+        ("rsc_hold", "foreign"),
+        ("info", "other"),
+    ]);
+    assert_eq!(p.actions, vec![Action::Stop(0)]);
+    p.finish_actions();
+    p.run(100, true);
+    let said = p.said_since(from, "ask_resources");
+    assert_eq!(field(said.last().expect("done"), "info"), "done");
+    assert_eq!(p.t.group(0), GroupState::Stopped);
+}
+
+#[test]
+fn auto_failback_off_keeps_the_group_on_the_survivor() {
+    let mut p = Pair::new(AutoFailback::Off);
+    p.status("active");
+    p.alpha(&[
+        ("t", "resource"),
+        ("rsc_hold", "none"),
+        ("rtype", "full"),
+        ("isstable", "1"),
+    ]);
+    p.run(500, true);
+    // Alpha is stable and holds nothing: beta takes the free group.
+    assert_eq!(p.actions, vec![Action::Start(0)]);
+    p.finish_actions();
+    p.run(2000, true);
+    assert!(p.said_since(0, "ask_resources").is_empty());
+    assert_eq!(p.t.group(0), GroupState::Running);
+}
+
+#[test]
+fn graceful_stop_releases_then_says_shutdone() {
+    let mut p = joined_to_a_running_alpha();
+    p.run(2600, false);
+    p.finish_actions();
+    let from = p.said.len();
+    p.t.handle_command(p.now, Command::Shutdown);
+    p.drain();
+    let first = p.said_since(from, "resource");
+    assert_eq!(field(first[0], "info"), "shutdown");
+    assert_eq!(field(first[0], "rsc_hold"), "none");
+    assert_eq!(p.actions, vec![Action::Stop(0)]);
+    assert!(
+        p.said_since(from, "shutdone").is_empty(),
+        "not before the stop"
+    );
+    p.finish_actions();
+    assert_eq!(p.said_since(from, "shutdone").len(), 1);
+    assert!(p.actions.contains(&Action::Exit), "{:?}", p.actions);
+}
+
+#[test]
+fn heartbeats_shutdone_is_taken_over_at_once() {
+    let mut p = joined_to_a_running_alpha();
+    p.alpha(&[
+        ("t", "resource"),
+        ("rsc_hold", "none"),
+        ("rtype", "full"),
+        ("isstable", "0"),
+        ("info", "shutdown"),
+    ]);
+    assert!(p.actions.is_empty());
+    p.alpha(&[("t", "shutdone"), ("st", "dead")]);
+    assert_eq!(p.actions, vec![Action::Start(0)]);
+    assert!(p.events.contains(&Event::NodeLeft(0)), "{:?}", p.events);
+    let stonith = p.said_since(0, "stonith");
+    assert_eq!(field(stonith[0], "result"), "unneeded");
+}
+
+#[test]
+fn hb_takeover_from_heartbeat_makes_tandem_give() {
+    // auto_failback off: only the operator's hb_takeover moves the group.
+    let mut p = joined(AutoFailback::Off);
+    p.run(2600, false);
+    p.finish_actions();
+    p.alpha_gen += 1;
+    p.alpha_seq = 0;
+    p.status("active");
+    p.alpha(&[("t", "starting")]);
+    p.alpha(&[
+        ("t", "resource"),
+        ("rsc_hold", "none"),
+        ("rtype", "full"),
+        ("isstable", "1"),
+    ]);
+    p.run(1000, true);
+    assert!(p.said_since(0, "ask_resources").is_empty());
+    let from = p.said.len();
+    p.alpha(&[("t", "hb_takeover"), ("rsc_hold", "all")]);
+    let ask = p.said_since(from, "ask_resources");
+    assert_eq!(
+        (field(ask[0], "info"), field(ask[0], "rsc_hold")),
+        ("me", "all")
+    );
+}
+
+#[test]
+fn tandem_takeover_asks_heartbeat_with_hb_takeover() {
+    let mut p = joined_to_a_running_alpha();
+    let from = p.said.len();
+    p.t.handle_command(p.now, Command::Takeover(Which::All));
+    p.drain();
+    let asked = p.said_since(from, "hb_takeover");
+    assert_eq!(field(asked[0], "rsc_hold"), "all");
+}
+
+#[test]
+fn replays_and_wrong_keys_are_counted_not_obeyed() {
+    let mut p = joined_to_a_running_alpha();
+    // An old generation's message: a replay.
+    p.alpha_gen -= 1;
+    p.alpha(&[("t", "shutdone"), ("st", "dead")]);
+    assert!(p.actions.is_empty());
+    assert_eq!(p.t.counters().replays, 1);
+    // A forged message.
+    let mut m = Message::new();
+    m.add("t", "shutdone").add("src", "alpha");
+    let (keys, _) = authkeys::parse("authkeys", b"auth 1\n1 sha1 guess\n");
+    let bytes = encode_netstring(&m, &Authenticator::new(&keys.expect("keys"))).expect("encode");
+    p.t.handle_frame(p.now, 0, &bytes);
+    p.drain();
+    assert!(p.actions.is_empty());
+    assert_eq!(p.t.counters().bad_auth, 1);
+}
+
+#[test]
+fn every_tenth_message_is_acknowledged_and_lost_ones_are_resent() {
+    let mut p = joined_to_a_running_alpha();
+    let from = p.said.len();
+    for _ in 0..20 {
+        p.status("active");
+    }
+    let acks = p.said_since(from, "NS_ackmsg");
+    assert!(!acks.is_empty(), "{:?}", p.said);
+    assert!(acks
+        .iter()
+        .all(|a| a.get("seq").is_none() && field(a, "dest") == "alpha"));
+    let before = p.said.len();
+    p.alpha(&[("t", "NS_rexmit"), ("firstseq", "1"), ("lastseq", "3")]);
+    let resent: Vec<&str> = p.said[before..].iter().map(|m| field(m, "seq")).collect();
+    assert_eq!(resent, vec!["1", "2", "3"]);
+}
