@@ -11,6 +11,7 @@ use tandem::core::{
     Action, Command, Event, GroupParams, GroupState, Instant, LinkParams, Liveness, Outcome,
     Params, Which,
 };
+use tandem::wire::frame::Drop;
 use tandem::wire::heartbeat::{decode, encode_netstring, Message};
 use tandem::wire::Authenticator;
 
@@ -68,6 +69,7 @@ impl Pair {
             7,
             1_796_000_000,
             Instant::ZERO,
+            0,
         )
         .expect("compat");
         let mut p = Pair {
@@ -207,7 +209,7 @@ fn joined(auto_failback: AutoFailback) -> Pair {
 #[test]
 fn joining_a_stable_heartbeat_node_takes_nothing_it_holds() {
     let p = joined_to_a_running_alpha();
-    assert_eq!(p.t.liveness(), Liveness::Up);
+    assert_eq!(p.t.liveness(0), Liveness::Up);
     assert!(p.t.peer_holds(0));
     // Every status says this node's dead time (2 s = 7d0 hex).
     let statuses = p.said_since(0, "status");
@@ -399,7 +401,7 @@ fn replays_and_wrong_keys_are_counted_not_obeyed() {
     p.alpha_gen -= 1;
     p.alpha(&[("t", "shutdone"), ("st", "dead")]);
     assert!(p.actions.is_empty());
-    assert_eq!(p.t.counters().replays, 1);
+    assert_eq!(p.t.counters().dropped(Drop::Replay), 1);
     // A forged message.
     let mut m = Message::new();
     m.add("t", "shutdone").add("src", "alpha");
@@ -408,7 +410,7 @@ fn replays_and_wrong_keys_are_counted_not_obeyed() {
     p.t.handle_frame(p.now, 0, &bytes);
     p.drain();
     assert!(p.actions.is_empty());
-    assert_eq!(p.t.counters().bad_auth, 1);
+    assert_eq!(p.t.counters().dropped(Drop::BadTag), 1);
 }
 
 #[test]

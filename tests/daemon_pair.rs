@@ -509,13 +509,20 @@ fn run_refuses_what_it_cannot_carry_out_naming_each_line() {
         .expect("run tandem");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    for directive in ["ping6", "respawn", "wire"] {
+    for directive in ["ping6", "respawn"] {
         assert!(
             err.lines()
                 .any(|l| l.contains("ha.cf:") && l.contains(&format!(": {directive}: "))),
             "{directive} not named with its line:\n{err}"
         );
     }
+    // What Heartbeat's partner cannot agree on is refused with its line.
+    assert!(
+        err.lines()
+            .any(|l| l.contains("ha.cf:")
+                && l.contains(": ping: not available with `wire heartbeat`")),
+        "{err}"
+    );
     assert!(
         !pair.state_dir(0).join("control").exists(),
         "nothing half-started"

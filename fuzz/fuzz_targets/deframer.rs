@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
             match item {
                 Deframed::Frame(f) => assert!(f.len() <= FRAME_MAX + BUFFER_MAX),
                 Deframed::Noise(n) => assert!(n > 0),
-                Deframed::Heartbeat(src) => assert!(!src.is_empty()),
+                Deframed::Heartbeat(src, _) => assert!(!src.is_empty()),
             }
         }
     }

@@ -27,11 +27,12 @@
 //! Two nodes only, as Heartbeat's haresources mode. Pure: the shell
 //! decodes nothing; it hands in bytes and sends out what it is given.
 
-use super::node::{Action, Command, Event, GroupState, Liveness, Outcome, Which};
+use super::node::{Action, Command, Counters, Event, GroupState, Liveness, Outcome, Which};
 use super::params::{GroupId, LinkId, NodeId, Params};
 use super::time::Instant;
 use crate::config::hacf::AutoFailback;
 use crate::config::value::Time;
+use crate::wire::frame::{Drop, NodeState};
 use crate::wire::heartbeat::{self as hb, Message};
 use crate::wire::Authenticator;
 use std::collections::VecDeque;
@@ -120,18 +121,6 @@ struct Peer {
     unacked: u64,
 }
 
-/// Counters for the status output.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counters {
-    pub received: u64,
-    pub sent: u64,
-    pub bad_auth: u64,
-    pub malformed: u64,
-    pub replays: u64,
-    pub unknown_node: u64,
-    pub resent: u64,
-}
-
 /// This node, speaking Heartbeat's protocol to one Heartbeat node.
 #[derive(Debug)]
 pub struct Compat {
@@ -166,7 +155,9 @@ pub struct Compat {
 
 impl Compat {
     /// `uuid` must stay the same across restarts (Heartbeat remembers
-    /// nodes by it); `generation` grows with every start.
+    /// nodes by it); `generation` must grow with every start, past any
+    /// Heartbeat generation this node had (the partner may remember it).
+    /// `running`: groups found running here at start.
     pub fn new(
         p: Params,
         auth: Authenticator,
@@ -174,6 +165,7 @@ impl Compat {
         generation: u64,
         wall_at_zero: u64,
         now: Instant,
+        running: u64,
     ) -> Result<Compat, &'static str> {
         if p.nodes.len() != 2 {
             return Err("Heartbeat's haresources mode pairs exactly two nodes");
@@ -194,7 +186,15 @@ impl Compat {
             stable: false,
             unacked: 0,
         };
-        let groups = vec![GroupState::Stopped; p.groups.len()];
+        let groups = (0..p.groups.len())
+            .map(|g| {
+                if running & bit(g) != 0 {
+                    GroupState::Running
+                } else {
+                    GroupState::Stopped
+                }
+            })
+            .collect();
         let mut c = Compat {
             p,
             auth,
@@ -228,6 +228,26 @@ impl Compat {
         &self.p
     }
 
+    /// A reloaded configuration's timings and keys; nodes, links and
+    /// groups must stay.
+    pub fn reconfigure(&mut self, p: Params, auth: Authenticator) -> Result<(), &'static str> {
+        if p.nodes != self.p.nodes || p.local != self.p.local {
+            return Err("the node list changed; restart tandem to change nodes");
+        }
+        if p.links != self.p.links {
+            return Err("the links changed; restart tandem to change links");
+        }
+        if p.groups != self.p.groups {
+            return Err("the resource groups changed; restart tandem to change haresources");
+        }
+        if auth.heartbeat_digest(auth.signing_index(), b"").is_none() {
+            return Err("the signing key must be crc, md5 or sha1: Heartbeat has no sha256");
+        }
+        self.p = p;
+        self.auth = auth;
+        Ok(())
+    }
+
     pub fn counters(&self) -> &Counters {
         &self.counters
     }
@@ -236,9 +256,74 @@ impl Compat {
         self.groups.get(g).copied().unwrap_or(GroupState::Stopped)
     }
 
-    pub fn liveness(&self) -> Liveness {
-        self.peer.liveness
+    pub fn liveness(&self, node: NodeId) -> Liveness {
+        if node == self.peer_id {
+            self.peer.liveness
+        } else {
+            Liveness::Up
+        }
     }
+
+    pub fn state(&self) -> NodeState {
+        match self.negotiation {
+            Negotiation::Init | Negotiation::Starting(_) => NodeState::Joining,
+            Negotiation::Stable => NodeState::Active,
+            Negotiation::Leaving => NodeState::Leaving,
+        }
+    }
+
+    /// The generation, as the status output shows it (Heartbeat's may be
+    /// wider; tandem's start at 1 and fit).
+    pub fn generation(&self) -> u32 {
+        self.generation as u32
+    }
+
+    pub fn last_heard(&self, node: NodeId) -> Option<Instant> {
+        (node == self.peer_id && self.peer.liveness != Liveness::Unknown)
+            .then_some(self.peer.last_heard)
+    }
+
+    pub fn link_state(&self, node: NodeId, link: LinkId) -> Option<(Instant, bool)> {
+        if node == self.peer_id {
+            self.peer.links.get(link).copied()
+        } else {
+            None
+        }
+    }
+
+    /// Who runs group `g`: this node, or the Heartbeat node by its word.
+    pub fn holder(&self, g: GroupId) -> Option<NodeId> {
+        if self.group(g) != GroupState::Stopped {
+            Some(self.p.local)
+        } else if self.peer.liveness == Liveness::Up && self.peer.holds & bit(g) != 0 {
+            Some(self.peer_id)
+        } else {
+            None
+        }
+    }
+
+    pub fn declines(&self, g: GroupId) -> bool {
+        self.failed(g)
+    }
+
+    pub fn failed(&self, g: GroupId) -> bool {
+        self.failed & bit(g) != 0
+    }
+
+    pub fn handle_noise(&mut self, _link: LinkId) {
+        self.counters.drop(Drop::Noise);
+    }
+
+    /// Heartbeat v1 watches no resources; `monitor_interval` is refused
+    /// with `wire heartbeat`, so this is never called.
+    pub fn handle_monitor_failure(&mut self, _now: Instant, _g: GroupId) {}
+
+    /// Fencing is refused with `wire heartbeat` (Heartbeat's STONITH
+    /// exchange is not spoken); never called.
+    pub fn handle_fence(&mut self, _now: Instant, _node: NodeId, _ok: bool) {}
+
+    /// Ping nodes are refused with `wire heartbeat`; never called.
+    pub fn handle_ping(&mut self, _now: Instant, _reachable: u8) {}
 
     /// The groups the Heartbeat node says it holds.
     pub fn peer_holds(&self, g: GroupId) -> bool {
@@ -307,10 +392,10 @@ impl Compat {
         self.counters.received += 1;
         match hb::decode(bytes, &self.auth) {
             Ok((msg, _)) => self.accept(now, link, &msg),
-            Err(hb::DecodeError::BadAuth(_) | hb::DecodeError::UnknownKey(_)) => {
-                self.counters.bad_auth += 1
-            }
-            Err(_) => self.counters.malformed += 1,
+            Err(hb::DecodeError::BadAuth(_)) => self.counters.drop(Drop::BadTag),
+            Err(hb::DecodeError::UnknownKey(_)) => self.counters.drop(Drop::UnknownKey),
+            Err(hb::DecodeError::NotHeartbeat) => self.counters.drop(Drop::NotTandem),
+            Err(_) => self.counters.drop(Drop::Truncated),
         }
         self.leave(now);
     }
@@ -805,14 +890,14 @@ impl Compat {
     /// An authentic message.
     fn accept(&mut self, now: Instant, link: LinkId, m: &Message) {
         let Some(src) = m.str("src") else {
-            return self.counters.malformed += 1;
+            return self.counters.drop(Drop::BadBody);
         };
         let local = &self.p.nodes[usize::from(self.p.local)];
         if src.eq_ignore_ascii_case(local) {
             return; // our own, looped back on a broadcast or serial ring
         }
         if !src.eq_ignore_ascii_case(&self.p.nodes[usize::from(self.peer_id)]) {
-            return self.counters.unknown_node += 1;
+            return self.counters.drop(Drop::UnknownNode);
         }
         if let Some(dest) = m.str("dest") {
             if !dest.eq_ignore_ascii_case(local) {
@@ -822,10 +907,10 @@ impl Compat {
         let t = m.str("t").unwrap_or("");
         let control = t.starts_with("NS_");
         let Some(generation) = m.hex("hg") else {
-            return self.counters.malformed += 1;
+            return self.counters.drop(Drop::BadBody);
         };
         match self.peer.generation {
-            Some(known) if generation < known => return self.counters.replays += 1,
+            Some(known) if generation < known => return self.counters.drop(Drop::Replay),
             Some(known) if generation == known => {}
             previous => {
                 // A new generation: the Heartbeat node (re)started.
@@ -846,10 +931,10 @@ impl Compat {
         }
         if !control {
             let Some(seq) = m.hex("seq") else {
-                return self.counters.malformed += 1;
+                return self.counters.drop(Drop::BadBody);
             };
             if seq <= self.peer.newest_seq {
-                return self.counters.replays += 1;
+                return self.counters.drop(Drop::Replay);
             }
             self.peer.newest_seq = seq;
             self.peer.unacked += 1;
@@ -942,7 +1027,7 @@ impl Compat {
             .str("rsc_hold")
             .and_then(|w| self.mask_of(self.peer_id, w))
         else {
-            return self.counters.malformed += 1;
+            return self.counters.drop(Drop::BadBody);
         };
         if m.str("info") == Some("mach_down") {
             // It took over our groups after our death: an announcement,
@@ -976,7 +1061,7 @@ impl Compat {
     fn peer_standby(&mut self, now: Instant, m: &Message) {
         let word = m.str("rsc_hold").unwrap_or("");
         let Some(groups) = self.mask_of(self.peer_id, word) else {
-            return self.counters.malformed += 1;
+            return self.counters.drop(Drop::BadBody);
         };
         let word = static_word(word);
         match (m.str("info"), self.standby) {
@@ -1037,7 +1122,7 @@ impl Compat {
     /// history (Heartbeat's request numbers are decimal).
     fn resend(&mut self, m: &Message) {
         let (Some(first), Some(last)) = (m.decimal("firstseq"), m.decimal("lastseq")) else {
-            return self.counters.malformed += 1;
+            return self.counters.drop(Drop::BadBody);
         };
         let last = last.min(first.saturating_add(RESEND_MAX - 1));
         let again: Vec<Message> = self
@@ -1048,7 +1133,6 @@ impl Compat {
             .collect();
         for m in again {
             self.queue(&m);
-            self.counters.resent += 1;
         }
     }
 }

@@ -7,11 +7,13 @@
 
 pub mod compat;
 pub mod describe;
+pub mod engine;
 pub mod node;
 pub mod params;
 pub mod time;
 
 pub use describe::Severity;
+pub use engine::{Engine, Transmit};
 pub use node::{Action, Command, Event, GroupState, Liveness, Node, Outcome, Which};
 pub use params::{GroupId, GroupParams, LinkId, LinkParams, NodeId, Params};
 pub use time::Instant;

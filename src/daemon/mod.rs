@@ -106,7 +106,8 @@ fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
             config.local_node
         )]));
     }
-    let missing = not_yet(&config);
+    let mut missing = not_yet(&config);
+    missing.extend(not_with_heartbeat(&config));
     if !missing.is_empty() {
         return Err(DaemonError::Config(missing));
     }
@@ -130,6 +131,61 @@ fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
     })
 }
 
+/// What `wire heartbeat` cannot carry out: the partner is a Heartbeat
+/// node, and only what Heartbeat's haresources mode speaks can be agreed
+/// with it. Each refusal names the line.
+fn not_with_heartbeat(config: &Config) -> Vec<String> {
+    use config::authkeys::AuthMethod;
+    let h = &config.hacf;
+    if h.wire.value != config::hacf::WireMode::Heartbeat {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut say = |source: &config::value::Source, directive: &str, why: &str| {
+        out.push(format!(
+            "{source}: {directive}: not available with `wire heartbeat` ({}): {why}",
+            h.wire.source
+        ))
+    };
+    if h.nodes.len() != 2 {
+        say(
+            &h.wire.source,
+            "node",
+            "Heartbeat's haresources mode pairs exactly two nodes",
+        );
+    }
+    for st in &h.stonith {
+        say(
+            &st.source,
+            "stonith",
+            "Heartbeat's STONITH exchange is not spoken; fence from the Heartbeat node, or remove the line",
+        );
+    }
+    for p in &h.ping_nodes {
+        say(
+            &p.source,
+            "ping",
+            "Heartbeat weighs ping nodes in its own way; remove the line until both nodes run tandem",
+        );
+    }
+    if let Some(m) = &h.monitor_interval {
+        say(
+            &m.source,
+            "monitor_interval",
+            "Heartbeat v1 watches no resources, and a group failed here could not be handed over",
+        );
+    }
+    let signing = &config.authkeys.sign;
+    if config.authkeys.signing().method == AuthMethod::Sha256 {
+        say(
+            &signing.source,
+            "auth",
+            "Heartbeat has no sha256; sign with a sha1 (or md5) key both nodes list",
+        );
+    }
+    out
+}
+
 /// Directives the configuration accepts (they are Heartbeat's, and
 /// check-config explains them) but this daemon does not carry out yet.
 /// Running without them would be a quieter, less safe cluster than the
@@ -146,13 +202,6 @@ fn not_yet(config: &Config) -> Vec<String> {
         if p.value.addresses.iter().any(|a| a.is_ipv6()) {
             say(&p.source, "ping6", "an IPv6 ping node");
         }
-    }
-    if h.wire.value == config::hacf::WireMode::Heartbeat {
-        say(
-            &h.wire.source,
-            "wire",
-            "speaking Heartbeat 3.0.6's protocol (`wire heartbeat`)",
-        );
     }
     for r in &h.respawn {
         say(
@@ -269,7 +318,7 @@ struct Daemon {
     opts: Options,
     paths: Paths,
     config: Config,
-    core: Node,
+    core: Box<dyn core::Engine>,
     links: Vec<Link>,
     /// Serial links waiting to be opened again.
     reopen: HashMap<usize, Reopen>,
@@ -344,14 +393,39 @@ impl Daemon {
             .fold(0, |m, (g, _)| m | (1 << g));
         let epoch = Instant::now();
         let auth = Authenticator::new(&p.config.authkeys);
-        let core = Node::new(
-            p.params,
-            auth,
-            generation,
-            &known,
-            mask,
-            core::Instant::ZERO,
-        );
+        let core: Box<dyn core::Engine> =
+            if p.config.hacf.wire.value == crate::config::hacf::WireMode::Heartbeat {
+                let uuid = state::heartbeat_uuid(&paths).map_err(io_err("heartbeat-uuid file"))?;
+                // Heartbeat's partner drops a generation lower than one it
+                // knows: the wall clock at start (as Heartbeat's own first
+                // generation) keeps ahead of the one this host's Heartbeat had.
+                let wall = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                let hg = wall.max(u64::from(generation));
+                Box::new(
+                    core::compat::Compat::new(
+                        p.params,
+                        auth,
+                        uuid,
+                        hg,
+                        wall,
+                        core::Instant::ZERO,
+                        mask,
+                    )
+                    .map_err(|e| DaemonError::Config(vec![format!("wire heartbeat: {e}")]))?,
+                )
+            } else {
+                Box::new(Node::new(
+                    p.params,
+                    auth,
+                    generation,
+                    &known,
+                    mask,
+                    core::Instant::ZERO,
+                ))
+            };
         let poll = Poll::new().map_err(io_err("epoll"))?;
         let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD])
             .map_err(io_err("signals"))?;
@@ -724,7 +798,9 @@ impl Daemon {
                         let bytes = &buf[..n];
                         let link = udp.map_or(i, |u| u.link_of(from.ip(), i));
                         let now = core::Instant(self.epoch.elapsed().as_micros() as u64);
-                        if sniff::looks_like_heartbeat(bytes) {
+                        if self.core.speaks_heartbeat() {
+                            self.core.handle_frame(now, link, bytes);
+                        } else if sniff::looks_like_heartbeat(bytes) {
                             if let Some(src) = sniff::heartbeat_source(bytes) {
                                 self.core.handle_heartbeat_traffic(now, &src);
                             }
@@ -748,7 +824,10 @@ impl Daemon {
             for item in items {
                 match item {
                     Received::Frame(f) => self.core.handle_frame(now, i, &f),
-                    Received::Heartbeat(src) => self.core.handle_heartbeat_traffic(now, &src),
+                    Received::Heartbeat(_, message) if self.core.speaks_heartbeat() => {
+                        self.core.handle_frame(now, i, &message)
+                    }
+                    Received::Heartbeat(src, _) => self.core.handle_heartbeat_traffic(now, &src),
                     Received::Noise => self.core.handle_noise(i),
                 }
             }
@@ -985,8 +1064,8 @@ impl Daemon {
         };
         let now = self.now();
         match words.as_slice() {
-            ["status"] => Ok(status::text(&self.core, &self.config, now)),
-            ["status-json"] => Ok(status::json(&self.core, &self.config, now)),
+            ["status"] => Ok(status::text(self.core.as_ref(), &self.config, now)),
+            ["status-json"] => Ok(status::json(self.core.as_ref(), &self.config, now)),
             ["standby", rest @ ..] => {
                 let w = which(rest.first())?;
                 self.command(now, Command::Standby(w))
@@ -1014,7 +1093,7 @@ impl Daemon {
             | ["nodestatus", _]
             | ["listhblinks", _]
             | ["hblinkstatus", _, _]
-            | ["rscstatus"] => status::cl_status(&self.core, &words, now).map(|s| s + "\n"),
+            | ["rscstatus"] => status::cl_status(self.core.as_ref(), &words, now).map(|s| s + "\n"),
             [] => Err("empty request".to_string()),
             _ => Err(format!("unknown request `{line}`")),
         }
@@ -1074,9 +1153,9 @@ impl Daemon {
     fn pump(&mut self) {
         loop {
             let mut busy = false;
-            while let Some(frame) = self.core.poll_transmit() {
+            while let Some(t) = self.core.poll_transmit() {
                 busy = true;
-                self.transmit(&frame);
+                self.transmit(&t);
             }
             while let Some((_, e)) = self.core.poll_event() {
                 busy = true;
@@ -1092,12 +1171,18 @@ impl Daemon {
         }
     }
 
-    fn transmit(&mut self, frame: &[u8]) {
+    fn transmit(&mut self, t: &core::Transmit) {
+        // Heartbeat's netstring form on UDP, its text form on serial.
+        let (datagram, line, framed) = match t {
+            core::Transmit::Native(f) => (f, f, true),
+            core::Transmit::Heartbeat(o) => (&o.netstring, &o.text, false),
+        };
         for i in 0..self.links.len() {
             let result = match &mut self.links[i] {
-                Link::Udp(u) => u.send(frame),
-                Link::Ppp(p) => p.send(frame),
-                Link::Serial(s) if s.is_open() => s.send(frame),
+                Link::Udp(u) => u.send(datagram),
+                Link::Ppp(p) => p.send(datagram),
+                Link::Serial(s) if s.is_open() && framed => s.send(line),
+                Link::Serial(s) if s.is_open() => s.send_text(line),
                 Link::Serial(_) => Ok(()),
             };
             match result {

@@ -175,3 +175,39 @@ impl Drop for PidLock {
         let _ = fs::remove_file(&self.path);
     }
 }
+
+/// This node's 16-byte identity for Heartbeat peers, who remember nodes
+/// by it: the one Heartbeat itself used on this host
+/// (/var/lib/heartbeat/hb_uuid) when it is there, so that a migrated node
+/// stays the node its partner knows; otherwise one made once and kept in
+/// the state directory (as hex).
+pub fn heartbeat_uuid(paths: &Paths) -> io::Result<[u8; 16]> {
+    if let Ok(bytes) = fs::read("/var/lib/heartbeat/hb_uuid") {
+        if let Ok(uuid) = <[u8; 16]>::try_from(bytes.as_slice()) {
+            return Ok(uuid);
+        }
+    }
+    let path = paths.state.join("heartbeat-uuid");
+    if let Ok(text) = read_small(&path) {
+        let text = text.trim();
+        let bytes: Option<Vec<u8>> = (0..text.len())
+            .step_by(2)
+            .map(|i| {
+                text.get(i..i + 2)
+                    .and_then(|b| u8::from_str_radix(b, 16).ok())
+            })
+            .collect();
+        if let Some(uuid) = bytes.and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok()) {
+            return Ok(uuid);
+        }
+    }
+    let mut uuid = [0u8; 16];
+    File::open("/dev/urandom")?.read_exact(&mut uuid)?;
+    // RFC 4122 version 4, as Heartbeat's libuuid makes them.
+    uuid[6] = (uuid[6] & 0x0f) | 0x40;
+    uuid[8] = (uuid[8] & 0x3f) | 0x80;
+    fs::create_dir_all(&paths.state)?;
+    let hex: String = uuid.iter().map(|b| format!("{b:02x}")).collect();
+    write_synced(&path, &format!("{hex}\n"))?;
+    Ok(uuid)
+}

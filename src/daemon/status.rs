@@ -3,7 +3,7 @@
 //! cl_status-style one-word answers for Heartbeat users' scripts.
 
 use crate::config::Config;
-use crate::core::{GroupState, Instant, Liveness, Node};
+use crate::core::{Engine, GroupState, Instant, Liveness};
 use crate::wire::frame::Drop;
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -12,7 +12,7 @@ fn age_ms(now: Instant, then: Instant) -> u64 {
     now.since(then).as_micros() / 1000
 }
 
-fn state_name(core: &Node) -> &'static str {
+fn state_name(core: &dyn Engine) -> &'static str {
     match core.state() {
         crate::wire::frame::NodeState::Joining => "joining",
         crate::wire::frame::NodeState::Active => "active",
@@ -21,7 +21,7 @@ fn state_name(core: &Node) -> &'static str {
 }
 
 /// The status as JSON.
-pub fn json(core: &Node, config: &Config, now: Instant) -> String {
+pub fn json(core: &dyn Engine, config: &Config, now: Instant) -> String {
     let p = core.params();
     let nodes: Vec<Value> = (0..p.nodes.len())
         .map(|n| {
@@ -87,7 +87,7 @@ pub fn json(core: &Node, config: &Config, now: Instant) -> String {
 }
 
 /// The status as text.
-pub fn text(core: &Node, config: &Config, now: Instant) -> String {
+pub fn text(core: &dyn Engine, config: &Config, now: Instant) -> String {
     let p = core.params();
     let mut out = String::new();
     let _ = writeln!(
@@ -175,7 +175,7 @@ pub fn text(core: &Node, config: &Config, now: Instant) -> String {
 }
 
 /// cl_status's answers (the subset a script checks most).
-pub fn cl_status(core: &Node, words: &[&str], now: Instant) -> Result<String, String> {
+pub fn cl_status(core: &dyn Engine, words: &[&str], now: Instant) -> Result<String, String> {
     let p = core.params();
     let node = |name: &str| -> Result<u8, String> {
         p.nodes

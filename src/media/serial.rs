@@ -17,8 +17,8 @@ pub const REOPEN_INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Debug, PartialEq, Eq)]
 pub enum Received {
     Frame(Vec<u8>),
-    /// Heartbeat's `>>>` text from the node named.
-    Heartbeat(String),
+    /// Heartbeat's `>>>` text from the node named, and its bytes.
+    Heartbeat(String, Vec<u8>),
     Noise,
 }
 
@@ -95,7 +95,7 @@ impl SerialLink {
                     while let Some(item) = self.deframer.next_item() {
                         out.push(match item {
                             Deframed::Frame(f) => Received::Frame(f.to_vec()),
-                            Deframed::Heartbeat(src) => Received::Heartbeat(src),
+                            Deframed::Heartbeat(src, m) => Received::Heartbeat(src, m.to_vec()),
                             Deframed::Noise(_) => Received::Noise,
                         });
                     }
@@ -104,6 +104,19 @@ impl SerialLink {
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(e) => return Err(io::Error::from(e)),
             }
+        }
+    }
+
+    /// Writes a Heartbeat text message as it is (it frames itself with
+    /// `>>>`/`<<<`). A full output buffer drops it, as [`Serial::send`].
+    pub fn send_text(&mut self, message: &[u8]) -> io::Result<()> {
+        let Some(fd) = self.port.as_ref() else {
+            return Ok(());
+        };
+        match nix::unistd::write(fd, message) {
+            Ok(_) => Ok(()),
+            Err(nix::errno::Errno::EAGAIN) => Ok(()),
+            Err(e) => Err(io::Error::from(e)),
         }
     }
 

@@ -767,7 +767,7 @@ impl World {
                 let item = match self.nodes[i].deframers[core_link].next_item() {
                     None => break,
                     Some(Deframed::Frame(f)) => Some(f.to_vec()),
-                    Some(Deframed::Noise(_)) | Some(Deframed::Heartbeat(_)) => None,
+                    Some(Deframed::Noise(_)) | Some(Deframed::Heartbeat(..)) => None,
                 };
                 match item {
                     Some(frame) => {

@@ -71,8 +71,9 @@ pub fn decode(block: &[u8], out: &mut Vec<u8>) -> Option<()> {
 pub enum Deframed<'a> {
     /// A decoded frame (still to be authenticated).
     Frame(&'a [u8]),
-    /// A Heartbeat text message from the node named by its `src` field.
-    Heartbeat(String),
+    /// A Heartbeat text message (its bytes) from the node named by its
+    /// `src` field.
+    Heartbeat(String, &'a [u8]),
     /// `n` bytes of noise: a damaged frame or garbage between frames.
     Noise(usize),
 }
@@ -139,7 +140,7 @@ impl Deframer {
         self.pending.drain(..consumed);
         match result? {
             Item::Frame => Some(Deframed::Frame(&self.frame)),
-            Item::Heartbeat(src) => Some(Deframed::Heartbeat(src)),
+            Item::Heartbeat(src) => Some(Deframed::Heartbeat(src, &self.frame)),
             Item::Noise(n) => Some(Deframed::Noise(n)),
         }
     }
@@ -157,7 +158,11 @@ impl Deframer {
 
     fn finish_heartbeat(&mut self) -> Item {
         let item = match super::sniff::heartbeat_source(&self.buf) {
-            Some(src) => Item::Heartbeat(src.to_string()),
+            Some(src) => {
+                self.frame.clear();
+                self.frame.extend_from_slice(&self.buf);
+                Item::Heartbeat(src.to_string())
+            }
             None => Item::Noise(self.buf.len()),
         };
         self.buf.clear();
@@ -222,7 +227,7 @@ mod tests {
                 got.push(match item {
                     Deframed::Frame(f) => String::from_utf8_lossy(f).into_owned(),
                     Deframed::Noise(_) => "noise".into(),
-                    Deframed::Heartbeat(s) => s,
+                    Deframed::Heartbeat(s, _) => s,
                 });
             }
         }
@@ -249,6 +254,9 @@ mod tests {
         let msg = b">>>\nt=status\nst=active\nsrc=Beta\nseq=1a\nauth=1 abcdef\n<<<\n";
         let mut d = Deframer::new();
         d.push(msg);
-        assert_eq!(d.next_item(), Some(Deframed::Heartbeat("beta".into())));
+        assert_eq!(
+            d.next_item(),
+            Some(Deframed::Heartbeat("beta".into(), &msg[..]))
+        );
     }
 }

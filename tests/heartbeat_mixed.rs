@@ -1,0 +1,130 @@
+//! A mixed pair: alpha runs Debian's Heartbeat 3.0.6 (in its own network,
+//! UTS, mount and PID namespaces), beta runs tandem with `wire heartbeat`;
+//! ucast on a bridged segment, the group `IPaddr2::192.0.2.100/24/eth0`
+//! preferred by alpha, auto_failback on. As a migration leaves them for a
+//! while. Needs root and the heartbeat package; skips with the reason
+//! otherwise.
+
+mod common;
+
+use common::heartbeat::{cannot_run, HeartbeatNode};
+use common::vip::{has_vip, VIP};
+use common::{logs, status, wait_for, Segment};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const TIMINGS: &str = "keepalive 500ms\nwarntime 1\ndeadtime 2\ninitdead 4\nudpport 694\n";
+const KEYS: &str = "auth 1\n1 sha1 mixed-pair-secret\n";
+
+fn group() -> String {
+    format!("alpha IPaddr2::{VIP}/24/eth0\n")
+}
+
+fn heartbeat_hacf() -> String {
+    format!("{TIMINGS}ucast eth0 192.0.2.2\nauto_failback on\nnode alpha\nnode beta\n")
+}
+
+/// tandem's configuration for beta under `dir/beta`.
+fn configure_tandem(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let cfg = dir.join("beta");
+    std::fs::create_dir_all(cfg.join("resource.d")).expect("mkdir");
+    std::fs::create_dir_all(cfg.join("state")).expect("mkdir");
+    std::fs::write(
+        cfg.join("ha.cf"),
+        format!(
+            "{TIMINGS}ucast eth0 192.0.2.1\nwire heartbeat\nauto_failback on\nrealtime off\nnode alpha\nnode beta\n"
+        ),
+    )
+    .expect("ha.cf");
+    std::fs::write(cfg.join("haresources"), group()).expect("haresources");
+    let keys = cfg.join("authkeys");
+    std::fs::write(&keys, KEYS).expect("authkeys");
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+fn tandem_sees_alpha(dir: &Path) -> bool {
+    status(dir, 1).is_some_and(|s| {
+        s["nodes"].as_array().is_some_and(|n| {
+            n.iter()
+                .any(|n| n["node"] == "alpha" && n["liveness"] == "up")
+        })
+    })
+}
+
+fn both_logs(dir: &Path, hb: &HeartbeatNode) -> String {
+    format!("{}\n--- heartbeat alpha ---\n{}", logs(dir), hb.log())
+}
+
+#[test]
+fn a_mixed_pair_places_hands_over_and_takes_over_like_a_heartbeat_pair() {
+    let test = "a_mixed_pair_places_hands_over_and_takes_over_like_a_heartbeat_pair";
+    if cannot_run(test) {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-mixed-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    configure_tandem(dir);
+    let mut seg = Segment::new("hbmix", 2);
+    let hb = HeartbeatNode::start(&seg.ns(0), "alpha", &heartbeat_hacf(), KEYS, &group());
+    seg.start(1, dir);
+
+    // Both come up; the group runs on alpha, its preferred node; each
+    // side reports the other alive.
+    let placed = wait_for(Duration::from_secs(40), || {
+        has_vip(&seg, 0)
+            && !has_vip(&seg, 1)
+            && tandem_sees_alpha(dir)
+            && hb.cl_status(&["nodestatus", "beta"]) == "active"
+    });
+    assert!(
+        placed,
+        "no stable mixed pair (cl_status nodestatus beta: {}):\n{}",
+        hb.cl_status(&["nodestatus", "beta"]),
+        both_logs(dir, &hb)
+    );
+
+    // hb_standby on the Heartbeat node hands the group to tandem.
+    let out = hb.exec(&["/usr/share/heartbeat/hb_standby"]);
+    assert!(out.status.success(), "{out:?}");
+    let moved = wait_for(Duration::from_secs(30), || {
+        has_vip(&seg, 1) && !has_vip(&seg, 0)
+    });
+    assert!(
+        moved,
+        "hb_standby did not move the group:\n{}",
+        both_logs(dir, &hb)
+    );
+
+    // `tandem standby` hands it back.
+    let control = dir.join("beta/state/control");
+    let answer = tandem::daemon::control::request(&control, "standby all", Duration::from_secs(5));
+    assert!(answer.is_ok(), "{answer:?}");
+    let back = wait_for(Duration::from_secs(30), || {
+        has_vip(&seg, 0) && !has_vip(&seg, 1)
+    });
+    assert!(
+        back,
+        "tandem standby did not move the group:\n{}",
+        both_logs(dir, &hb)
+    );
+
+    // kill -9 of Heartbeat: tandem takes over within Heartbeat's deadtime
+    // (plus the time to add the address).
+    std::thread::sleep(Duration::from_secs(2));
+    let killed = Instant::now();
+    hb.kill();
+    let _ = hb.exec(&["ip", "addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
+    let taken = wait_for(Duration::from_secs(15), || has_vip(&seg, 1));
+    let took = killed.elapsed();
+    assert!(taken, "tandem did not take over:\n{}", both_logs(dir, &hb));
+    eprintln!("kill -9 of Heartbeat -> VIP on tandem: {took:?} (deadtime 2 s)");
+    assert!(took < Duration::from_secs(6), "{took:?}");
+    if std::env::var_os("TANDEM_SHOW_LOGS").is_some() {
+        eprintln!("{}", both_logs(dir, &hb));
+    }
+    seg.kill(1);
+}
