@@ -144,6 +144,13 @@ impl Pair {
             self.now = Instant(step);
             self.t.handle_timeout(self.now);
             self.drain();
+            // A deadline already past would spin the daemon's loop.
+            assert!(
+                self.t.poll_timeout() > self.now,
+                "poll_timeout {:?} not after now {:?}",
+                self.t.poll_timeout(),
+                self.now
+            );
             if alpha_alive && step.is_multiple_of(500_000) {
                 self.status("active");
             }
@@ -242,8 +249,19 @@ fn heartbeat_standby_hands_the_group_over_in_three_phases() {
     p.finish_actions();
     p.run(100, true);
     assert_eq!(p.t.group(0), GroupState::Running);
+    // alpha settles without the group; auto_failback does not send it
+    // back after an operator's standby (only after alpha restarts).
+    p.alpha(&[
+        ("t", "resource"),
+        ("rsc_hold", "none"),
+        ("rtype", "full"),
+        ("isstable", "1"),
+    ]);
+    p.run(2000, true);
+    assert_eq!(p.t.group(0), GroupState::Running);
     let done = p.said_since(from, "ask_resources");
     assert_eq!(field(done.last().expect("done"), "info"), "done");
+    assert_eq!(done.len(), 2, "other, done; no offer back: {done:?}");
     let resource = p.said_since(from, "resource");
     let last = resource.last().expect("resource");
     // Heartbeat says `all` when it holds every group.
@@ -429,4 +447,33 @@ fn every_tenth_message_is_acknowledged_and_lost_ones_are_resent() {
     p.alpha(&[("t", "NS_rexmit"), ("firstseq", "1"), ("lastseq", "3")]);
     let resent: Vec<&str> = p.said[before..].iter().map(|m| field(m, "seq")).collect();
     assert_eq!(resent, vec!["1", "2", "3"]);
+}
+
+#[test]
+fn a_peer_heard_only_with_another_key_is_not_taken_over() {
+    let mut p = Pair::new(AutoFailback::On);
+    let (keys, _) = authkeys::parse("authkeys", b"auth 1\n1 sha1 another\n");
+    let other = Authenticator::new(&keys.expect("keys"));
+    // Alpha is alive, holding the group, but signs with another key.
+    for i in 0..20u64 {
+        let mut m = Message::new();
+        m.add("t", "status")
+            .add("st", "active")
+            .add("src", "alpha")
+            .add("seq", format!("{:x}", i + 1))
+            .add("hg", "6b110001");
+        let bytes = encode_netstring(&m, &other).expect("encode");
+        p.t.handle_frame(p.now, 0, &bytes);
+        p.drain();
+        p.run(500, false);
+    }
+    assert!(p.events.contains(&Event::WrongKey(0)), "{:?}", p.events);
+    assert!(
+        p.actions.is_empty(),
+        "took over a live node: {:?}",
+        p.actions
+    );
+    // Once it falls silent for its dead time, it is dead after all.
+    p.run(5000, false);
+    assert_eq!(p.actions, vec![Action::Start(0)]);
 }

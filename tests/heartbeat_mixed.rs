@@ -26,6 +26,10 @@ fn heartbeat_hacf() -> String {
 
 /// tandem's configuration for beta under `dir/beta`.
 fn configure_tandem(dir: &Path) {
+    configure_tandem_with(dir, KEYS);
+}
+
+fn configure_tandem_with(dir: &Path, keys_text: &str) {
     use std::os::unix::fs::PermissionsExt;
     let cfg = dir.join("beta");
     std::fs::create_dir_all(cfg.join("resource.d")).expect("mkdir");
@@ -39,7 +43,7 @@ fn configure_tandem(dir: &Path) {
     .expect("ha.cf");
     std::fs::write(cfg.join("haresources"), group()).expect("haresources");
     let keys = cfg.join("authkeys");
-    std::fs::write(&keys, KEYS).expect("authkeys");
+    std::fs::write(&keys, keys_text).expect("authkeys");
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");
 }
 
@@ -127,4 +131,126 @@ fn a_mixed_pair_places_hands_over_and_takes_over_like_a_heartbeat_pair() {
         eprintln!("{}", both_logs(dir, &hb));
     }
     seg.kill(1);
+}
+
+/// Starts the pair and waits until it is stable with the group on alpha.
+fn stable_pair(dir: &Path, seg: &mut Segment, hb: &HeartbeatNode) {
+    seg.start(1, dir);
+    let placed = wait_for(Duration::from_secs(40), || {
+        has_vip(seg, 0)
+            && !has_vip(seg, 1)
+            && tandem_sees_alpha(dir)
+            && hb.cl_status(&["nodestatus", "beta"]) == "active"
+    });
+    assert!(placed, "no stable mixed pair:\n{}", both_logs(dir, hb));
+}
+
+fn standby_alpha(dir: &Path, seg: &Segment, hb: &HeartbeatNode) {
+    let out = hb.exec(&["/usr/share/heartbeat/hb_standby"]);
+    assert!(out.status.success(), "{out:?}");
+    let moved = wait_for(Duration::from_secs(30), || {
+        has_vip(seg, 1) && !has_vip(seg, 0)
+    });
+    assert!(
+        moved,
+        "hb_standby did not move the group:\n{}",
+        both_logs(dir, hb)
+    );
+}
+
+#[test]
+fn tandem_stopping_or_dying_hands_the_group_to_heartbeat() {
+    let test = "tandem_stopping_or_dying_hands_the_group_to_heartbeat";
+    if cannot_run(test) {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-mixed-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    configure_tandem(dir);
+    let mut seg = Segment::new("hbleave", 2);
+    let hb = HeartbeatNode::start(&seg.ns(0), "alpha", &heartbeat_hacf(), KEYS, &group());
+    stable_pair(dir, &mut seg, &hb);
+    standby_alpha(dir, &seg, &hb);
+
+    // Graceful stop of tandem: Heartbeat takes the group at once, well
+    // before its deadtime could have passed.
+    let stopped = Instant::now();
+    seg.stop(1);
+    let taken = wait_for(Duration::from_secs(10), || has_vip(&seg, 0));
+    let took = stopped.elapsed();
+    assert!(
+        taken,
+        "Heartbeat did not take over:\n{}",
+        both_logs(dir, &hb)
+    );
+    assert!(!has_vip(&seg, 1), "tandem left the address behind");
+    eprintln!("graceful stop of tandem -> VIP on Heartbeat: {took:?} (deadtime 2 s)");
+    assert!(
+        took < Duration::from_secs(2),
+        "{took:?}\n{}",
+        both_logs(dir, &hb)
+    );
+
+    // Back, then dying: Heartbeat takes over within its deadtime.
+    stable_pair(dir, &mut seg, &hb);
+    standby_alpha(dir, &seg, &hb);
+    std::thread::sleep(Duration::from_secs(1));
+    let killed = Instant::now();
+    seg.kill(1);
+    common::ip(&[
+        "-n",
+        &seg.ns(1),
+        "addr",
+        "del",
+        &format!("{VIP}/24"),
+        "dev",
+        "eth0",
+    ]);
+    let taken = wait_for(Duration::from_secs(15), || has_vip(&seg, 0));
+    let took = killed.elapsed();
+    assert!(
+        taken,
+        "Heartbeat did not take over:\n{}",
+        both_logs(dir, &hb)
+    );
+    eprintln!("kill -9 of tandem -> VIP on Heartbeat: {took:?} (deadtime 2 s)");
+    assert!(took < Duration::from_secs(6), "{took:?}");
+}
+
+#[test]
+fn a_wrong_key_is_logged_on_both_sides_and_the_live_holder_keeps_the_group() {
+    let test = "a_wrong_key_is_logged_on_both_sides_and_the_live_holder_keeps_the_group";
+    if cannot_run(test) {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-mixed-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    configure_tandem_with(dir, "auth 1\n1 sha1 not-the-pair-secret\n");
+    let mut seg = Segment::new("hbwrong", 2);
+    let hb = HeartbeatNode::start(&seg.ns(0), "alpha", &heartbeat_hacf(), KEYS, &group());
+    assert!(
+        wait_for(Duration::from_secs(30), || has_vip(&seg, 0)),
+        "Heartbeat alone never took its group:\n{}",
+        hb.log()
+    );
+    seg.start(1, dir);
+    let logged = wait_for(Duration::from_secs(20), || {
+        logs(dir).contains("fail authentication") && hb.log().contains("authentication failed")
+    });
+    assert!(logged, "{}", both_logs(dir, &hb));
+    // Longer than tandem's initdead and deadtime together: still nothing
+    // taken from the live node.
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(has_vip(&seg, 0));
+    assert!(
+        !has_vip(&seg, 1),
+        "tandem took over a live node:\n{}",
+        both_logs(dir, &hb)
+    );
 }

@@ -119,6 +119,13 @@ struct Peer {
     stable: bool,
     /// Sequenced messages since our last acknowledgement.
     unacked: u64,
+    /// Messages naming it failed authentication until this instant: it
+    /// is alive with another key, and is not taken over.
+    unauthentic_until: Option<Instant>,
+    /// It (re)started: once it is stable, auto_failback gives it its
+    /// groups back. Only then, as Heartbeat: after an operator's standby
+    /// the groups stay where they were sent.
+    failback_due: bool,
 }
 
 /// This node, speaking Heartbeat's protocol to one Heartbeat node.
@@ -185,6 +192,8 @@ impl Compat {
             holds: 0,
             stable: false,
             unacked: 0,
+            unauthentic_until: None,
+            failback_due: false,
         };
         let groups = (0..p.groups.len())
             .map(|g| {
@@ -351,9 +360,16 @@ impl Compat {
     pub fn poll_timeout(&self) -> Instant {
         let mut next = self.next_keepalive;
         let mut consider = |t: Instant| next = next.min(t);
+        // A death waits while unauthentic messages name the peer.
+        let not_before = self.peer.unauthentic_until.unwrap_or(Instant::ZERO);
         match self.peer.liveness {
-            Liveness::Unknown => consider(self.joined_at.plus(self.p.initdead)),
-            Liveness::Up => consider(self.peer.last_heard.plus(self.peer.deadtime)),
+            Liveness::Unknown => consider(self.joined_at.plus(self.p.initdead).max(not_before)),
+            Liveness::Up => consider(
+                self.peer
+                    .last_heard
+                    .plus(self.peer.deadtime)
+                    .max(not_before),
+            ),
             Liveness::Dead => {}
         }
         for &(heard, up) in &self.peer.links {
@@ -363,6 +379,9 @@ impl Compat {
         }
         if let Negotiation::Starting(at) = self.negotiation {
             consider(at.plus(RQSTDELAY));
+        }
+        if let Some(until) = self.peer.unauthentic_until {
+            consider(until);
         }
         match self.standby {
             Standby::Giving { asked, .. } => consider(asked.plus(STANDBY_REPLY)),
@@ -392,8 +411,15 @@ impl Compat {
         self.counters.received += 1;
         match hb::decode(bytes, &self.auth) {
             Ok((msg, _)) => self.accept(now, link, &msg),
-            Err(hb::DecodeError::BadAuth(_)) => self.counters.drop(Drop::BadTag),
-            Err(hb::DecodeError::UnknownKey(_)) => self.counters.drop(Drop::UnknownKey),
+            Err(e @ (hb::DecodeError::BadAuth(_) | hb::DecodeError::UnknownKey(_))) => {
+                self.counters
+                    .drop(if matches!(e, hb::DecodeError::BadAuth(_)) {
+                        Drop::BadTag
+                    } else {
+                        Drop::UnknownKey
+                    });
+                self.unauthentic(now, bytes);
+            }
             Err(hb::DecodeError::NotHeartbeat) => self.counters.drop(Drop::NotTandem),
             Err(_) => self.counters.drop(Drop::Truncated),
         }
@@ -611,11 +637,18 @@ impl Compat {
                     .push_back((now, Event::LinkDown { node, link: l }));
             }
         }
+        if self
+            .peer
+            .unauthentic_until
+            .is_some_and(|until| now >= until)
+        {
+            self.peer.unauthentic_until = None;
+        }
         let dead = match self.peer.liveness {
             Liveness::Unknown => now.since(self.joined_at) >= self.p.initdead,
             Liveness::Up => now.since(self.peer.last_heard) >= self.peer.deadtime,
             Liveness::Dead => false,
-        };
+        } && self.peer.unauthentic_until.is_none();
         if dead {
             self.peer_gone(now, Event::NodeDead(node), "n_stnth");
         }
@@ -695,6 +728,10 @@ impl Compat {
         {
             return;
         }
+        if !self.peer.failback_due {
+            return;
+        }
+        self.peer.failback_due = false;
         let theirs = self.local_to(self.peer_id) & self.running();
         if theirs != 0 && theirs & self.peer.holds == 0 {
             self.give(now, theirs, "foreign");
@@ -967,6 +1004,7 @@ impl Compat {
                 // It (re)starts: it holds nothing yet; tell it what we do.
                 self.peer.holds = 0;
                 self.peer.stable = false;
+                self.peer.failback_due = true;
                 self.send_resources(now, None);
             }
             "resource" => self.peer_resources(now, m),
@@ -999,6 +1037,22 @@ impl Compat {
             "NS_rexmit" => self.resend(m),
             _ => {}
         }
+    }
+
+    /// A message that failed authentication names the peer as its source
+    /// (unverified): the peer may be alive with another key. Until such
+    /// messages stop for its dead time, it is not declared dead.
+    fn unauthentic(&mut self, now: Instant, bytes: &[u8]) {
+        let peer = &self.p.nodes[usize::from(self.peer_id)];
+        let named = crate::wire::sniff::heartbeat_source(bytes)
+            .is_some_and(|src| src.eq_ignore_ascii_case(peer));
+        if !named {
+            return;
+        }
+        if self.peer.unauthentic_until.is_none() {
+            self.events.push_back((now, Event::WrongKey(self.peer_id)));
+        }
+        self.peer.unauthentic_until = Some(now.plus(self.peer.deadtime));
     }
 
     /// Liveness from any authentic message.

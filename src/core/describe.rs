@@ -22,6 +22,7 @@ impl Event {
             | Event::StartFailed(_)
             | Event::StopFailed { .. }
             | Event::HeartbeatPeer(_)
+            | Event::WrongKey(_)
             | Event::CommandRefused(_)
             | Event::NoConnectivity { .. }
             | Event::TakeoverUnfenced { .. }
@@ -102,6 +103,10 @@ impl Event {
             ),
             Event::HeartbeatPeer(n) => format!(
                 "node {} speaks Heartbeat 3.0.6's protocol; starting nothing while it is heard",
+                node(n)
+            ),
+            Event::WrongKey(n) => format!(
+                "node {} sends messages that fail authentication (check authkeys on both nodes); taking nothing over from a node that is alive",
                 node(n)
             ),
             Event::Frozen { gap } => format!(

@@ -141,6 +141,9 @@ pub enum Event {
         from: NodeId,
     },
     HeartbeatPeer(NodeId),
+    /// Messages naming this node come with another key: it is alive but
+    /// configured differently, so nothing is taken over from it.
+    WrongKey(NodeId),
     Frozen {
         gap: Time,
     },

@@ -127,6 +127,16 @@ impl Segment {
         self.children[i] = Some(child);
     }
 
+    /// Graceful stop (SIGTERM), waiting for the daemon to exit.
+    pub fn stop(&mut self, i: usize) {
+        if let Some(mut c) = self.children[i].take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let _ = c.wait();
+        }
+    }
+
     pub fn kill(&mut self, i: usize) {
         if let Some(mut c) = self.children[i].take() {
             // `ip netns exec` execs tandem: this is the daemon itself.
