@@ -477,3 +477,89 @@ fn a_peer_heard_only_with_another_key_is_not_taken_over() {
     p.run(5000, false);
     assert_eq!(p.actions, vec![Action::Start(0)]);
 }
+
+#[test]
+fn after_giving_tandem_says_it_is_stable_when_the_taker_is_done() {
+    let mut p = joined(AutoFailback::Off);
+    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "me")]);
+    p.alpha(&[
+        ("t", "ask_resources"),
+        ("rsc_hold", "all"),
+        ("info", "done"),
+    ]);
+    p.finish_actions();
+    p.run(100, true);
+    assert_eq!(p.t.group(0), GroupState::Running);
+    let from = p.said.len();
+    p.t.handle_command(p.now, Command::Standby(Which::All));
+    p.drain();
+    p.alpha(&[
+        ("t", "ask_resources"),
+        ("rsc_hold", "all"),
+        ("info", "other"),
+    ]);
+    p.finish_actions();
+    p.run(100, true);
+    p.alpha(&[
+        ("t", "resource"),
+        ("rsc_hold", "all"),
+        ("rtype", "full"),
+        ("isstable", "1"),
+    ]);
+    p.alpha(&[
+        ("t", "ask_resources"),
+        ("rsc_hold", "all"),
+        ("info", "done"),
+    ]);
+    p.run(100, true);
+    let said: Vec<String> = p.said[from..]
+        .iter()
+        .filter(|m| field(m, "t") != "status")
+        .map(|m| {
+            format!(
+                "{} {} {} {}",
+                field(m, "t"),
+                field(m, "rsc_hold"),
+                field(m, "isstable"),
+                field(m, "info")
+            )
+        })
+        .collect();
+    assert_eq!(
+        said.last().map(String::as_str),
+        Some("resource none 1 "),
+        "{said:#?}"
+    );
+}
+
+#[test]
+fn a_message_overtaken_on_the_way_is_still_accepted_once() {
+    let mut p = joined(AutoFailback::Off);
+    // Alpha gives the group; its `done` arrives after the message it sent
+    // next, as seen between real nodes.
+    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "me")]);
+    let done_seq = p.alpha_seq + 1;
+    p.alpha_seq += 1; // `done` is delayed: its number is taken
+    p.alpha(&[
+        ("t", "resource"),
+        ("rsc_hold", "none"),
+        ("rtype", "full"),
+        ("isstable", "0"),
+        ("info", "standby"),
+    ]);
+    let mut m = Message::new();
+    m.add("t", "ask_resources")
+        .add("rsc_hold", "all")
+        .add("info", "done")
+        .add("src", "alpha")
+        .add("seq", format!("{done_seq:x}"))
+        .add("hg", format!("{:x}", p.alpha_gen));
+    let bytes = encode_netstring(&m, &auth()).expect("encode");
+    p.t.handle_frame(p.now, 0, &bytes);
+    p.drain();
+    assert_eq!(p.actions, vec![Action::Start(0)]);
+    // The same message again is a replay.
+    p.t.handle_frame(p.now, 0, &bytes);
+    p.drain();
+    assert_eq!(p.t.counters().dropped(Drop::Replay), 1);
+}

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::heartbeat::{cannot_run, HeartbeatNode};
+use common::heartbeat::{cannot_run, HeartbeatNode, HEARTBEAT};
 use common::vip::{has_vip, VIP};
 use common::{logs, status, wait_for, Segment};
 use std::path::Path;
@@ -113,6 +113,33 @@ fn a_mixed_pair_places_hands_over_and_takes_over_like_a_heartbeat_pair() {
     assert!(
         back,
         "tandem standby did not move the group:\n{}",
+        both_logs(dir, &hb)
+    );
+
+    // Graceful stop of Heartbeat: tandem takes the group at once.
+    // (`heartbeat -k` itself returns only once Heartbeat has exited.)
+    let stopped = Instant::now();
+    let mut stopping = hb.spawn(&[HEARTBEAT, "-k"]);
+    let taken = wait_for(Duration::from_secs(10), || has_vip(&seg, 1));
+    let took = stopped.elapsed();
+    let _ = stopping.wait();
+    assert!(taken, "tandem did not take over:\n{}", both_logs(dir, &hb));
+    eprintln!("graceful stop of Heartbeat -> VIP on tandem: {took:?} (deadtime 2 s)");
+    assert!(
+        took < Duration::from_secs(3),
+        "{took:?}\n{}",
+        both_logs(dir, &hb)
+    );
+
+    // Heartbeat starts again: auto_failback gives the group back to it.
+    let out = hb.exec(&[HEARTBEAT]);
+    assert!(out.status.success(), "{out:?}");
+    let back = wait_for(Duration::from_secs(40), || {
+        has_vip(&seg, 0) && !has_vip(&seg, 1)
+    });
+    assert!(
+        back,
+        "no failback to the restarted Heartbeat:\n{}",
         both_logs(dir, &hb)
     );
 

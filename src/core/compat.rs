@@ -111,6 +111,11 @@ struct Peer {
     deadtime: Time,
     generation: Option<u64>,
     newest_seq: u64,
+    /// Which of the 64 sequence numbers up to `newest_seq` were seen (bit
+    /// n: newest_seq - n). Heartbeat's messages can arrive out of order
+    /// (a `done` overtaken by the `resource` sent after it): a late one is
+    /// accepted once, a repeat is a replay.
+    seen: u64,
     uuid: Vec<u8>,
     /// Per link: last heard, up.
     links: Vec<(Instant, bool)>,
@@ -187,6 +192,7 @@ impl Compat {
             deadtime: p.deadtime,
             generation: None,
             newest_seq: 0,
+            seen: 0,
             uuid: Vec::new(),
             links: vec![(now, false); p.links.len()],
             holds: 0,
@@ -953,6 +959,7 @@ impl Compat {
                 // A new generation: the Heartbeat node (re)started.
                 self.peer.generation = Some(generation);
                 self.peer.newest_seq = 0;
+                self.peer.seen = 0;
                 self.peer.holds = 0;
                 self.peer.stable = false;
                 if previous.is_some() {
@@ -970,10 +977,9 @@ impl Compat {
             let Some(seq) = m.hex("seq") else {
                 return self.counters.drop(Drop::BadBody);
             };
-            if seq <= self.peer.newest_seq {
+            if !self.peer.first_sight(seq) {
                 return self.counters.drop(Drop::Replay);
             }
-            self.peer.newest_seq = seq;
             self.peer.unacked += 1;
             if self.peer.unacked >= ACK_EVERY {
                 self.peer.unacked = 0;
@@ -1089,10 +1095,20 @@ impl Compat {
             self.peer.holds |= holds;
             return;
         }
+        let before = (self.peer.holds, self.peer.stable);
         self.peer.holds = holds;
         self.peer.stable = m.str("isstable") == Some("1");
         if m.str("info") == Some("shutdown") {
             self.peer.stable = false;
+        }
+        if before != (self.peer.holds, self.peer.stable)
+            && self.settled()
+            && self.standby == Standby::Idle
+        {
+            // Heartbeat looks for the other side's stability after each
+            // transition of its own (it waits, then times out, otherwise:
+            // a shutdown right after a standby was delayed 10 s).
+            self.send_resources(now, None);
         }
         // Two owners must never run a group: if the peer holds what we
         // run, and we are not in an exchange that explains it, log it.
@@ -1211,6 +1227,24 @@ fn static_word(word: &str) -> &'static str {
 }
 
 impl Peer {
+    /// Records sequence number `seq`; false if it was seen before or is
+    /// too old to tell.
+    fn first_sight(&mut self, seq: u64) -> bool {
+        if seq > self.newest_seq {
+            let shift = seq - self.newest_seq;
+            self.seen = if shift >= 64 { 0 } else { self.seen << shift };
+            self.seen |= 1;
+            self.newest_seq = seq;
+            return true;
+        }
+        let back = self.newest_seq - seq;
+        if back >= 64 || self.seen & (1 << back) != 0 {
+            return false;
+        }
+        self.seen |= 1 << back;
+        true
+    }
+
     /// What a giver may give: what it holds, or what it names when it has
     /// not said (a giver that asked holds them).
     fn holds_or(&self, named: Mask) -> Mask {

@@ -140,6 +140,17 @@ impl HeartbeatNode {
             .expect("nsenter")
     }
 
+    /// Starts a command inside the node's namespaces without waiting.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        Command::new("nsenter")
+            .args(["-t", &self.init.to_string(), "-m", "-u", "-n", "-p", "--"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nsenter")
+    }
+
     /// `cl_status ARGS` on the Heartbeat side, trimmed stdout.
     pub fn cl_status(&self, args: &[&str]) -> String {
         let mut all = vec!["cl_status"];
