@@ -7,8 +7,9 @@
 
 mod common;
 
+use common::heartbeat::PCAP;
 use common::heartbeat::{cannot_run, HeartbeatNode, HEARTBEAT};
-use common::vip::{has_vip, VIP};
+use common::vip::{has_vip, in_ns, Helpers, VIP};
 use common::{logs, status, wait_for, Segment};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -73,6 +74,11 @@ fn a_mixed_pair_places_hands_over_and_takes_over_like_a_heartbeat_pair() {
     let dir = tmp.path();
     configure_tandem(dir);
     let mut seg = Segment::new("hbmix", 2);
+    // The pair's traffic, kept for the documentation.
+    let captures = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/captures");
+    std::fs::create_dir_all(&captures).expect("captures dir");
+    let pcap = captures.join("mixed-udp.pcap").display().to_string();
+    let _capture = Helpers(vec![in_ns(&seg, 1, &["python3", "-c", PCAP, &pcap])]);
     let hb = HeartbeatNode::start(&seg.ns(0), "alpha", &heartbeat_hacf(), KEYS, &group());
     seg.start(1, dir);
 
@@ -280,4 +286,79 @@ fn a_wrong_key_is_logged_on_both_sides_and_the_live_holder_keeps_the_group() {
         "tandem took over a live node:\n{}",
         both_logs(dir, &hb)
     );
+}
+
+/// The same pair over a null-modem cable only (a pty pair joined by
+/// socat, which also logs the traffic): Heartbeat's text form.
+#[test]
+fn a_mixed_pair_over_a_serial_cable_hands_the_group_both_ways() {
+    let test = "a_mixed_pair_over_a_serial_cable_hands_the_group_both_ways";
+    if cannot_run(test) {
+        return;
+    }
+    if std::process::Command::new("socat")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        common::skip(
+            test,
+            "needs socat (Debian package socat); tests/setup installs it",
+        );
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-mixed-serial-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    let captures = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/captures");
+    std::fs::create_dir_all(&captures).expect("captures dir");
+    let (a, b) = (dir.join("ttyA"), dir.join("ttyB"));
+    let mut cable = std::process::Command::new("socat")
+        .args(["-v", "-lu"])
+        .arg(format!("pty,raw,echo=0,link={}", a.display()))
+        .arg(format!("pty,raw,echo=0,link={}", b.display()))
+        .stderr(std::fs::File::create(captures.join("mixed-serial.log")).expect("log"))
+        .spawn()
+        .expect("socat");
+    assert!(
+        wait_for(Duration::from_secs(5), || a.exists() && b.exists()),
+        "socat made no ptys"
+    );
+    // Heartbeat opens the pty by its real name (it locks it by name).
+    let real = |p: &Path| std::fs::canonicalize(p).expect("pty").display().to_string();
+    let serial_timings = TIMINGS.replace("udpport 694\n", "baud 19200\n");
+    let hb_cf = format!(
+        "{serial_timings}serial {}\nauto_failback on\nnode alpha\nnode beta\n",
+        real(&a)
+    );
+    configure_tandem(dir);
+    std::fs::write(
+        dir.join("beta/ha.cf"),
+        format!(
+            "{serial_timings}serial {}\nwire heartbeat\nauto_failback on\nrealtime off\nnode alpha\nnode beta\n",
+            real(&b)
+        ),
+    )
+    .expect("ha.cf");
+    let mut seg = Segment::new("hbserial", 2);
+    let hb = HeartbeatNode::start(&seg.ns(0), "alpha", &hb_cf, KEYS, &group());
+    stable_pair(dir, &mut seg, &hb);
+    standby_alpha(dir, &seg, &hb);
+    let control = dir.join("beta/state/control");
+    let answer = tandem::daemon::control::request(&control, "standby all", Duration::from_secs(5));
+    assert!(answer.is_ok(), "{answer:?}");
+    let back = wait_for(Duration::from_secs(30), || {
+        has_vip(&seg, 0) && !has_vip(&seg, 1)
+    });
+    assert!(
+        back,
+        "tandem standby did not move the group:\n{}",
+        both_logs(dir, &hb)
+    );
+    seg.stop(1);
+    drop(hb);
+    let _ = cable.kill();
+    let _ = cable.wait();
 }

@@ -11,6 +11,20 @@ use std::time::Duration;
 
 pub const HEARTBEAT: &str = "/usr/libexec/heartbeat/heartbeat";
 
+/// Writes every frame on eth0 (both directions) to the pcap file argv[1].
+pub const PCAP: &str = r#"
+import socket, struct, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(("eth0", 0))
+out = open(sys.argv[1], "wb")
+out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+while True:
+    f = s.recv(70000)
+    t = time.time()
+    out.write(struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(f), len(f)) + f)
+    out.flush()
+"#;
+
 /// Whether the tests can run a Heartbeat node here; says why not.
 pub fn cannot_run(test: &str) -> bool {
     if super::cannot_run(test) {
