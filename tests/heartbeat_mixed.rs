@@ -57,6 +57,20 @@ fn tandem_sees_alpha(dir: &Path) -> bool {
     })
 }
 
+fn temp() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("tandem-mixed-")
+        .tempdir()
+        .expect("tempdir")
+}
+
+/// target/captures, where the tests leave the pair's traffic.
+fn captures() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/captures");
+    std::fs::create_dir_all(&dir).expect("captures dir");
+    dir
+}
+
 fn both_logs(dir: &Path, hb: &HeartbeatNode) -> String {
     format!("{}\n--- heartbeat alpha ---\n{}", logs(dir), hb.log())
 }
@@ -67,17 +81,12 @@ fn a_mixed_pair_places_hands_over_and_takes_over_like_a_heartbeat_pair() {
     if cannot_run(test) {
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("tandem-mixed-")
-        .tempdir()
-        .expect("tempdir");
+    let tmp = temp();
     let dir = tmp.path();
     configure_tandem(dir);
     let mut seg = Segment::new("hbmix", 2);
     // The pair's traffic, kept for the documentation.
-    let captures = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/captures");
-    std::fs::create_dir_all(&captures).expect("captures dir");
-    let pcap = captures.join("mixed-udp.pcap").display().to_string();
+    let pcap = captures().join("mixed-udp.pcap").display().to_string();
     let _capture = Helpers(vec![in_ns(&seg, 1, &["python3", "-c", PCAP, &pcap])]);
     let hb = HeartbeatNode::start(&seg.ns(0), "alpha", &heartbeat_hacf(), KEYS, &group());
     seg.start(1, dir);
@@ -197,10 +206,7 @@ fn tandem_stopping_or_dying_hands_the_group_to_heartbeat() {
     if cannot_run(test) {
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("tandem-mixed-")
-        .tempdir()
-        .expect("tempdir");
+    let tmp = temp();
     let dir = tmp.path();
     configure_tandem(dir);
     let mut seg = Segment::new("hbleave", 2);
@@ -259,10 +265,7 @@ fn a_wrong_key_is_logged_on_both_sides_and_the_live_holder_keeps_the_group() {
     if cannot_run(test) {
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("tandem-mixed-")
-        .tempdir()
-        .expect("tempdir");
+    let tmp = temp();
     let dir = tmp.path();
     configure_tandem_with(dir, "auth 1\n1 sha1 not-the-pair-secret\n");
     let mut seg = Segment::new("hbwrong", 2);
@@ -307,19 +310,14 @@ fn a_mixed_pair_over_a_serial_cable_hands_the_group_both_ways() {
         );
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("tandem-mixed-serial-")
-        .tempdir()
-        .expect("tempdir");
+    let tmp = temp();
     let dir = tmp.path();
-    let captures = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/captures");
-    std::fs::create_dir_all(&captures).expect("captures dir");
     let (a, b) = (dir.join("ttyA"), dir.join("ttyB"));
     let mut cable = std::process::Command::new("socat")
         .args(["-v", "-lu"])
         .arg(format!("pty,raw,echo=0,link={}", a.display()))
         .arg(format!("pty,raw,echo=0,link={}", b.display()))
-        .stderr(std::fs::File::create(captures.join("mixed-serial.log")).expect("log"))
+        .stderr(std::fs::File::create(captures().join("mixed-serial.log")).expect("log"))
         .spawn()
         .expect("socat");
     assert!(

@@ -683,7 +683,7 @@ impl Compat {
                 .add("result", stonith);
             self.send(now, m);
         }
-        self.negotiation = Negotiation::Stable;
+        self.become_stable(now);
         let all = self.all() & !self.failed;
         self.start(now, all);
         self.send_resources(now, Some("req_our_resources()"));
@@ -709,13 +709,13 @@ impl Compat {
                 if self.peer.stable {
                     // The peer is settled: take what it does not hold.
                     // auto_failback gives the rest back through standby.
-                    self.negotiation = Negotiation::Stable;
+                    self.become_stable(now);
                     let free = self.all() & !self.peer.holds & !self.failed;
                     self.start(now, free);
                     self.send_resources(now, None);
                 } else if now >= at.plus(RQSTDELAY) {
                     // Both starting: each takes its own, as Heartbeat.
-                    self.negotiation = Negotiation::Stable;
+                    self.become_stable(now);
                     let mine = self.local_to(self.p.local) & !self.peer.holds & !self.failed;
                     self.start(now, mine);
                     self.send_resources(now, Some("req_our_resources()"));
@@ -723,6 +723,13 @@ impl Compat {
             }
             Negotiation::Stable if self.standby == Standby::Idle => self.fail_back(now),
             _ => {}
+        }
+    }
+
+    fn become_stable(&mut self, now: Instant) {
+        if self.negotiation != Negotiation::Stable {
+            self.negotiation = Negotiation::Stable;
+            self.events.push_back((now, Event::Joined));
         }
     }
 
