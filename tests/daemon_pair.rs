@@ -518,9 +518,8 @@ fn run_refuses_what_it_cannot_carry_out_naming_each_line() {
     }
     // What Heartbeat's partner cannot agree on is refused with its line.
     assert!(
-        err.lines()
-            .any(|l| l.contains("ha.cf:")
-                && l.contains(": ping: not available with `wire heartbeat`")),
+        err.lines().any(|l| l.contains("ha.cf:")
+            && l.contains(": ping: not available with Heartbeat's protocol")),
         "{err}"
     );
     assert!(

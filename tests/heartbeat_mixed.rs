@@ -31,14 +31,23 @@ fn configure_tandem(dir: &Path) {
 }
 
 fn configure_tandem_with(dir: &Path, keys_text: &str) {
+    configure_tandem_wire(dir, keys_text, "wire heartbeat\n");
+}
+
+fn configure_tandem_wire(dir: &Path, keys_text: &str, wire: &str) {
+    configure_node(dir, "beta", "192.0.2.1", keys_text, wire);
+}
+
+/// tandem's configuration for node `name` (its peer at `peer`).
+fn configure_node(dir: &Path, name: &str, peer: &str, keys_text: &str, wire: &str) {
     use std::os::unix::fs::PermissionsExt;
-    let cfg = dir.join("beta");
+    let cfg = dir.join(name);
     std::fs::create_dir_all(cfg.join("resource.d")).expect("mkdir");
     std::fs::create_dir_all(cfg.join("state")).expect("mkdir");
     std::fs::write(
         cfg.join("ha.cf"),
         format!(
-            "{TIMINGS}ucast eth0 192.0.2.1\nwire heartbeat\nauto_failback on\nrealtime off\nnode alpha\nnode beta\n"
+            "{TIMINGS}ucast eth0 {peer}\n{wire}auto_failback on\nrealtime off\nnode alpha\nnode beta\n"
         ),
     )
     .expect("ha.cf");
@@ -359,4 +368,69 @@ fn a_mixed_pair_over_a_serial_cable_hands_the_group_both_ways() {
     drop(hb);
     let _ = cable.kill();
     let _ = cable.wait();
+}
+
+/// `wire auto` (the default, no `wire` line): tandem starts native and
+/// becomes Heartbeat's partner once it hears an authentic Heartbeat
+/// message from alpha.
+#[test]
+fn wire_auto_answers_a_heartbeat_node_in_its_format() {
+    let test = "wire_auto_answers_a_heartbeat_node_in_its_format";
+    if cannot_run(test) {
+        return;
+    }
+    let tmp = temp();
+    let dir = tmp.path();
+    configure_tandem_wire(dir, KEYS, "");
+    let mut seg = Segment::new("hbauto", 2);
+    let hb = HeartbeatNode::start(&seg.ns(0), "alpha", &heartbeat_hacf(), KEYS, &group());
+    stable_pair(dir, &mut seg, &hb);
+    assert!(
+        logs(dir).contains("answering it in its format from now on (wire auto)"),
+        "{}",
+        both_logs(dir, &hb)
+    );
+    standby_alpha(dir, &seg, &hb);
+}
+
+/// Two tandem nodes that both speak Heartbeat's protocol (the middle of a
+/// migration whose second node was started with `wire heartbeat` or
+/// switched by `wire auto`) agree as two Heartbeat nodes do.
+#[test]
+fn two_tandem_nodes_speaking_heartbeat_agree_with_each_other() {
+    let test = "two_tandem_nodes_speaking_heartbeat_agree_with_each_other";
+    if common::cannot_run(test) {
+        return;
+    }
+    let tmp = temp();
+    let dir = tmp.path();
+    configure_node(dir, "alpha", "192.0.2.2", KEYS, "wire heartbeat\n");
+    configure_node(dir, "beta", "192.0.2.1", KEYS, "wire heartbeat\n");
+    let mut seg = Segment::new("hbboth", 2);
+    seg.start(0, dir);
+    seg.start(1, dir);
+    let placed = wait_for(Duration::from_secs(40), || {
+        has_vip(&seg, 0) && !has_vip(&seg, 1) && tandem_sees_alpha(dir)
+    });
+    assert!(placed, "{}", logs(dir));
+    let control = |n: &str| dir.join(n).join("state/control");
+    let answer =
+        tandem::daemon::control::request(&control("alpha"), "standby all", Duration::from_secs(5));
+    assert!(answer.is_ok(), "{answer:?}");
+    let moved = wait_for(Duration::from_secs(30), || {
+        has_vip(&seg, 1) && !has_vip(&seg, 0)
+    });
+    assert!(moved, "standby did not move the group:\n{}", logs(dir));
+    seg.kill(1);
+    common::ip(&[
+        "-n",
+        &seg.ns(1),
+        "addr",
+        "del",
+        &format!("{VIP}/24"),
+        "dev",
+        "eth0",
+    ]);
+    let taken = wait_for(Duration::from_secs(15), || has_vip(&seg, 0));
+    assert!(taken, "alpha did not take over:\n{}", logs(dir));
 }

@@ -131,19 +131,105 @@ fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
     })
 }
 
-/// What `wire heartbeat` cannot carry out: the partner is a Heartbeat
-/// node, and only what Heartbeat's haresources mode speaks can be agreed
-/// with it. Each refusal names the line.
+/// What `wire heartbeat` cannot carry out, for a start with it.
 fn not_with_heartbeat(config: &Config) -> Vec<String> {
-    use config::authkeys::AuthMethod;
-    let h = &config.hacf;
-    if h.wire.value != config::hacf::WireMode::Heartbeat {
+    if config.hacf.wire.value != config::hacf::WireMode::Heartbeat {
         return Vec::new();
     }
+    heartbeat_conflicts(config)
+}
+
+/// `wire auto`: an authentic Heartbeat message from a configured node
+/// turns this node into its Heartbeat partner (tandem's engine is
+/// replaced by the compatibility one, with the groups it runs), once,
+/// when the configuration allows it. Returns whether this node now
+/// speaks Heartbeat.
+fn answer_heartbeat(
+    engine: &mut Box<dyn core::Engine>,
+    config: &Config,
+    paths: &Paths,
+    log: &mut Log,
+    now: core::Instant,
+    bytes: &[u8],
+) -> bool {
+    if config.hacf.wire.value != config::hacf::WireMode::Auto || !sniff::looks_like_heartbeat(bytes)
+    {
+        return false;
+    }
+    let auth = Authenticator::new(&config.authkeys);
+    let Ok((msg, _)) = crate::wire::heartbeat::decode(bytes, &auth) else {
+        return false;
+    };
+    let p = engine.params().clone();
+    let Some(src) = msg.str("src") else {
+        return false;
+    };
+    let known = p
+        .nodes
+        .iter()
+        .enumerate()
+        .any(|(i, n)| i != usize::from(p.local) && n.eq_ignore_ascii_case(src));
+    if !known {
+        return false;
+    }
+    let conflicts = heartbeat_conflicts(config);
+    if !conflicts.is_empty() {
+        // Once per start is enough: the line says what to change.
+        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            log.warn(&format!(
+                "node {src} speaks Heartbeat 3.0.6's protocol; wire auto cannot answer it in its format: {}",
+                conflicts.join("; ")
+            ));
+        }
+        return false;
+    }
+    let uuid = match state::heartbeat_uuid(paths) {
+        Ok(u) => u,
+        Err(e) => {
+            log.error(&format!("wire auto: heartbeat-uuid file: {e}"));
+            return false;
+        }
+    };
+    // Whatever is not stopped counts as held: a start or stop under way
+    // finishes unseen by the new engine, and claiming a group too long is
+    // safer than two owners.
+    let running = (0..p.groups.len())
+        .filter(|&g| engine.group(g) != core::GroupState::Stopped)
+        .fold(0u64, |m, g| m | (1 << g));
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let hg = wall.max(u64::from(engine.generation()));
+    let wall_at_zero = wall.saturating_sub(now.as_micros() / 1_000_000);
+    match core::compat::Compat::new(p, auth, uuid, hg, wall_at_zero, now, running) {
+        Ok(compat) => {
+            log.info(&format!(
+                "node {src} speaks Heartbeat 3.0.6's protocol: answering it in its format from now on (wire auto)"
+            ));
+            *engine = Box::new(compat);
+            true
+        }
+        Err(e) => {
+            log.warn(&format!(
+                "wire auto: cannot answer node {src} in Heartbeat's format: {e}"
+            ));
+            false
+        }
+    }
+}
+
+/// What a Heartbeat partner cannot agree on: only what Heartbeat's
+/// haresources mode speaks can be. Each names its line.
+fn heartbeat_conflicts(config: &Config) -> Vec<String> {
+    use config::authkeys::AuthMethod;
+    let h = &config.hacf;
     let mut out = Vec::new();
     let mut say = |source: &config::value::Source, directive: &str, why: &str| {
         out.push(format!(
-            "{source}: {directive}: not available with `wire heartbeat` ({}): {why}",
+            "{source}: {directive}: not available with Heartbeat's protocol (`wire {}` at {}): {why}",
+            h.wire.value.as_str(),
             h.wire.source
         ))
     };
@@ -785,7 +871,8 @@ impl Daemon {
     }
 
     fn on_link(&mut self, i: usize) {
-        let mut buf = [0u8; 2048];
+        // Room for Heartbeat's larger messages, not only tandem's frames.
+        let mut buf = vec![0u8; 65536];
         let socket = match self.links.get(i) {
             Some(Link::Udp(u)) => Some((&u.socket, Some(u))),
             Some(Link::Ppp(p)) => Some((&p.socket, None)),
@@ -798,7 +885,16 @@ impl Daemon {
                         let bytes = &buf[..n];
                         let link = udp.map_or(i, |u| u.link_of(from.ip(), i));
                         let now = core::Instant(self.epoch.elapsed().as_micros() as u64);
-                        if self.core.speaks_heartbeat() {
+                        if self.core.speaks_heartbeat()
+                            || answer_heartbeat(
+                                &mut self.core,
+                                &self.config,
+                                &self.paths,
+                                &mut self.log,
+                                now,
+                                bytes,
+                            )
+                        {
                             self.core.handle_frame(now, link, bytes);
                         } else if sniff::looks_like_heartbeat(bytes) {
                             if let Some(src) = sniff::heartbeat_source(bytes) {
@@ -824,7 +920,17 @@ impl Daemon {
             for item in items {
                 match item {
                     Received::Frame(f) => self.core.handle_frame(now, i, &f),
-                    Received::Heartbeat(_, message) if self.core.speaks_heartbeat() => {
+                    Received::Heartbeat(_, message)
+                        if self.core.speaks_heartbeat()
+                            || answer_heartbeat(
+                                &mut self.core,
+                                &self.config,
+                                &self.paths,
+                                &mut self.log,
+                                now,
+                                &message,
+                            ) =>
+                    {
                         self.core.handle_frame(now, i, &message)
                     }
                     Received::Heartbeat(src, _) => self.core.handle_heartbeat_traffic(now, &src),
