@@ -563,3 +563,36 @@ fn a_message_overtaken_on_the_way_is_still_accepted_once() {
     p.drain();
     assert_eq!(p.t.counters().dropped(Drop::Replay), 1);
 }
+
+#[test]
+fn legacy_requests_groups_with_ip_request_instead_of_negotiating() {
+    // tandem alone first: it takes the group after initdead.
+    let mut p = Pair::new(AutoFailback::Legacy);
+    p.run(4500, false);
+    assert_eq!(p.actions, vec![Action::Start(0)]);
+    p.finish_actions();
+    assert!(
+        p.said_since(0, "resource").is_empty(),
+        "no resource messages in legacy"
+    );
+    // Heartbeat alpha starts and asks for its group.
+    p.status("active");
+    let from = p.said.len();
+    p.alpha(&[("t", "ip-request"), ("ipaddr", "IPaddr::192.0.2.100")]);
+    assert_eq!(p.actions, vec![Action::Stop(0)]);
+    assert!(
+        p.said_since(from, "ip-request-resp").is_empty(),
+        "not before the stop"
+    );
+    p.finish_actions();
+    let resp = p.said_since(from, "ip-request-resp");
+    assert_eq!(
+        (
+            field(resp[0], "dest"),
+            field(resp[0], "ipaddr"),
+            field(resp[0], "ok")
+        ),
+        ("alpha", "IPaddr::192.0.2.100", "OK")
+    );
+    assert!(p.said_since(0, "starting").is_empty());
+}

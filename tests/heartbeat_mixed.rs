@@ -434,3 +434,49 @@ fn two_tandem_nodes_speaking_heartbeat_agree_with_each_other() {
     let taken = wait_for(Duration::from_secs(15), || has_vip(&seg, 0));
     assert!(taken, "alpha did not take over:\n{}", logs(dir));
 }
+
+/// `auto_failback legacy` on both: no negotiation, Heartbeat's old
+/// `ip-request`/`ip-request-resp`. tandem runs alone first and holds the
+/// group; Heartbeat starts and asks for its group, tandem gives it.
+#[test]
+fn legacy_auto_failback_hands_the_group_over_by_ip_request() {
+    let test = "legacy_auto_failback_hands_the_group_over_by_ip_request";
+    if cannot_run(test) {
+        return;
+    }
+    let tmp = temp();
+    let dir = tmp.path();
+    configure_tandem(dir);
+    let legacy = |text: String| text.replace("auto_failback on", "auto_failback legacy");
+    let hacf = std::fs::read_to_string(dir.join("beta/ha.cf")).expect("ha.cf");
+    std::fs::write(dir.join("beta/ha.cf"), legacy(hacf)).expect("ha.cf");
+    let mut seg = Segment::new("hblegacy", 2);
+    seg.start(1, dir);
+    assert!(
+        wait_for(Duration::from_secs(20), || has_vip(&seg, 1)),
+        "tandem alone never took the group:\n{}",
+        logs(dir)
+    );
+    let hb = HeartbeatNode::start(
+        &seg.ns(0),
+        "alpha",
+        &legacy(heartbeat_hacf()),
+        KEYS,
+        &group(),
+    );
+    let moved = wait_for(Duration::from_secs(40), || {
+        has_vip(&seg, 0) && !has_vip(&seg, 1)
+    });
+    assert!(
+        moved,
+        "Heartbeat's ip-request did not move its group:\n{}",
+        both_logs(dir, &hb)
+    );
+    hb.kill();
+    let _ = hb.exec(&["ip", "addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
+    assert!(
+        wait_for(Duration::from_secs(15), || has_vip(&seg, 1)),
+        "tandem did not take over:\n{}",
+        both_logs(dir, &hb)
+    );
+}

@@ -162,6 +162,8 @@ pub struct Compat {
     gone: bool,
     /// The last `resource` message said `isstable=1`.
     announced_stable: bool,
+    /// Legacy: groups the peer asked for, granted once stopped here.
+    pending_grants: Mask,
     last_tick: Option<Instant>,
 }
 
@@ -233,6 +235,7 @@ impl Compat {
             counters: Counters::default(),
             gone: false,
             announced_stable: false,
+            pending_grants: 0,
             last_tick: None,
         };
         c.leave(now);
@@ -444,6 +447,14 @@ impl Compat {
                     ),
                 ));
             }
+            Command::Standby(_) | Command::Takeover(_) if self.legacy() => {
+                self.events.push_back((
+                    now,
+                    Event::CommandRefused(
+                        "Heartbeat's standby protocol needs auto_failback on or off (nice_failback), not legacy",
+                    ),
+                ));
+            }
             Command::Standby(which) => {
                 let groups = self.which(which) & self.held();
                 if groups != 0 && self.peer.liveness == Liveness::Up {
@@ -519,6 +530,9 @@ impl Compat {
         self.progress_standby(now);
         self.retry_stops(now);
         self.finish_shutdown(now);
+        if self.pending_grants != 0 {
+            self.grant(now);
+        }
         if self.settled() && !self.announced_stable && self.standby == Standby::Idle {
             // Starts and stops are over: say so, as Heartbeat does.
             self.send_resources(now, None);
@@ -671,6 +685,7 @@ impl Compat {
         self.peer.holds = 0;
         self.peer.stable = false;
         self.standby = Standby::Idle;
+        self.pending_grants = 0;
         self.events.push_back((now, event));
         if self.negotiation == Negotiation::Leaving {
             return;
@@ -687,7 +702,7 @@ impl Compat {
         let all = self.all() & !self.failed;
         self.start(now, all);
         self.send_resources(now, Some("req_our_resources()"));
-        if was_up {
+        if was_up && !self.legacy() {
             let mut m = Message::new();
             m.add("t", "resource")
                 .add("rsc_hold", "foreign")
@@ -698,6 +713,20 @@ impl Compat {
 
     fn negotiate(&mut self, now: Instant) {
         match self.negotiation {
+            Negotiation::Init if self.peer.liveness == Liveness::Up && self.legacy() => {
+                // auto_failback legacy: no negotiation; ask the peer for
+                // each of our groups (`ip-request`), take each it grants.
+                self.become_stable(now);
+                let local = self.local_to(self.p.local) & !self.held();
+                for g in 0..self.groups.len() {
+                    if local & bit(g) != 0 {
+                        let key = self.p.groups[g].key.clone();
+                        let mut m = Message::new();
+                        m.add("t", "ip-request").add("ipaddr", key);
+                        self.send(now, m);
+                    }
+                }
+            }
             Negotiation::Init if self.peer.liveness == Liveness::Up => {
                 self.negotiation = Negotiation::Starting(now);
                 let mut m = Message::new();
@@ -724,6 +753,12 @@ impl Compat {
             Negotiation::Stable if self.standby == Standby::Idle => self.fail_back(now),
             _ => {}
         }
+    }
+
+    /// `auto_failback legacy`: Heartbeat's old group requests instead of
+    /// the nice_failback negotiation.
+    fn legacy(&self) -> bool {
+        self.p.auto_failback == AutoFailback::Legacy
     }
 
     fn become_stable(&mut self, now: Instant) {
@@ -834,13 +869,15 @@ impl Compat {
         }
         self.negotiation = Negotiation::Leaving;
         self.standby = Standby::Idle;
-        let mut m = Message::new();
-        m.add("t", "resource")
-            .add("rsc_hold", "none")
-            .add("rtype", "full")
-            .add("isstable", "0")
-            .add("info", "shutdown");
-        self.send(now, m);
+        if !self.legacy() {
+            let mut m = Message::new();
+            m.add("t", "resource")
+                .add("rsc_hold", "none")
+                .add("rtype", "full")
+                .add("isstable", "0")
+                .add("info", "shutdown");
+            self.send(now, m);
+        }
         let all = self.all();
         self.stop(now, all);
     }
@@ -872,6 +909,9 @@ impl Compat {
 
     fn send_resources_as(&mut self, now: Instant, info: Option<&str>, stable: bool) {
         self.announced_stable = stable;
+        if self.legacy() {
+            return; // legacy Heartbeat exchanges no resource messages
+        }
         let word = self.word_for(self.p.local, self.held());
         let mut m = Message::new();
         m.add("t", "resource")
@@ -1048,6 +1088,14 @@ impl Compat {
                 self.send(now, r);
             }
             "NS_rexmit" => self.resend(m),
+            "ip-request" => self.peer_requests(now, m),
+            "ip-request-resp" => {
+                let granted = m.str("ok") == Some("OK");
+                if let (true, Some(g)) = (granted, self.group_of(m.str("ipaddr"))) {
+                    self.peer.holds &= !bit(g);
+                    self.start(now, bit(g) & !self.failed);
+                }
+            }
             _ => {}
         }
     }
@@ -1181,6 +1229,43 @@ impl Compat {
                 self.start(now, groups & !self.failed);
             }
             _ => {}
+        }
+    }
+
+    /// The group whose key (its first resource, as haresources writes it)
+    /// a legacy message names.
+    fn group_of(&self, key: Option<&str>) -> Option<GroupId> {
+        let key = key?;
+        self.p.groups.iter().position(|g| g.key == key)
+    }
+
+    /// Legacy: the peer asks for its group back. Give it (stop it here),
+    /// then grant; a group not held here is granted at once.
+    fn peer_requests(&mut self, now: Instant, m: &Message) {
+        let Some(g) = self.group_of(m.str("ipaddr")) else {
+            return self.counters.drop(Drop::BadBody);
+        };
+        self.stop(now, bit(g));
+        self.pending_grants |= bit(g);
+        self.grant(now);
+    }
+
+    /// Sends `ip-request-resp` for requested groups no longer held here.
+    fn grant(&mut self, now: Instant) {
+        for g in 0..self.groups.len() {
+            if self.pending_grants & bit(g) != 0 && self.groups[g] == GroupState::Stopped {
+                self.pending_grants &= !bit(g);
+                self.peer.holds |= bit(g);
+                let peer = self.p.nodes[usize::from(self.peer_id)].clone();
+                let key = self.p.groups[g].key.clone();
+                let mut r = Message::new();
+                r.add("t", "ip-request-resp")
+                    .add("dest", &peer)
+                    .add("ipaddr", key)
+                    .add("weown", "yes")
+                    .add("ok", "OK");
+                self.send(now, r);
+            }
         }
     }
 
