@@ -364,6 +364,15 @@ fn a_mixed_pair_over_a_serial_cable_hands_the_group_both_ways() {
         "tandem standby did not move the group:\n{}",
         both_logs(dir, &hb)
     );
+    // kill -9 of Heartbeat: over the cable alone, tandem takes over.
+    std::thread::sleep(Duration::from_secs(1));
+    let killed = Instant::now();
+    hb.kill();
+    let _ = hb.exec(&["ip", "addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
+    let taken = wait_for(Duration::from_secs(15), || has_vip(&seg, 1));
+    let took = killed.elapsed();
+    assert!(taken, "tandem did not take over:\n{}", both_logs(dir, &hb));
+    eprintln!("serial: kill -9 of Heartbeat -> VIP on tandem: {took:?} (deadtime 2 s)");
     seg.stop(1);
     drop(hb);
     let _ = cable.kill();
