@@ -596,3 +596,72 @@ fn legacy_requests_groups_with_ip_request_instead_of_negotiating() {
     );
     assert!(p.said_since(0, "starting").is_empty());
 }
+
+#[test]
+fn a_gap_in_heartbeats_numbers_is_asked_for_unless_it_fills_itself() {
+    let mut p = joined_to_a_running_alpha();
+    // One message overtaken on the way: the gap closes, nothing asked.
+    let from = p.said.len();
+    p.alpha_seq += 1;
+    let late = p.alpha_seq;
+    p.status("active");
+    let mut m = Message::new();
+    m.add("t", "status")
+        .add("st", "active")
+        .add("src", "alpha")
+        .add("seq", format!("{late:x}"))
+        .add("hg", format!("{:x}", p.alpha_gen));
+    let bytes = encode_netstring(&m, &auth()).expect("encode");
+    p.t.handle_frame(p.now, 0, &bytes);
+    p.drain();
+    p.run(300, true);
+    assert!(p.said_since(from, "NS_rexmit").is_empty());
+    // Two lost for good: asked for once, in decimal.
+    p.alpha_seq += 2;
+    let first = p.alpha_seq - 1;
+    p.status("active");
+    p.run(300, false);
+    let asked = p.said_since(from, "NS_rexmit");
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(field(asked[0], "firstseq"), first.to_string());
+    assert_eq!(field(asked[0], "lastseq"), (first + 1).to_string());
+    // A request for our messages older than the history: reported lost.
+    let from = p.said.len();
+    p.alpha(&[("t", "NS_rexmit"), ("firstseq", "0"), ("lastseq", "0")]);
+    assert!(
+        p.said_since(from, "NS_nak_rexmit").is_empty(),
+        "seq 0 was never sent"
+    );
+    p.run(300_000, true);
+    let from = p.said.len();
+    p.alpha(&[("t", "NS_rexmit"), ("firstseq", "1"), ("lastseq", "1")]);
+    let nak = p.said_since(from, "NS_nak_rexmit");
+    assert_eq!(nak.len(), 1, "{:?}", &p.said[from..]);
+    assert_eq!(field(nak[0], "firstseq"), "1");
+}
+
+#[test]
+fn what_heartbeat_said_before_this_node_listened_is_not_taken_as_new() {
+    let mut p = Pair::new(AutoFailback::On);
+    // tandem starts while alpha is far into its generation.
+    p.alpha_seq = 0x45;
+    p.status("active");
+    let from = p.said.len();
+    p.run(500, true);
+    assert!(
+        p.said_since(from, "NS_rexmit").is_empty(),
+        "asked for the past"
+    );
+    // An old message of that generation, resent or replayed: not news.
+    let mut m = Message::new();
+    m.add("t", "shutdone")
+        .add("st", "dead")
+        .add("src", "alpha")
+        .add("seq", "30")
+        .add("hg", format!("{:x}", p.alpha_gen));
+    let bytes = encode_netstring(&m, &auth()).expect("encode");
+    p.t.handle_frame(p.now, 0, &bytes);
+    p.drain();
+    assert!(!p.events.contains(&Event::NodeLeft(0)), "{:?}", p.events);
+    assert_eq!(p.t.counters().dropped(Drop::Replay), 1);
+}

@@ -80,6 +80,23 @@ fn captures() -> std::path::PathBuf {
     dir
 }
 
+/// Heartbeat's own alarm when it sees two owners, or asks for messages
+/// it cannot get: never in a correct mixed pair.
+fn assert_heartbeat_content(dir: &Path, hb: &HeartbeatNode) {
+    let log = hb.log();
+    for alarm in [
+        "Both machines own",
+        "Cannot rexmit",
+        "Ignored standby message",
+    ] {
+        assert!(
+            !log.contains(alarm),
+            "Heartbeat: {alarm}\n{}",
+            both_logs(dir, hb)
+        );
+    }
+}
+
 fn both_logs(dir: &Path, hb: &HeartbeatNode) -> String {
     format!("{}\n--- heartbeat alpha ---\n{}", logs(dir), hb.log())
 }
@@ -177,6 +194,7 @@ fn a_mixed_pair_places_hands_over_and_takes_over_like_a_heartbeat_pair() {
     let took = killed.elapsed();
     assert!(taken, "tandem did not take over:\n{}", both_logs(dir, &hb));
     eprintln!("kill -9 of Heartbeat -> VIP on tandem: {took:?} (deadtime 2 s)");
+    assert_heartbeat_content(dir, &hb);
     assert!(took < Duration::from_secs(6), "{took:?}");
     if std::env::var_os("TANDEM_SHOW_LOGS").is_some() {
         eprintln!("{}", both_logs(dir, &hb));
@@ -265,6 +283,7 @@ fn tandem_stopping_or_dying_hands_the_group_to_heartbeat() {
         both_logs(dir, &hb)
     );
     eprintln!("kill -9 of tandem -> VIP on Heartbeat: {took:?} (deadtime 2 s)");
+    assert_heartbeat_content(dir, &hb);
     assert!(took < Duration::from_secs(6), "{took:?}");
 }
 
@@ -373,6 +392,7 @@ fn a_mixed_pair_over_a_serial_cable_hands_the_group_both_ways() {
     let took = killed.elapsed();
     assert!(taken, "tandem did not take over:\n{}", both_logs(dir, &hb));
     eprintln!("serial: kill -9 of Heartbeat -> VIP on tandem: {took:?} (deadtime 2 s)");
+    assert_heartbeat_content(dir, &hb);
     seg.stop(1);
     drop(hb);
     let _ = cable.kill();

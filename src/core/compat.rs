@@ -48,6 +48,10 @@ const ACK_EVERY: u64 = 10;
 const HISTORY: usize = 500;
 /// At most this many resent per request, as Heartbeat.
 const RESEND_MAX: u64 = 50;
+/// How long a gap in the peer's sequence numbers may stay before its
+/// messages are asked for again: long enough for one overtaken on the
+/// way to arrive (Heartbeat waits a random 50 ms to max_rexmit_delay).
+const REXMIT_DELAY: Time = Time::from_millis(100);
 
 type Mask = u64;
 
@@ -164,6 +168,9 @@ pub struct Compat {
     announced_stable: bool,
     /// Legacy: groups the peer asked for, granted once stopped here.
     pending_grants: Mask,
+    /// A gap in the peer's sequence numbers, asked for at this instant
+    /// if still open: (when, first, last).
+    rexmit: Option<(Instant, u64, u64)>,
     last_tick: Option<Instant>,
 }
 
@@ -236,6 +243,7 @@ impl Compat {
             gone: false,
             announced_stable: false,
             pending_grants: 0,
+            rexmit: None,
             last_tick: None,
         };
         c.leave(now);
@@ -392,6 +400,9 @@ impl Compat {
         if let Some(until) = self.peer.unauthentic_until {
             consider(until);
         }
+        if let Some((at, _, _)) = self.rexmit {
+            consider(at);
+        }
         match self.standby {
             Standby::Giving { asked, .. } => consider(asked.plus(STANDBY_REPLY)),
             Standby::Taking { since, .. } | Standby::Released { since } => {
@@ -533,6 +544,7 @@ impl Compat {
         if self.pending_grants != 0 {
             self.grant(now);
         }
+        self.ask_again(now);
         if self.settled() && !self.announced_stable && self.standby == Standby::Idle {
             // Starts and stops are over: say so, as Heartbeat does.
             self.send_resources(now, None);
@@ -1024,8 +1036,14 @@ impl Compat {
             let Some(seq) = m.hex("seq") else {
                 return self.counters.drop(Drop::BadBody);
             };
+            let had = self.peer.newest_seq;
             if !self.peer.first_sight(seq) {
                 return self.counters.drop(Drop::Replay);
+            }
+            // A gap after messages already heard: ask for it, later.
+            if had > 0 && seq > had + 1 && self.rexmit.is_none() {
+                let first = (had + 1).max(seq.saturating_sub(RESEND_MAX));
+                self.rexmit = Some((now.plus(REXMIT_DELAY), first, seq - 1));
             }
             self.peer.unacked += 1;
             if self.peer.unacked >= ACK_EVERY {
@@ -1087,7 +1105,7 @@ impl Compat {
                     .add("delnodelist", " ");
                 self.send(now, r);
             }
-            "NS_rexmit" => self.resend(m),
+            "NS_rexmit" => self.resend(now, m),
             "ip-request" => self.peer_requests(now, m),
             "ip-request-resp" => {
                 let granted = m.str("ok") == Some("OK");
@@ -1281,20 +1299,57 @@ impl Compat {
     }
 
     /// The peer missed some of our messages: send them again from the
-    /// history (Heartbeat's request numbers are decimal).
-    fn resend(&mut self, m: &Message) {
+    /// history (Heartbeat's request numbers are decimal); those no longer
+    /// kept are reported lost (`NS_nak_rexmit`).
+    fn resend(&mut self, now: Instant, m: &Message) {
         let (Some(first), Some(last)) = (m.decimal("firstseq"), m.decimal("lastseq")) else {
             return self.counters.drop(Drop::BadBody);
         };
         let last = last.min(first.saturating_add(RESEND_MAX - 1));
-        let again: Vec<Message> = self
-            .history
-            .iter()
-            .filter(|(s, _)| (first..=last).contains(s))
-            .map(|(_, m)| m.clone())
+        for seq in first..=last {
+            match self.history.iter().find(|(s, _)| *s == seq) {
+                Some((_, m)) => {
+                    let m = m.clone();
+                    self.queue(&m);
+                }
+                None if (1..=self.seq).contains(&seq) => {
+                    let peer = self.p.nodes[usize::from(self.peer_id)].clone();
+                    let mut nak = Message::new();
+                    nak.add("t", "NS_nak_rexmit")
+                        .add("dest", &peer)
+                        .add("firstseq", seq.to_string())
+                        .add("info", "not in history");
+                    self.send(now, nak);
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Asks the peer again for its messages still missing after
+    /// [`REXMIT_DELAY`] (decimal numbers, as Heartbeat's requests).
+    fn ask_again(&mut self, now: Instant) {
+        let Some((at, first, last)) = self.rexmit else {
+            return;
+        };
+        if now < at {
+            return;
+        }
+        self.rexmit = None;
+        let missing: Vec<u64> = (first..=last)
+            .filter(|&s| {
+                let back = self.peer.newest_seq.saturating_sub(s);
+                back < 64 && self.peer.seen & (1 << back) == 0
+            })
             .collect();
-        for m in again {
-            self.queue(&m);
+        if let (Some(&lo), Some(&hi)) = (missing.first(), missing.last()) {
+            let peer = self.p.nodes[usize::from(self.peer_id)].clone();
+            let mut m = Message::new();
+            m.add("t", "NS_rexmit")
+                .add("dest", &peer)
+                .add("firstseq", lo.to_string())
+                .add("lastseq", hi.to_string());
+            self.send(now, m);
         }
     }
 }
@@ -1322,6 +1377,13 @@ impl Peer {
     /// Records sequence number `seq`; false if it was seen before or is
     /// too old to tell.
     fn first_sight(&mut self, seq: u64) -> bool {
+        if self.newest_seq == 0 {
+            // The first message of this generation heard: what came
+            // before it was said before this node listened.
+            self.newest_seq = seq;
+            self.seen = u64::MAX;
+            return true;
+        }
         if seq > self.newest_seq {
             let shift = seq - self.newest_seq;
             self.seen = if shift >= 64 { 0 } else { self.seen << shift };
