@@ -97,6 +97,20 @@ fn assert_heartbeat_content(dir: &Path, hb: &HeartbeatNode) {
     }
 }
 
+/// kill -9 of the Heartbeat node (its address goes with its machine):
+/// tandem must take over. Returns how long that took.
+fn kill_heartbeat(dir: &Path, seg: &Segment, hb: &HeartbeatNode, link: &str) -> Duration {
+    let killed = Instant::now();
+    hb.kill();
+    let _ = hb.exec(&["ip", "addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
+    let taken = wait_for(Duration::from_secs(15), || has_vip(seg, 1));
+    let took = killed.elapsed();
+    assert!(taken, "tandem did not take over:\n{}", both_logs(dir, hb));
+    eprintln!("{link}: kill -9 of Heartbeat -> VIP on tandem: {took:?} (deadtime 2 s)");
+    assert_heartbeat_content(dir, hb);
+    took
+}
+
 fn both_logs(dir: &Path, hb: &HeartbeatNode) -> String {
     format!("{}\n--- heartbeat alpha ---\n{}", logs(dir), hb.log())
 }
@@ -187,14 +201,7 @@ fn a_mixed_pair_places_hands_over_and_takes_over_like_a_heartbeat_pair() {
     // kill -9 of Heartbeat: tandem takes over within Heartbeat's deadtime
     // (plus the time to add the address).
     std::thread::sleep(Duration::from_secs(2));
-    let killed = Instant::now();
-    hb.kill();
-    let _ = hb.exec(&["ip", "addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
-    let taken = wait_for(Duration::from_secs(15), || has_vip(&seg, 1));
-    let took = killed.elapsed();
-    assert!(taken, "tandem did not take over:\n{}", both_logs(dir, &hb));
-    eprintln!("kill -9 of Heartbeat -> VIP on tandem: {took:?} (deadtime 2 s)");
-    assert_heartbeat_content(dir, &hb);
+    let took = kill_heartbeat(dir, &seg, &hb, "udp");
     assert!(took < Duration::from_secs(6), "{took:?}");
     if std::env::var_os("TANDEM_SHOW_LOGS").is_some() {
         eprintln!("{}", both_logs(dir, &hb));
@@ -385,14 +392,7 @@ fn a_mixed_pair_over_a_serial_cable_hands_the_group_both_ways() {
     );
     // kill -9 of Heartbeat: over the cable alone, tandem takes over.
     std::thread::sleep(Duration::from_secs(1));
-    let killed = Instant::now();
-    hb.kill();
-    let _ = hb.exec(&["ip", "addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
-    let taken = wait_for(Duration::from_secs(15), || has_vip(&seg, 1));
-    let took = killed.elapsed();
-    assert!(taken, "tandem did not take over:\n{}", both_logs(dir, &hb));
-    eprintln!("serial: kill -9 of Heartbeat -> VIP on tandem: {took:?} (deadtime 2 s)");
-    assert_heartbeat_content(dir, &hb);
+    kill_heartbeat(dir, &seg, &hb, "serial");
     seg.stop(1);
     drop(hb);
     let _ = cable.kill();
