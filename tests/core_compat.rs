@@ -355,6 +355,11 @@ fn graceful_stop_releases_then_says_shutdone() {
     p.finish_actions();
     assert_eq!(p.said_since(from, "shutdone").len(), 1);
     assert!(p.actions.contains(&Action::Exit), "{:?}", p.actions);
+    // Gone: nothing more is said, and nothing is due (found by fuzzing:
+    // the keepalive deadline stayed in the past).
+    let said = p.said.len();
+    p.run(1000, false);
+    assert_eq!(p.said.len(), said);
 }
 
 #[test]

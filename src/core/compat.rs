@@ -375,6 +375,10 @@ impl Compat {
 
     /// When [`Compat::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Instant {
+        if self.gone {
+            // Said goodbye: nothing is due (the shell is exiting).
+            return Instant(u64::MAX);
+        }
         let mut next = self.next_keepalive;
         let mut consider = |t: Instant| next = next.min(t);
         // A death waits while unauthentic messages name the peer.
