@@ -670,3 +670,22 @@ fn what_heartbeat_said_before_this_node_listened_is_not_taken_as_new() {
     assert!(!p.events.contains(&Event::NodeLeft(0)), "{:?}", p.events);
     assert_eq!(p.t.counters().dropped(Drop::Replay), 1);
 }
+
+#[test]
+fn a_slow_stop_while_giving_sets_no_deadline_in_the_past() {
+    // Found by fuzzing: while our stop ran longer than the standby reply
+    // time, the exchange's deadline stayed in the past.
+    let mut p = joined(AutoFailback::Off);
+    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "me")]);
+    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "done")]);
+    p.finish_actions();
+    p.t.handle_command(p.now, Command::Standby(Which::All));
+    p.drain();
+    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "other")]);
+    assert_eq!(p.actions, vec![Action::Stop(0)]);
+    // The stop takes 12 s (Pair::run checks every deadline is ahead).
+    p.run(12_000, true);
+    p.finish_actions();
+    p.run(500, true);
+    assert_eq!(p.t.group(0), GroupState::Stopped);
+}

@@ -147,29 +147,10 @@ fn a_mixed_pair_places_hands_over_and_takes_over_like_a_heartbeat_pair() {
     );
 
     // hb_standby on the Heartbeat node hands the group to tandem.
-    let out = hb.exec(&["/usr/share/heartbeat/hb_standby"]);
-    assert!(out.status.success(), "{out:?}");
-    let moved = wait_for(Duration::from_secs(30), || {
-        has_vip(&seg, 1) && !has_vip(&seg, 0)
-    });
-    assert!(
-        moved,
-        "hb_standby did not move the group:\n{}",
-        both_logs(dir, &hb)
-    );
+    standby_alpha(dir, &seg, &hb);
 
     // `tandem standby` hands it back.
-    let control = dir.join("beta/state/control");
-    let answer = tandem::daemon::control::request(&control, "standby all", Duration::from_secs(5));
-    assert!(answer.is_ok(), "{answer:?}");
-    let back = wait_for(Duration::from_secs(30), || {
-        has_vip(&seg, 0) && !has_vip(&seg, 1)
-    });
-    assert!(
-        back,
-        "tandem standby did not move the group:\n{}",
-        both_logs(dir, &hb)
-    );
+    standby_beta(dir, &seg, &hb);
 
     // Graceful stop of Heartbeat: tandem takes the group at once.
     // (`heartbeat -k` itself returns only once Heartbeat has exited.)
@@ -219,6 +200,21 @@ fn stable_pair(dir: &Path, seg: &mut Segment, hb: &HeartbeatNode) {
             && hb.cl_status(&["nodestatus", "beta"]) == "active"
     });
     assert!(placed, "no stable mixed pair:\n{}", both_logs(dir, hb));
+}
+
+/// `tandem standby` on beta hands the group back to alpha.
+fn standby_beta(dir: &Path, seg: &Segment, hb: &HeartbeatNode) {
+    let control = dir.join("beta/state/control");
+    let answer = tandem::daemon::control::request(&control, "standby all", Duration::from_secs(5));
+    assert!(answer.is_ok(), "{answer:?}");
+    let back = wait_for(Duration::from_secs(30), || {
+        has_vip(seg, 0) && !has_vip(seg, 1)
+    });
+    assert!(
+        back,
+        "tandem standby did not move the group:\n{}",
+        both_logs(dir, hb)
+    );
 }
 
 fn standby_alpha(dir: &Path, seg: &Segment, hb: &HeartbeatNode) {
@@ -379,17 +375,7 @@ fn a_mixed_pair_over_a_serial_cable_hands_the_group_both_ways() {
     let hb = HeartbeatNode::start(&seg.ns(0), "alpha", &hb_cf, KEYS, &group());
     stable_pair(dir, &mut seg, &hb);
     standby_alpha(dir, &seg, &hb);
-    let control = dir.join("beta/state/control");
-    let answer = tandem::daemon::control::request(&control, "standby all", Duration::from_secs(5));
-    assert!(answer.is_ok(), "{answer:?}");
-    let back = wait_for(Duration::from_secs(30), || {
-        has_vip(&seg, 0) && !has_vip(&seg, 1)
-    });
-    assert!(
-        back,
-        "tandem standby did not move the group:\n{}",
-        both_logs(dir, &hb)
-    );
+    standby_beta(dir, &seg, &hb);
     // kill -9 of Heartbeat: over the cable alone, tandem takes over.
     std::thread::sleep(Duration::from_secs(1));
     kill_heartbeat(dir, &seg, &hb, "serial");

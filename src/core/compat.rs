@@ -408,11 +408,20 @@ impl Compat {
             consider(at);
         }
         match self.standby {
-            Standby::Giving { asked, .. } => consider(asked.plus(STANDBY_REPLY)),
-            Standby::Taking { since, .. } | Standby::Released { since } => {
-                consider(since.plus(STANDBY_REPLY))
+            // Only waiting for the other side times out; our own stops
+            // and starts end when the runner says so.
+            Standby::Giving {
+                asked,
+                agreed: false,
+                ..
+            } => consider(asked.plus(STANDBY_REPLY)),
+            Standby::Taking {
+                since,
+                released: false,
+                ..
             }
-            Standby::Idle => {}
+            | Standby::Released { since } => consider(since.plus(STANDBY_REPLY)),
+            _ => {}
         }
         for g in &self.groups {
             if let GroupState::StopRetry { at, .. } = g {
