@@ -677,11 +677,19 @@ fn a_slow_stop_while_giving_sets_no_deadline_in_the_past() {
     // time, the exchange's deadline stayed in the past.
     let mut p = joined(AutoFailback::Off);
     p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "me")]);
-    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "done")]);
+    p.alpha(&[
+        ("t", "ask_resources"),
+        ("rsc_hold", "all"),
+        ("info", "done"),
+    ]);
     p.finish_actions();
     p.t.handle_command(p.now, Command::Standby(Which::All));
     p.drain();
-    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "other")]);
+    p.alpha(&[
+        ("t", "ask_resources"),
+        ("rsc_hold", "all"),
+        ("info", "other"),
+    ]);
     assert_eq!(p.actions, vec![Action::Stop(0)]);
     // The stop takes 12 s (Pair::run checks every deadline is ahead).
     p.run(12_000, true);
