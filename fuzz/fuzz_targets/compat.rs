@@ -13,12 +13,33 @@ use tandem::wire::heartbeat::{encode_netstring, Message};
 use tandem::wire::Authenticator;
 
 const TYPES: [&str; 16] = [
-    "status", "starting", "resource", "ask_resources", "hb_takeover", "shutdone", "ip-request",
-    "ip-request-resp", "NS_rexmit", "NS_ackmsg", "reqnodes", "stonith", "repnodes", "NS_nak_rexmit",
-    "crmd", "ifstat",
+    "status",
+    "starting",
+    "resource",
+    "ask_resources",
+    "hb_takeover",
+    "shutdone",
+    "ip-request",
+    "ip-request-resp",
+    "NS_rexmit",
+    "NS_ackmsg",
+    "reqnodes",
+    "stonith",
+    "repnodes",
+    "NS_nak_rexmit",
+    "crmd",
+    "ifstat",
 ];
 const WORDS: [&str; 6] = ["none", "local", "foreign", "all", "bogus", ""];
-const INFOS: [&str; 7] = ["me", "other", "done", "shutdown", "standby", "mach_down", "x"];
+const INFOS: [&str; 7] = [
+    "me",
+    "other",
+    "done",
+    "shutdown",
+    "standby",
+    "mach_down",
+    "x",
+];
 const STATES: [&str; 5] = ["init", "up", "active", "dead", "ping"];
 
 fuzz_target!(|data: &[u8]| {
@@ -33,12 +54,24 @@ fuzz_target!(|data: &[u8]| {
         nodes: vec!["alpha".into(), "beta".into()],
         local: 1,
         links: vec![
-            LinkParams { name: "u".into(), reaches: vec![0, 1] },
-            LinkParams { name: "s".into(), reaches: vec![0, 1] },
+            LinkParams {
+                name: "u".into(),
+                reaches: vec![0, 1],
+            },
+            LinkParams {
+                name: "s".into(),
+                reaches: vec![0, 1],
+            },
         ],
         groups: vec![
-            GroupParams { key: "g0".into(), preferred: 0 },
-            GroupParams { key: "g1".into(), preferred: 1 },
+            GroupParams {
+                key: "g0".into(),
+                preferred: 0,
+            },
+            GroupParams {
+                key: "g1".into(),
+                preferred: 1,
+            },
         ],
         keepalive: Time::from_millis(200),
         warntime: Time::from_millis(500),
@@ -50,7 +83,16 @@ fuzz_target!(|data: &[u8]| {
         stop_retries: 2,
         stop_retry_interval: Time::from_millis(100),
     };
-    let mut c = Compat::new(params, auth.clone(), [7; 16], 5, 1_800_000_000, Instant(0), 0).unwrap();
+    let mut c = Compat::new(
+        params,
+        auth.clone(),
+        [7; 16],
+        5,
+        1_800_000_000,
+        Instant(0),
+        0,
+    )
+    .unwrap();
     let mut now = 0u64;
     for chunk in data.get(1..).unwrap_or(&[]).chunks(6) {
         let [op, a, b, d, e, f] = match chunk {
@@ -74,7 +116,10 @@ fuzz_target!(|data: &[u8]| {
                     m.add("dest", if d & 0x40 != 0 { "beta" } else { "alpha" });
                 }
                 m.add("src", if f == 0xff { "gamma" } else { "alpha" });
-                m.add("seq", format!("{:x}", u64::from(f) + u64::from(e >> 4) * 200));
+                m.add(
+                    "seq",
+                    format!("{:x}", u64::from(f) + u64::from(e >> 4) * 200),
+                );
                 m.add("hg", format!("{:x}", 100 + u64::from(d >> 6)));
                 if let Ok(bytes) = encode_netstring(&m, &auth) {
                     c.handle_frame(Instant(now), usize::from(a & 1), &bytes);
@@ -89,7 +134,10 @@ fuzz_target!(|data: &[u8]| {
             }
             _ => {
                 c.handle_timeout(Instant(now));
-                assert!(c.poll_timeout() > Instant(now), "woken in the past at {now}: {c:#?}");
+                assert!(
+                    c.poll_timeout() > Instant(now),
+                    "woken in the past at {now}: {c:#?}"
+                );
             }
         }
         while c.poll_transmit().is_some() {}

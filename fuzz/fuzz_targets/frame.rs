@@ -12,15 +12,22 @@ use tandem::wire::{sniff, Authenticator, Frame};
 fn auths() -> &'static [Authenticator] {
     static AUTHS: OnceLock<Vec<Authenticator>> = OnceLock::new();
     AUTHS.get_or_init(|| {
-        ["auth 1\n1 sha256 k\n", "auth 2\n2 crc\n", "auth 3\n3 md5 k\n4 sha1 j\n"]
-            .iter()
-            .map(|t| Authenticator::new(&authkeys::parse("a", t.as_bytes()).0.unwrap()))
-            .collect()
+        [
+            "auth 1\n1 sha256 k\n",
+            "auth 2\n2 crc\n",
+            "auth 3\n3 md5 k\n4 sha1 j\n",
+        ]
+        .iter()
+        .map(|t| Authenticator::new(&authkeys::parse("a", t.as_bytes()).0.unwrap()))
+        .collect()
     })
 }
 
 fn check(bytes: &[u8], auth: &Authenticator) {
-    let cluster = bytes.get(4..6).map(|c| u16::from_be_bytes([c[0], c[1]])).unwrap_or(0);
+    let cluster = bytes
+        .get(4..6)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .unwrap_or(0);
     if let Ok(frame) = Frame::decode(bytes, cluster, auth) {
         // Whatever decodes encodes again to a frame with the same content.
         let mut out = Vec::new();

@@ -21,10 +21,16 @@ fn round_trip(bytes: &[u8]) {
     let auth = crc();
     if let Ok((msg, _)) = decode(bytes, auth) {
         if let Ok(again) = encode_netstring(&msg, auth) {
-            assert_eq!(decode(&again, auth).expect("re-encoded message decodes").0, msg);
+            assert_eq!(
+                decode(&again, auth).expect("re-encoded message decodes").0,
+                msg
+            );
         }
         if let Ok(again) = encode_text(&msg, auth) {
-            assert_eq!(decode(&again, auth).expect("re-encoded text decodes").0, msg);
+            assert_eq!(
+                decode(&again, auth).expect("re-encoded text decodes").0,
+                msg
+            );
         }
     }
 }

@@ -14,10 +14,19 @@ fuzz_target!(|data: &[u8]| {
         cluster: cluster_id("fuzz"),
         nodes: vec!["a".into(), "b".into(), "c".into()],
         local: 0,
-        links: vec![LinkParams { name: "l".into(), reaches: vec![0, 1, 2] }],
+        links: vec![LinkParams {
+            name: "l".into(),
+            reaches: vec![0, 1, 2],
+        }],
         groups: vec![
-            GroupParams { key: "g0".into(), preferred: 0 },
-            GroupParams { key: "g1".into(), preferred: 1 },
+            GroupParams {
+                key: "g0".into(),
+                preferred: 0,
+            },
+            GroupParams {
+                key: "g1".into(),
+                preferred: 1,
+            },
         ],
         keepalive: Time::from_millis(100),
         warntime: Time::from_millis(250),
@@ -30,7 +39,14 @@ fuzz_target!(|data: &[u8]| {
         stop_retry_interval: Time::from_millis(100),
     };
     let auth = signer;
-    let mut node = Node::new(params, auth.clone(), 1, &[None, None, None], 0b1, Instant(0));
+    let mut node = Node::new(
+        params,
+        auth.clone(),
+        1,
+        &[None, None, None],
+        0b1,
+        Instant(0),
+    );
     let mut now = 0u64;
     // Length-prefixed frames, each after a time step; crc frames are easy
     // for the fuzzer to make authentic.
