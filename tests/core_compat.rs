@@ -121,6 +121,16 @@ impl Pair {
         self.drain();
     }
 
+    /// Alpha's `resource rsc_hold=HOLD rtype=full isstable=STABLE`.
+    fn alpha_resources(&mut self, hold: &str, stable: &str) {
+        self.alpha(&[
+            ("t", "resource"),
+            ("rsc_hold", hold),
+            ("rtype", "full"),
+            ("isstable", stable),
+        ]);
+    }
+
     fn status(&mut self, st: &str) {
         self.alpha(&[
             ("t", "status"),
@@ -195,12 +205,7 @@ fn joined(auto_failback: AutoFailback) -> Pair {
     p.status("active");
     let starting = p.said_since(0, "starting");
     assert_eq!(starting.len(), 1, "{:?}", p.said);
-    p.alpha(&[
-        ("t", "resource"),
-        ("rsc_hold", "all"),
-        ("rtype", "full"),
-        ("isstable", "1"),
-    ]);
+    p.alpha_resources("all", "1");
     p.run(1000, true);
     assert!(p.actions.is_empty(), "{:?}", p.actions);
     assert_eq!(p.t.group(0), GroupState::Stopped);
@@ -251,12 +256,7 @@ fn heartbeat_standby_hands_the_group_over_in_three_phases() {
     assert_eq!(p.t.group(0), GroupState::Running);
     // alpha settles without the group; auto_failback does not send it
     // back after an operator's standby (only after alpha restarts).
-    p.alpha(&[
-        ("t", "resource"),
-        ("rsc_hold", "none"),
-        ("rtype", "full"),
-        ("isstable", "1"),
-    ]);
+    p.alpha_resources("none", "1");
     p.run(2000, true);
     assert_eq!(p.t.group(0), GroupState::Running);
     let done = p.said_since(from, "ask_resources");
@@ -291,12 +291,7 @@ fn tandem_standby_gives_the_group_back_and_waits_for_heartbeats_answer() {
     assert_eq!(field(reply[0], "rsc_hold"), "all");
     assert_eq!(field(reply[0], "isstable"), "1");
     // auto_failback off here would keep it; on, beta offers it back.
-    p.alpha(&[
-        ("t", "resource"),
-        ("rsc_hold", "none"),
-        ("rtype", "full"),
-        ("isstable", "1"),
-    ]);
+    p.alpha_resources("none", "1");
     p.run(100, true);
     let ask = p.said_since(from, "ask_resources");
     assert_eq!(
@@ -321,12 +316,7 @@ fn tandem_standby_gives_the_group_back_and_waits_for_heartbeats_answer() {
 fn auto_failback_off_keeps_the_group_on_the_survivor() {
     let mut p = Pair::new(AutoFailback::Off);
     p.status("active");
-    p.alpha(&[
-        ("t", "resource"),
-        ("rsc_hold", "none"),
-        ("rtype", "full"),
-        ("isstable", "1"),
-    ]);
+    p.alpha_resources("none", "1");
     p.run(500, true);
     // Alpha is stable and holds nothing: beta takes the free group.
     assert_eq!(p.actions, vec![Action::Start(0)]);
@@ -390,12 +380,7 @@ fn hb_takeover_from_heartbeat_makes_tandem_give() {
     p.alpha_seq = 0;
     p.status("active");
     p.alpha(&[("t", "starting")]);
-    p.alpha(&[
-        ("t", "resource"),
-        ("rsc_hold", "none"),
-        ("rtype", "full"),
-        ("isstable", "1"),
-    ]);
+    p.alpha_resources("none", "1");
     p.run(1000, true);
     assert!(p.said_since(0, "ask_resources").is_empty());
     let from = p.said.len();
@@ -505,12 +490,7 @@ fn after_giving_tandem_says_it_is_stable_when_the_taker_is_done() {
     ]);
     p.finish_actions();
     p.run(100, true);
-    p.alpha(&[
-        ("t", "resource"),
-        ("rsc_hold", "all"),
-        ("rtype", "full"),
-        ("isstable", "1"),
-    ]);
+    p.alpha_resources("all", "1");
     p.alpha(&[
         ("t", "ask_resources"),
         ("rsc_hold", "all"),

@@ -111,6 +111,20 @@ fn kill_heartbeat(dir: &Path, seg: &Segment, hb: &HeartbeatNode, link: &str) -> 
     took
 }
 
+/// kill -9 of the tandem node; its address goes with its machine.
+fn kill_tandem(seg: &mut Segment) {
+    seg.kill(1);
+    common::ip(&[
+        "-n",
+        &seg.ns(1),
+        "addr",
+        "del",
+        &format!("{VIP}/24"),
+        "dev",
+        "eth0",
+    ]);
+}
+
 fn both_logs(dir: &Path, hb: &HeartbeatNode) -> String {
     format!("{}\n--- heartbeat alpha ---\n{}", logs(dir), hb.log())
 }
@@ -268,16 +282,7 @@ fn tandem_stopping_or_dying_hands_the_group_to_heartbeat() {
     standby_alpha(dir, &seg, &hb);
     std::thread::sleep(Duration::from_secs(1));
     let killed = Instant::now();
-    seg.kill(1);
-    common::ip(&[
-        "-n",
-        &seg.ns(1),
-        "addr",
-        "del",
-        &format!("{VIP}/24"),
-        "dev",
-        "eth0",
-    ]);
+    kill_tandem(&mut seg);
     let taken = wait_for(Duration::from_secs(15), || has_vip(&seg, 0));
     let took = killed.elapsed();
     assert!(
@@ -436,16 +441,7 @@ fn two_tandem_nodes_speaking_heartbeat_agree_with_each_other() {
         has_vip(&seg, 1) && !has_vip(&seg, 0)
     });
     assert!(moved, "standby did not move the group:\n{}", logs(dir));
-    seg.kill(1);
-    common::ip(&[
-        "-n",
-        &seg.ns(1),
-        "addr",
-        "del",
-        &format!("{VIP}/24"),
-        "dev",
-        "eth0",
-    ]);
+    kill_tandem(&mut seg);
     let taken = wait_for(Duration::from_secs(15), || has_vip(&seg, 0));
     assert!(taken, "alpha did not take over:\n{}", logs(dir));
 }
@@ -494,4 +490,39 @@ fn legacy_auto_failback_hands_the_group_over_by_ip_request() {
         "tandem did not take over:\n{}",
         both_logs(dir, &hb)
     );
+}
+
+/// `wire auto` with what Heartbeat's protocol cannot carry (here
+/// monitor_interval): tandem says so once, naming the line, stays native,
+/// and takes nothing from the Heartbeat node it hears.
+#[test]
+fn wire_auto_that_cannot_answer_says_why_once_and_takes_nothing() {
+    let test = "wire_auto_that_cannot_answer_says_why_once_and_takes_nothing";
+    if cannot_run(test) {
+        return;
+    }
+    let tmp = temp();
+    let dir = tmp.path();
+    configure_tandem_wire(dir, KEYS, "monitor_interval 10s\n");
+    let mut seg = Segment::new("hbnoauto", 2);
+    let hb = HeartbeatNode::start(&seg.ns(0), "alpha", &heartbeat_hacf(), KEYS, &group());
+    assert!(
+        wait_for(Duration::from_secs(30), || has_vip(&seg, 0)),
+        "Heartbeat alone never took its group:\n{}",
+        hb.log()
+    );
+    seg.start(1, dir);
+    let said = "wire auto cannot answer it in its format";
+    assert!(
+        wait_for(Duration::from_secs(10), || logs(dir).contains(said)),
+        "{}",
+        both_logs(dir, &hb)
+    );
+    // Longer than tandem's initdead: still once, and nothing taken.
+    std::thread::sleep(Duration::from_secs(6));
+    let log = logs(dir);
+    assert_eq!(log.matches(said).count(), 1, "{log}");
+    assert!(log.contains("monitor_interval"), "{log}");
+    assert!(!has_vip(&seg, 1), "tandem took over a live node:\n{log}");
+    assert!(has_vip(&seg, 0));
 }

@@ -3,13 +3,15 @@
 //! panic, within its size, field and depth bounds. Each input is also
 //! given a valid netstring trailer, so that what lies behind the
 //! authentication check is fuzzed too; whatever decodes must encode and
-//! decode to the same message.
+//! decode to the same message. Serial input goes through the deframer
+//! the daemon uses.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use tandem::config::authkeys;
-use tandem::wire::heartbeat::{decode, encode_netstring, encode_text, TextDeframer};
+use tandem::wire::heartbeat::{decode, encode_netstring, encode_text};
+use tandem::wire::serial::{Deframed, Deframer};
 use tandem::wire::Authenticator;
 
 fn crc() -> &'static Authenticator {
@@ -42,8 +44,14 @@ fuzz_target!(|data: &[u8]| {
     let trailer = format!("1 {digest}");
     signed.extend_from_slice(format!("{}:{trailer},", trailer.len()).as_bytes());
     round_trip(&signed);
-    let mut deframer = TextDeframer::new();
+    // As on a serial line: the text messages the deframer cuts out.
+    let mut deframer = Deframer::new();
     for chunk in data.chunks(61) {
-        deframer.push(chunk, round_trip);
+        deframer.push(chunk);
+        while let Some(item) = deframer.next_item() {
+            if let Deframed::Heartbeat(_, message) = item {
+                round_trip(message);
+            }
+        }
     }
 });

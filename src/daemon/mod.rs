@@ -139,6 +139,36 @@ fn not_with_heartbeat(config: &Config) -> Vec<String> {
     heartbeat_conflicts(config)
 }
 
+/// What `wire auto` does with a Heartbeat node it hears: decided from
+/// the configuration at start and at each reload, not per datagram.
+#[derive(Debug)]
+enum Auto {
+    /// `wire native` or `wire heartbeat`, or already switched.
+    Never,
+    /// Becomes the node's Heartbeat partner on its first authentic message.
+    Answer,
+    /// The configuration has what Heartbeat's protocol cannot carry; said
+    /// once (the lines say what to change), then tandem stays native.
+    Cannot { why: String, said: bool },
+}
+
+impl Auto {
+    fn of(config: &Config) -> Auto {
+        if config.hacf.wire.value != config::hacf::WireMode::Auto {
+            return Auto::Never;
+        }
+        let conflicts = heartbeat_conflicts(config);
+        if conflicts.is_empty() {
+            Auto::Answer
+        } else {
+            Auto::Cannot {
+                why: conflicts.join("; "),
+                said: false,
+            }
+        }
+    }
+}
+
 /// `wire auto`: an authentic Heartbeat message from a configured node
 /// turns this node into its Heartbeat partner (tandem's engine is
 /// replaced by the compatibility one, with the groups it runs), once,
@@ -146,15 +176,28 @@ fn not_with_heartbeat(config: &Config) -> Vec<String> {
 /// speaks Heartbeat.
 fn answer_heartbeat(
     engine: &mut Box<dyn core::Engine>,
+    auto: &mut Auto,
     config: &Config,
     paths: &Paths,
     log: &mut Log,
     now: core::Instant,
     bytes: &[u8],
 ) -> bool {
-    if config.hacf.wire.value != config::hacf::WireMode::Auto || !sniff::looks_like_heartbeat(bytes)
-    {
-        return false;
+    match auto {
+        Auto::Never => return false,
+        Auto::Cannot { why, said } => {
+            if !*said {
+                if let Some(src) = sniff::heartbeat_source(bytes) {
+                    log.warn(&format!(
+                        "node {src} speaks Heartbeat 3.0.6's protocol; wire auto cannot answer it in its format: {why}"
+                    ));
+                    *said = true;
+                }
+            }
+            return false;
+        }
+        Auto::Answer if !sniff::looks_like_heartbeat(bytes) => return false,
+        Auto::Answer => {}
     }
     let auth = Authenticator::new(&config.authkeys);
     let Ok((msg, _)) = crate::wire::heartbeat::decode(bytes, &auth) else {
@@ -170,18 +213,6 @@ fn answer_heartbeat(
         .enumerate()
         .any(|(i, n)| i != usize::from(p.local) && n.eq_ignore_ascii_case(src));
     if !known {
-        return false;
-    }
-    let conflicts = heartbeat_conflicts(config);
-    if !conflicts.is_empty() {
-        // Once per start is enough: the line says what to change.
-        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            log.warn(&format!(
-                "node {src} speaks Heartbeat 3.0.6's protocol; wire auto cannot answer it in its format: {}",
-                conflicts.join("; ")
-            ));
-        }
         return false;
     }
     let uuid = match state::heartbeat_uuid(paths) {
@@ -209,6 +240,7 @@ fn answer_heartbeat(
                 "node {src} speaks Heartbeat 3.0.6's protocol: answering it in its format from now on (wire auto)"
             ));
             *engine = Box::new(compat);
+            *auto = Auto::Never;
             true
         }
         Err(e) => {
@@ -435,6 +467,8 @@ struct Daemon {
     notifier: notify::Notifier,
     next_watchdog: Option<Instant>,
     exiting: bool,
+    /// What `wire auto` does when a Heartbeat node is heard.
+    auto: Auto,
     _pid: PidLock,
 }
 
@@ -479,6 +513,7 @@ impl Daemon {
             .fold(0, |m, (g, _)| m | (1 << g));
         let epoch = Instant::now();
         let auth = Authenticator::new(&p.config.authkeys);
+        let auto = Auto::of(&p.config);
         let core: Box<dyn core::Engine> =
             if p.config.hacf.wire.value == crate::config::hacf::WireMode::Heartbeat {
                 let uuid = state::heartbeat_uuid(&paths).map_err(io_err("heartbeat-uuid file"))?;
@@ -565,6 +600,7 @@ impl Daemon {
             notifier,
             next_watchdog,
             exiting: false,
+            auto,
             _pid: pid,
         };
         for i in 0..daemon.links.len() {
@@ -888,6 +924,7 @@ impl Daemon {
                         if self.core.speaks_heartbeat()
                             || answer_heartbeat(
                                 &mut self.core,
+                                &mut self.auto,
                                 &self.config,
                                 &self.paths,
                                 &mut self.log,
@@ -924,6 +961,7 @@ impl Daemon {
                         if self.core.speaks_heartbeat()
                             || answer_heartbeat(
                                 &mut self.core,
+                                &mut self.auto,
                                 &self.config,
                                 &self.paths,
                                 &mut self.log,
@@ -1095,6 +1133,9 @@ impl Daemon {
             self.log.warn(&problem);
         }
         self.runner.configure(runner_settings(&p.config));
+        if !self.core.speaks_heartbeat() {
+            self.auto = Auto::of(&p.config);
+        }
         self.config = p.config;
         self.next_monitor = self.monitor_every().map(|d| Instant::now() + d);
         Ok("configuration reloaded".to_string())

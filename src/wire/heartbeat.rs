@@ -15,7 +15,8 @@
 //! Both verified against Heartbeat 3.0.6's own packets (the captures in
 //! tests/fixtures/heartbeat). Everything from the wire is hostile until
 //! its digest checks out: lengths, counts and nesting are bounded, and no
-//! input panics (fuzzed: fuzz/fuzz_targets/heartbeat.rs).
+//! input panics (fuzzed: fuzz/fuzz_targets/heartbeat.rs). On serial lines
+//! [`super::serial::Deframer`] cuts the text messages out of the stream.
 
 use super::auth::Authenticator;
 
@@ -490,53 +491,6 @@ fn decode_text(bytes: &[u8], auth: &Authenticator) -> Result<Message, DecodeErro
     Ok(msg)
 }
 
-/// Cuts Heartbeat's text messages out of a serial byte stream: bytes
-/// before `>>>\n` are line noise; a message longer than `MAX_MESSAGE`
-/// is dropped whole.
-#[derive(Debug, Default)]
-pub struct TextDeframer {
-    buf: Vec<u8>,
-    /// Bytes thrown away (noise, or an overlong message).
-    pub discarded: u64,
-}
-
-impl TextDeframer {
-    pub fn new() -> TextDeframer {
-        TextDeframer::default()
-    }
-
-    /// Feeds `bytes`; calls `out` with each complete message.
-    pub fn push(&mut self, bytes: &[u8], mut out: impl FnMut(&[u8])) {
-        for &b in bytes {
-            if self.buf.is_empty() && b != TEXT_START[0] {
-                self.discarded += 1;
-                continue;
-            }
-            self.buf.push(b);
-            let n = self.buf.len();
-            if n <= TEXT_START.len() {
-                if self.buf[..] != TEXT_START[..n] {
-                    self.discarded += n as u64;
-                    self.buf.clear();
-                }
-                continue;
-            }
-            // Markers count only as whole lines (a value may end in `<<<`).
-            if self.buf.ends_with(b"\n<<<\n") {
-                out(&self.buf);
-                self.buf.clear();
-            } else if self.buf.ends_with(b"\n>>>\n") {
-                // A new message began before this one ended.
-                self.discarded += (n - TEXT_START.len()) as u64;
-                self.buf.drain(..n - TEXT_START.len());
-            } else if n > MAX_MESSAGE {
-                self.discarded += n as u64;
-                self.buf.clear();
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -647,22 +601,5 @@ mod tests {
         ] {
             assert!(decode(bad, &a).is_err(), "{}", String::from_utf8_lossy(bad));
         }
-    }
-
-    #[test]
-    fn the_text_deframer_finds_messages_in_noise() {
-        let a = auth("auth 1\n1 crc\n");
-        let one = encode_text(&status(), &a).expect("encode");
-        let mut stream = b"noise>>".to_vec();
-        stream.extend_from_slice(b">>>\nt=cut\n");
-        stream.extend_from_slice(&one);
-        stream.extend_from_slice(&one);
-        let mut d = TextDeframer::new();
-        let mut got = Vec::new();
-        for chunk in stream.chunks(7) {
-            d.push(chunk, |m| got.push(m.to_vec()));
-        }
-        assert_eq!(got, vec![one.clone(), one]);
-        assert!(d.discarded > 0);
     }
 }
