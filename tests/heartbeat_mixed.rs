@@ -483,13 +483,7 @@ fn legacy_auto_failback_hands_the_group_over_by_ip_request() {
         "Heartbeat's ip-request did not move its group:\n{}",
         both_logs(dir, &hb)
     );
-    hb.kill();
-    let _ = hb.exec(&["ip", "addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
-    assert!(
-        wait_for(Duration::from_secs(15), || has_vip(&seg, 1)),
-        "tandem did not take over:\n{}",
-        both_logs(dir, &hb)
-    );
+    kill_heartbeat(dir, &seg, &hb, "legacy");
 }
 
 /// `wire auto` with what Heartbeat's protocol cannot carry (here
