@@ -153,19 +153,33 @@ fn send_frame(device: &str, build: impl Fn([u8; 6]) -> Vec<u8>) -> Result<(), Ac
 }
 
 /// Sends one Ethernet frame on interface `index` from a packet socket
-/// bound to no protocol. (pnet_datalink's channels bind ETH_P_ALL: they
-/// receive every frame of the interface while open, and closing one waits
-/// for an RCU grace period, 10-20 ms measured here, in the event loop.)
+/// bound to no protocol, kept open for the process (per network
+/// namespace). Closing a packet socket waits for an RCU grace period
+/// (`synchronize_net` in the kernel's packet_release), 10-20 ms measured
+/// here: a socket per announcement stalled the event loop that long,
+/// longer than a 10 ms deadtime. (pnet_datalink's channels cost the same
+/// on close and also receive every frame while open.)
 #[allow(unsafe_code)]
 fn send_raw(index: u32, frame: &[u8], dst: [u8; 6]) -> std::io::Result<()> {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    // SAFETY: a plain socket(2) call; the result is checked.
-    let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
+    use std::os::unix::fs::MetadataExt;
+    static SOCKET: std::sync::Mutex<Option<(u64, OwnedFd)>> = std::sync::Mutex::new(None);
+    let netns = std::fs::metadata("/proc/thread-self/ns/net")?.ino();
+    let mut slot = SOCKET
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if slot.as_ref().is_none_or(|(ns, _)| *ns != netns) {
+        // SAFETY: a plain socket(2) call; the result is checked.
+        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: fd is a new descriptor that nothing else owns.
+        *slot = Some((netns, unsafe { OwnedFd::from_raw_fd(fd) }));
     }
-    // SAFETY: fd is a new descriptor that nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let Some((_, fd)) = slot.as_ref() else {
+        return Err(std::io::Error::other("no packet socket"));
+    };
     // SAFETY: sockaddr_ll is plain old data; all zeroes is a valid value.
     let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
     addr.sll_family = libc::AF_PACKET as u16;
