@@ -188,6 +188,22 @@ impl HeartbeatNode {
         let _ = self.exec(&["pkill", "-9", "-f", "^heartbeat:"]);
     }
 
+    /// Every process of the node (Heartbeat's and its children's), not
+    /// the namespace's init, which is the test's.
+    pub fn processes(&self) -> Vec<u32> {
+        let ns = |pid: u32| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+        let Some(own) = ns(self.init) else {
+            return Vec::new();
+        };
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|&pid| pid != self.init && ns(pid).as_ref() == Some(&own))
+            .collect()
+    }
+
     pub fn config_dir(&self) -> PathBuf {
         self.dir.path().join("ha.d")
     }

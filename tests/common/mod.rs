@@ -107,6 +107,26 @@ impl Segment {
         seg
     }
 
+    /// A second segment (bridge `br1`, `eth1` in the first `nodes`
+    /// namespaces, 198.51.100.i+1/24): a second, independent link.
+    pub fn second_link(&self, nodes: usize) {
+        let sw = self.switch();
+        ip(&["-n", &sw, "link", "add", "br1", "type", "bridge"]);
+        ip(&["-n", &sw, "link", "set", "br1", "up"]);
+        for i in 0..nodes {
+            let ns = self.ns(i);
+            let port = format!("q{i}");
+            ip(&[
+                "-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", "eth1", "netns",
+                &ns,
+            ]);
+            ip(&["-n", &sw, "link", "set", &port, "master", "br1", "up"]);
+            let addr = format!("198.51.100.{}/24", i + 1);
+            ip(&["-n", &ns, "addr", "add", &addr, "brd", "+", "dev", "eth1"]);
+            ip(&["-n", &ns, "link", "set", "eth1", "up"]);
+        }
+    }
+
     pub fn start(&mut self, i: usize, dir: &Path) {
         let cfg = dir.join(NAMES[i]);
         let log = std::fs::OpenOptions::new()
@@ -125,6 +145,11 @@ impl Segment {
             .spawn()
             .expect("start tandem");
         self.children[i] = Some(child);
+    }
+
+    /// The pid of node `i`'s tandem daemon, if it runs.
+    pub fn pid(&self, i: usize) -> Option<u32> {
+        self.children[i].as_ref().map(|c| c.id())
     }
 
     /// Graceful stop (SIGTERM), waiting for the daemon to exit.

@@ -1,0 +1,397 @@
+//! The three daemons on one test bed each: tandem, Heartbeat 3.0.6 and
+//! keepalived, each a pair (alpha, beta) holding the VIP 192.0.2.100 on
+//! a bridged segment, with a client in a third namespace.
+
+use crate::common::heartbeat::HeartbeatNode;
+use crate::common::vip::{self, Helpers, CLIENT, VIP};
+use crate::common::{self, Segment, NAMES};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// One daemon's timings at one level (common or fastest).
+#[derive(Clone, Copy)]
+pub struct Timing {
+    pub keepalive: &'static str,
+    pub warntime: &'static str,
+    pub deadtime: &'static str,
+    pub initdead: &'static str,
+    /// keepalived's advert_int (seconds) and VRRP version.
+    pub advert: &'static str,
+    pub vrrp: u8,
+    /// Quiet time after a node (re)joins before the next measurement.
+    pub settle: Duration,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Tandem,
+    Heartbeat,
+    Keepalived,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Tandem, Kind::Heartbeat, Kind::Keepalived];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Tandem => "tandem",
+            Kind::Heartbeat => "Heartbeat 3.0.6",
+            Kind::Keepalived => "keepalived",
+        }
+    }
+
+    /// Why this daemon cannot run here, if it cannot.
+    pub fn missing(self) -> Option<String> {
+        let need = match self {
+            Kind::Tandem => return None,
+            Kind::Heartbeat => common::heartbeat::HEARTBEAT,
+            Kind::Keepalived => "/usr/sbin/keepalived",
+        };
+        (!Path::new(need).exists())
+            .then(|| format!("{need} is not installed (bench/run installs it)"))
+    }
+}
+
+/// The namespaces, the servers that answer with their node's name, and
+/// the client's capture of gratuitous ARPs for the VIP.
+pub struct Bed {
+    pub seg: Segment,
+    pub dir: tempfile::TempDir,
+    pub macs: [String; 2],
+    _helpers: Helpers,
+}
+
+impl Bed {
+    pub fn new(tag: &str, links: usize) -> Bed {
+        let seg = Segment::new(tag, 3);
+        if links > 1 {
+            seg.second_link(2);
+        }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("tandem-peers-{tag}-"))
+            .tempdir()
+            .expect("tempdir");
+        let garps = dir.path().join("garps").display().to_string();
+        let helpers = Helpers(vec![
+            vip::in_ns(&seg, 0, &["python3", "-c", vip::SERVER, "alpha"]),
+            vip::in_ns(&seg, 1, &["python3", "-c", vip::SERVER, "beta"]),
+            vip::in_ns(&seg, CLIENT, &["python3", "-c", vip::CAPTURE, &garps]),
+        ]);
+        let macs = [vip::mac(&seg, 0), vip::mac(&seg, 1)];
+        Bed {
+            seg,
+            dir,
+            macs,
+            _helpers: helpers,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The nodes holding the VIP now.
+    pub fn owners(&self) -> Vec<usize> {
+        (0..2).filter(|&i| vip::has_vip(&self.seg, i)).collect()
+    }
+
+    /// The node dies: its interfaces go down (the daemon is killed first).
+    pub fn down(&self, i: usize) {
+        common::ip(&["-n", &self.seg.ns(i), "link", "set", "eth0", "down"]);
+    }
+
+    /// A dead node comes back: without the address its killed daemon
+    /// left on the interface, which nobody would release.
+    pub fn revive(&self, i: usize) {
+        let _ = Command::new("ip")
+            .args(["-n", &self.seg.ns(i), "addr", "del", &format!("{VIP}/24")])
+            .args(["dev", "eth0"])
+            .output();
+        common::ip(&["-n", &self.seg.ns(i), "link", "set", "eth0", "up"]);
+    }
+}
+
+/// A daemon running a pair on a bed.
+pub trait Contender {
+    fn kind(&self) -> Kind;
+    fn bed(&self) -> &Bed;
+    fn start(&mut self, i: usize);
+    /// kill -9 of every process of node `i`'s daemon.
+    fn kill(&mut self, i: usize);
+    /// The operator's stop; returns once the daemon is gone.
+    fn stop(&mut self, i: usize);
+    /// Node `i` runs and hears the other.
+    fn ready(&self, i: usize) -> bool;
+    /// Node `i`'s daemon processes.
+    fn processes(&self, i: usize) -> Vec<u32>;
+    /// Node `i`'s log so far.
+    fn log(&self, i: usize) -> String;
+}
+
+pub fn contender(kind: Kind, tag: &str, t: &Timing, links: usize) -> Box<dyn Contender> {
+    let bed = Bed::new(tag, links);
+    match kind {
+        Kind::Tandem => Box::new(Tandem::new(bed, t, links)),
+        Kind::Heartbeat => Box::new(Heartbeat::new(bed, t, links)),
+        Kind::Keepalived => Box::new(Keepalived::new(bed, t)),
+    }
+}
+
+/// The same authkeys for tandem and Heartbeat: what a pair moving from
+/// one to the other has.
+const AUTHKEYS: &str = "auth 1\n1 sha1 benchmark-key\n";
+const HARESOURCES: &str = "alpha IPaddr2::192.0.2.100/24/eth0\n";
+
+/// ha.cf for tandem and Heartbeat alike: broadcast on each link, no
+/// failback (a restarted node stays standby, so runs alternate).
+fn hacf(t: &Timing, links: usize) -> String {
+    let media: String = (0..links).map(|l| format!("bcast eth{l}\n")).collect();
+    format!(
+        "keepalive {}\nwarntime {}\ndeadtime {}\ninitdead {}\nudpport 694\n{media}auto_failback off\nnode alpha\nnode beta\n",
+        t.keepalive, t.warntime, t.deadtime, t.initdead
+    )
+}
+
+/// Every descendant of `pid`, and `pid`.
+fn tree(pid: u32) -> Vec<u32> {
+    let mut all = vec![pid];
+    let mut i = 0;
+    while i < all.len() {
+        let p = all[i];
+        let tasks = std::fs::read_dir(format!("/proc/{p}/task"))
+            .into_iter()
+            .flatten();
+        for task in tasks.flatten() {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            all.extend(
+                children
+                    .split_whitespace()
+                    .filter_map(|c| c.parse::<u32>().ok()),
+            );
+        }
+        i += 1;
+    }
+    all
+}
+
+fn signal(pids: &[u32], sig: i32) {
+    for &pid in pids {
+        // SAFETY: kill(2) with a pid this benchmark started.
+        unsafe { libc::kill(pid as i32, sig) };
+    }
+}
+
+pub struct Tandem {
+    bed: Bed,
+}
+
+impl Tandem {
+    fn new(bed: Bed, t: &Timing, links: usize) -> Tandem {
+        use std::os::unix::fs::PermissionsExt;
+        for name in &NAMES[..2] {
+            let cfg = bed.path(name);
+            std::fs::create_dir_all(cfg.join("state")).expect("mkdir");
+            std::fs::write(cfg.join("ha.cf"), hacf(t, links)).expect("ha.cf");
+            std::fs::write(cfg.join("haresources"), HARESOURCES).expect("haresources");
+            let keys = cfg.join("authkeys");
+            std::fs::write(&keys, AUTHKEYS).expect("authkeys");
+            std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+        Tandem { bed }
+    }
+}
+
+impl Contender for Tandem {
+    fn kind(&self) -> Kind {
+        Kind::Tandem
+    }
+    fn bed(&self) -> &Bed {
+        &self.bed
+    }
+    fn start(&mut self, i: usize) {
+        let dir = self.bed.dir.path().to_path_buf();
+        self.bed.seg.start(i, &dir);
+    }
+    fn kill(&mut self, i: usize) {
+        self.bed.seg.kill(i);
+    }
+    fn stop(&mut self, i: usize) {
+        self.bed.seg.stop(i);
+    }
+    fn ready(&self, i: usize) -> bool {
+        common::status(self.bed.dir.path(), i)
+            .is_some_and(|s| tandem::demo::peer_liveness(&s, NAMES[1 - i]) == Some("up"))
+    }
+    fn processes(&self, i: usize) -> Vec<u32> {
+        self.bed.seg.pid(i).map(tree).unwrap_or_default()
+    }
+    fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.bed.path(&format!("{}.log", NAMES[i]))).unwrap_or_default()
+    }
+}
+
+pub struct Heartbeat {
+    bed: Bed,
+    nodes: [Option<HeartbeatNode>; 2],
+    hacf: String,
+}
+
+impl Heartbeat {
+    fn new(bed: Bed, t: &Timing, links: usize) -> Heartbeat {
+        Heartbeat {
+            bed,
+            nodes: [None, None],
+            hacf: hacf(t, links),
+        }
+    }
+}
+
+impl Contender for Heartbeat {
+    fn kind(&self) -> Kind {
+        Kind::Heartbeat
+    }
+    fn bed(&self) -> &Bed {
+        &self.bed
+    }
+    fn start(&mut self, i: usize) {
+        let ns = self.bed.seg.ns(i);
+        self.nodes[i] = Some(HeartbeatNode::start(
+            &ns,
+            NAMES[i],
+            &self.hacf,
+            AUTHKEYS,
+            HARESOURCES,
+        ));
+    }
+    fn kill(&mut self, i: usize) {
+        if let Some(node) = self.nodes[i].take() {
+            signal(&node.processes(), libc::SIGKILL);
+        }
+    }
+    fn stop(&mut self, i: usize) {
+        if let Some(node) = self.nodes[i].take() {
+            node.stop();
+        }
+    }
+    fn ready(&self, i: usize) -> bool {
+        self.nodes[i].as_ref().is_some_and(|n| {
+            n.cl_status(&["nodestatus", NAMES[1 - i]]) == "active"
+                && n.cl_status(&["rscstatus"]) != "transition"
+        })
+    }
+    fn processes(&self, i: usize) -> Vec<u32> {
+        self.nodes[i]
+            .as_ref()
+            .map(|n| n.processes())
+            .unwrap_or_default()
+    }
+    fn log(&self, i: usize) -> String {
+        self.nodes[i].as_ref().map(|n| n.log()).unwrap_or_default()
+    }
+}
+
+pub struct Keepalived {
+    bed: Bed,
+    children: [Option<Child>; 2],
+}
+
+impl Keepalived {
+    fn new(bed: Bed, t: &Timing) -> Keepalived {
+        for (i, name) in NAMES[..2].iter().enumerate() {
+            // Unicast peers: VRRP's own multicast group is not an address
+            // the tests may use, and a pair with a cable needs none.
+            let conf = format!(
+                "global_defs {{\n  router_id {name}\n  vrrp_version {version}\n}}\n\
+                 vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  \
+                 priority 100\n  advert_int {advert}\n  nopreempt\n  unicast_src_ip 192.0.2.{me}\n  \
+                 unicast_peer {{\n    192.0.2.{peer}\n  }}\n  virtual_ipaddress {{\n    {VIP}/24 dev eth0\n  }}\n}}\n",
+                version = t.vrrp,
+                advert = t.advert,
+                me = i + 1,
+                peer = 2 - i,
+            );
+            std::fs::write(bed.path(&format!("{name}.conf")), conf).expect("conf");
+        }
+        Keepalived {
+            bed,
+            children: [None, None],
+        }
+    }
+
+    fn log_path(&self, i: usize) -> PathBuf {
+        self.bed.path(&format!("{}.log", NAMES[i]))
+    }
+}
+
+impl Contender for Keepalived {
+    fn kind(&self) -> Kind {
+        Kind::Keepalived
+    }
+    fn bed(&self) -> &Bed {
+        &self.bed
+    }
+    fn start(&mut self, i: usize) {
+        let pid = self.bed.path(&format!("{}.pid", NAMES[i]));
+        let vrrp = self.bed.path(&format!("{}.vrrp.pid", NAMES[i]));
+        let _ = std::fs::remove_file(&pid);
+        let _ = std::fs::remove_file(&vrrp);
+        let log = std::fs::File::create(self.log_path(i)).expect("log");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.bed.seg.ns(i), "keepalived"])
+            .args([
+                "--dont-fork",
+                "--log-console",
+                "--no-syslog",
+                "--log-detail",
+            ])
+            .args(["--vrrp", "--use-file"])
+            .arg(self.bed.path(&format!("{}.conf", NAMES[i])))
+            .arg("--pid")
+            .arg(&pid)
+            .arg("--vrrp_pid")
+            .arg(&vrrp)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start keepalived");
+        self.children[i] = Some(child);
+    }
+    fn kill(&mut self, i: usize) {
+        signal(&self.processes(i), libc::SIGKILL);
+        if let Some(mut c) = self.children[i].take() {
+            let _ = c.wait();
+        }
+    }
+    fn stop(&mut self, i: usize) {
+        if let Some(mut c) = self.children[i].take() {
+            signal(&[c.id()], libc::SIGTERM);
+            let _ = c.wait();
+        }
+    }
+    fn ready(&self, i: usize) -> bool {
+        self.children[i].is_some()
+            && std::fs::read_to_string(self.log_path(i)).is_ok_and(|l| {
+                l.contains("Entering BACKUP STATE") || l.contains("Entering MASTER STATE")
+            })
+    }
+    fn processes(&self, i: usize) -> Vec<u32> {
+        self.children[i]
+            .as_ref()
+            .map(|c| tree(c.id()))
+            .unwrap_or_default()
+    }
+    fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.log_path(i)).unwrap_or_default()
+    }
+}
+
+impl Drop for Keepalived {
+    fn drop(&mut self) {
+        for i in 0..2 {
+            self.kill(i);
+        }
+    }
+}
