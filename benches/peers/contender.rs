@@ -59,7 +59,11 @@ pub struct Bed {
     pub seg: Segment,
     pub dir: tempfile::TempDir,
     pub macs: [String; 2],
-    _helpers: Helpers,
+    /// The service is found by name (`www.tandem.test`) through this
+    /// caching resolver in the client namespace, from the authoritative
+    /// server at 192.0.2.3, instead of at the VIP.
+    pub dns: Option<&'static str>,
+    pub helpers: Helpers,
 }
 
 impl Bed {
@@ -83,7 +87,8 @@ impl Bed {
             seg,
             dir,
             macs,
-            _helpers: helpers,
+            dns: None,
+            helpers,
         }
     }
 
@@ -91,9 +96,36 @@ impl Bed {
         self.dir.path().join(name)
     }
 
-    /// The nodes holding the VIP now.
+    /// The nodes holding the VIP now (or named by the DNS record).
     pub fn owners(&self) -> Vec<usize> {
+        if self.dns.is_some() {
+            let out = Command::new("ip")
+                .args(["netns", "exec", &self.seg.ns(CLIENT), "dig", "@192.0.2.3"])
+                .args(["www.tandem.test", "A", "+short", "+time=1", "+tries=1"])
+                .output();
+            let text = out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+            return (0..2)
+                .filter(|i| text.as_deref().ok() == Some(&format!("192.0.2.{}", i + 1)))
+                .collect();
+        }
         (0..2).filter(|&i| vip::has_vip(&self.seg, i)).collect()
+    }
+
+    /// Whether the client reaches node `i`'s service now.
+    pub fn answers(&self, i: usize) -> bool {
+        match self.dns {
+            Some(_) => self.owners() == [i],
+            None => vip::connect(&self.seg).as_deref() == Some(NAMES[i]),
+        }
+    }
+
+    /// The client's prober: reach the node named `name` at the VIP, or
+    /// by name through the resolver; writes the time to `file`.
+    pub fn prober(&self, file: &Path, name: &str) -> Child {
+        let file = file.display().to_string();
+        let mut args = vec!["python3", "-c", vip::REACH, &file, name];
+        args.extend(self.dns);
+        vip::in_ns(&self.seg, CLIENT, &args)
     }
 
     /// The node dies: its interfaces go down (the daemon is killed first).
@@ -104,6 +136,9 @@ impl Bed {
     /// A dead node comes back: without the address its killed daemon
     /// left on the interface, which nobody would release.
     pub fn revive(&self, i: usize) {
+        let ns = self.seg.ns(i);
+        // A MAC takeover's shared address goes too.
+        common::ip(&["-n", &ns, "link", "set", "eth0", "address", &self.macs[i]]);
         let _ = Command::new("ip")
             .args(["-n", &self.seg.ns(i), "addr", "del", &format!("{VIP}/24")])
             .args(["dev", "eth0"])
@@ -132,7 +167,7 @@ pub trait Contender {
 pub fn contender(kind: Kind, tag: &str, t: &Timing, links: usize) -> Box<dyn Contender> {
     let bed = Bed::new(tag, links);
     match kind {
-        Kind::Tandem => Box::new(Tandem::new(bed, t, links)),
+        Kind::Tandem => Box::new(Tandem::new(bed, t, links, [HARESOURCES, HARESOURCES])),
         Kind::Heartbeat => Box::new(Heartbeat::new(bed, t, links)),
         Kind::Keepalived => Box::new(Keepalived::new(bed, t)),
     }
@@ -188,13 +223,14 @@ pub struct Tandem {
 }
 
 impl Tandem {
-    fn new(bed: Bed, t: &Timing, links: usize) -> Tandem {
+    /// A tandem pair on `bed` whose nodes have these haresources.
+    pub fn new(bed: Bed, t: &Timing, links: usize, haresources: [&str; 2]) -> Tandem {
         use std::os::unix::fs::PermissionsExt;
-        for name in &NAMES[..2] {
+        for (name, haresources) in NAMES[..2].iter().zip(haresources) {
             let cfg = bed.path(name);
             std::fs::create_dir_all(cfg.join("state")).expect("mkdir");
             std::fs::write(cfg.join("ha.cf"), hacf(t, links)).expect("ha.cf");
-            std::fs::write(cfg.join("haresources"), HARESOURCES).expect("haresources");
+            std::fs::write(cfg.join("haresources"), haresources).expect("haresources");
             let keys = cfg.join("authkeys");
             std::fs::write(&keys, AUTHKEYS).expect("authkeys");
             std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).expect("chmod");

@@ -25,8 +25,9 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 mod contender;
+mod methods;
 
-use common::vip::{self, CLIENT, REACH};
+use common::vip;
 use common::NAMES;
 use contender::{contender, Contender, Kind, Timing};
 use std::fmt::Write as _;
@@ -214,6 +215,8 @@ struct Report {
     footprint: Vec<Footprint>,
     soak: Vec<SoakRow>,
     soak_secs: u64,
+    /// Takeover methods on tandem: (method, runs' TCP connect times).
+    methods: Vec<(String, Stats)>,
     idle_secs: u64,
     errors: Vec<String>,
 }
@@ -250,19 +253,13 @@ fn failover_once(
         return Err(format!("VIP held by {owners:?} before the run"));
     };
     let survivor = 1 - active;
-    let answers = || vip::connect(&c.bed().seg).as_deref() == Some(NAMES[active]);
-    if !wait(Duration::from_secs(10), answers) {
+    if !wait(Duration::from_secs(10), || c.bed().answers(active)) {
         return Err(format!("the client does not reach {}", NAMES[active]));
     }
     let reached = c
         .bed()
         .path(&format!("reached-{run}-{}", mode.name().len()));
-    let reached_arg = reached.display().to_string();
-    let mut prober = vip::in_ns(
-        &c.bed().seg,
-        CLIENT,
-        &["python3", "-c", REACH, &reached_arg, NAMES[survivor]],
-    );
+    let mut prober = c.bed().prober(&reached, NAMES[survivor]);
     // Let the prober start (it reaches the active node meanwhile).
     std::thread::sleep(Duration::from_millis(300));
     let t0 = vip::now();
@@ -273,7 +270,9 @@ fn failover_once(
         }
         Mode::Stop => c.stop(active),
     }
-    let done = wait(Duration::from_secs(30), || {
+    // A cached DNS record may live for its whole TTL (60 s by default).
+    let limit = if c.bed().dns.is_some() { 120 } else { 30 };
+    let done = wait(Duration::from_secs(limit), || {
         std::fs::read_to_string(&reached).is_ok_and(|t| t.ends_with('\n'))
     });
     let _ = prober.kill();
@@ -297,7 +296,7 @@ fn failover_once(
     });
     std::thread::sleep(t.settle);
     match (reach, rejoined) {
-        (None, _) => Err(format!("{} never answered on the VIP", NAMES[survivor])),
+        (None, _) => Err(format!("{} never answered the client", NAMES[survivor])),
         (_, false) => Err(format!("{} did not rejoin as standby", NAMES[active])),
         (Some(r), true) => Ok((garp, r)),
     }
@@ -654,6 +653,37 @@ fn markdown(o: &Opts, r: &Report) -> String {
             }
         }
     }
+    if !r.methods.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nTakeover methods, kill -9 of the owner → the client's first TCP connect to the service answered by the survivor (tandem at its fastest timings; IP takeover rows from the failover table):\n"
+        );
+        let _ = writeln!(s, "| daemon | method | runs | min | median | p95 | max |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+        let ip = r
+            .failover
+            .iter()
+            .filter(|f| f.level == Level::Fastest && f.mode == Mode::Kill);
+        let mut rows: Vec<(&str, String, &Stats)> = r
+            .methods
+            .iter()
+            .map(|(m, st)| (Kind::Tandem.name(), m.clone(), st))
+            .collect();
+        rows.extend(ip.map(|f| {
+            let how = match f.kind {
+                Kind::Keepalived => "IP takeover + gratuitous ARP (VRRP)",
+                _ => "IP takeover + gratuitous ARP (IPaddr2)",
+            };
+            (f.kind.name(), how.to_string(), &f.reach)
+        }));
+        rows.sort_by(|a, b| {
+            let m = |s: &Stats| s.median().unwrap_or(f64::INFINITY);
+            m(a.2).total_cmp(&m(b.2))
+        });
+        for (who, how, st) in rows {
+            let _ = writeln!(s, "| {who} | {how} | {} | {} |", st.0.len(), st.cells());
+        }
+    }
     if !r.footprint.is_empty() {
         let _ = writeln!(
             s,
@@ -740,6 +770,28 @@ fn main() {
         for level in [Level::Common, Level::Fastest] {
             for &kind in &o.kinds {
                 failover(&o, kind, level, &mut report);
+            }
+        }
+    }
+    if !o.skip.iter().any(|s| s == "methods") && o.kinds.contains(&Kind::Tandem) {
+        let t = timing(Kind::Tandem, Level::Fastest);
+        for method in [
+            methods::Method::Mac,
+            methods::Method::Dns { ttl: Some(1) },
+            methods::Method::Dns { ttl: None },
+        ] {
+            // The default TTL costs half a minute a run on average.
+            let runs = match method {
+                methods::Method::Dns { ttl: None } => o.runs.div_ceil(4),
+                _ => o.runs,
+            };
+            println!("takeover method: {} ({runs} runs)", method.name());
+            match methods::measure(method, &t, runs) {
+                Ok(reach) => {
+                    println!("  kill -9 -> connect {}", reach.cells());
+                    report.methods.push((method.name(), reach));
+                }
+                Err(e) => report.errors.push(format!("method {}: {e}", method.name())),
             }
         }
     }
