@@ -166,3 +166,51 @@ fn three_nodes_over_ipv6_unicast_and_multicast() {
         "udpport 7696\nucast6 eth0 2001:db8::1 2001:db8::2 2001:db8::3\nmcast6 eth0 ff02::1:6 7697 1 0",
     );
 }
+
+/// A bcast link does not hear its own broadcasts (a socket filter drops
+/// them in the kernel: no wakeup per keepalive sent) but hears the other
+/// node's, and the other node hears it.
+#[test]
+fn a_bcast_link_hears_the_peer_and_not_itself() {
+    if cannot_run("a_bcast_link_hears_the_peer_and_not_itself") {
+        return;
+    }
+    let seg = Segment::new("own", 2);
+    let open = |i: usize| {
+        common::heartbeat::in_netns(&seg.ns(i), || {
+            let medium = tandem::config::hacf::Medium::Bcast {
+                device: "eth0".into(),
+            };
+            let mut warnings = Vec::new();
+            let link = tandem::media::udp::open(&medium, 36940, &mut warnings).expect("open");
+            assert!(warnings.is_empty(), "{warnings:?}");
+            link.socket_fd().expect("fd")
+        })
+    };
+    let (a, b) = (open(0), open(1));
+    for s in [&a, &b] {
+        s.set_nonblocking(false).expect("blocking");
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .expect("timeout");
+    }
+    let dest = "192.0.2.255:36940";
+    a.send_to(b"from alpha", dest).expect("send");
+    b.send_to(b"from beta", dest).expect("send");
+    let mut buf = [0u8; 64];
+    let (n, from) = a.recv_from(&mut buf).expect("alpha hears beta");
+    assert_eq!(
+        (&buf[..n], from.to_string().as_str()),
+        (&b"from beta"[..], "192.0.2.2:36940")
+    );
+    let (n, _) = b.recv_from(&mut buf).expect("beta hears alpha");
+    assert_eq!(&buf[..n], b"from alpha");
+    // Nothing else: neither hears itself.
+    assert!(
+        a.recv_from(&mut buf).is_err(),
+        "alpha heard its own broadcast"
+    );
+    assert!(
+        b.recv_from(&mut buf).is_err(),
+        "beta heard its own broadcast"
+    );
+}

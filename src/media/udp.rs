@@ -5,7 +5,7 @@
 use super::MediaError;
 use crate::config::hacf::Medium;
 use mio::net::UdpSocket;
-use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
+use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockFilter, Socket, Type};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
@@ -35,7 +35,8 @@ impl UdpLink {
         })
     }
 
-    fn socket_fd(&self) -> io::Result<std::net::UdpSocket> {
+    /// A second handle on this link's socket (the same file description).
+    pub fn socket_fd(&self) -> io::Result<std::net::UdpSocket> {
         use std::os::fd::AsFd;
         let owned = self.socket.as_fd().try_clone_to_owned()?;
         Ok(std::net::UdpSocket::from(owned))
@@ -176,10 +177,16 @@ pub fn open(
             let _ = s.set_tos_v4(TOS_LOW_DELAY);
             s.bind(&any4(udpport).into()).map_err(io)?;
             // The interface's own broadcast address, as Heartbeat sends to.
-            let bcast = match ipv4_of(device) {
-                Some((_, Some(b))) => b,
-                Some((_, None)) | None => Ipv4Addr::BROADCAST,
+            let (own, bcast) = match ipv4_of(device) {
+                Some((own, Some(b))) => (Some(own), b),
+                Some((own, None)) => (Some(own), Ipv4Addr::BROADCAST),
+                None => (None, Ipv4Addr::BROADCAST),
             };
+            if let Some(own) = own {
+                if let Err(e) = ignore_own(&s, own) {
+                    warnings.push(format!("{name}: own broadcasts not filtered: {e}"));
+                }
+            }
             (s, SocketAddr::V4(SocketAddrV4::new(bcast, udpport)))
         }
         Medium::Mcast {
@@ -237,6 +244,26 @@ pub fn open(
         dest,
         receives_for: Some(Vec::new()),
     })
+}
+
+/// Every broadcast we send comes back to our own socket: a wakeup and a
+/// frame to drop per keepalive, a third of an idle node's work. A socket
+/// filter drops datagrams whose IPv4 source is this interface's address
+/// in the kernel. (Should the address change, our frames arrive again and
+/// are dropped as our own, as before.)
+fn ignore_own(s: &Socket, own: Ipv4Addr) -> io::Result<()> {
+    // Classic BPF; on a UDP socket, offsets from SKF_NET_OFF reach the IP
+    // header: its source address is at 12.
+    const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+    const JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    const RET_K: u16 = 0x06; // BPF_RET | BPF_K
+    const SKF_NET_OFF: i32 = -0x10_0000;
+    s.attach_filter(&[
+        SockFilter::new(LD_W_ABS, 0, 0, (SKF_NET_OFF + 12) as u32),
+        SockFilter::new(JEQ_K, 0, 1, u32::from(own)),
+        SockFilter::new(RET_K, 0, 0, 0),
+        SockFilter::new(RET_K, 0, 0, u32::MAX),
+    ])
 }
 
 impl UdpLink {
