@@ -337,9 +337,63 @@ struct CheckConfig {
     /// Look for resource scripts in DIR instead of CONFIG-DIR/resource.d
     #[arg(long = "resource-d", value_name = "DIR")]
     resource_d: Option<PathBuf>,
+    /// Check this ldirectord.cf (an LVS director's configuration) instead
+    #[arg(long, value_name = "FILE")]
+    ldirectord: Option<PathBuf>,
+}
+
+/// `check-config --ldirectord FILE`: every finding, then the services.
+fn check_ldirectord(path: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    use tandem::config::ldirectord;
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
+    let (director, diags) = ldirectord::parse(&name, &bytes);
+    if json {
+        let findings: Vec<_> = diags.iter().collect();
+        let report = serde_json::json!({
+            "ok": director.is_some(),
+            "findings": findings,
+            "director": director,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for d in diags.iter() {
+            println!("{d}");
+        }
+        if let Some(d) = &director {
+            for v in &d.virtuals {
+                let address = match v.address {
+                    ldirectord::Address::Socket { ip, port } if ip.is_ipv6() => {
+                        format!("[{ip}]:{port}")
+                    }
+                    ldirectord::Address::Socket { ip, port } => format!("{ip}:{port}"),
+                    ldirectord::Address::Fwmark { mark, .. } => format!("fwmark {mark}"),
+                };
+                let word = |d: String| d.to_lowercase();
+                println!(
+                    "virtual {address} {} scheduler {}, {} real server(s), check {} {} every {}",
+                    word(format!("{:?}", v.protocol)),
+                    v.scheduler,
+                    v.reals.len(),
+                    word(format!("{:?}", v.checktype)),
+                    word(format!("{:?}", v.service)),
+                    v.settings.checkinterval
+                );
+            }
+            println!("{name}: ok");
+        }
+    }
+    Ok(if director.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn check_config(args: CheckConfig) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.ldirectord {
+        return check_ldirectord(path, args.json);
+    }
     let mut files = Files::in_dir(&args.at.dir);
     if let Some(f) = args.ha_cf {
         files.ha_cf = f;

@@ -141,3 +141,48 @@ fn usage_errors_exit_2() {
     let out = tandem(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `check-config --ldirectord FILE`: an LVS director's configuration,
+/// each mistake at its line and a non-zero exit; a good file summarised.
+#[test]
+fn check_config_reads_an_ldirectord_cf() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.cf");
+    std::fs::write(
+        &good,
+        "checkinterval=2\nvirtual=192.0.2.10:80\n\treal=198.51.100.2:80 gate\n\treal=198.51.100.3:80 gate 3\n\tscheduler=rr\n",
+    )
+    .expect("write");
+    let out = tandem(&["check-config", "--ldirectord", &good.display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("virtual 192.0.2.10:80 tcp scheduler rr, 2 real server(s), check negotiate http every 2s"),
+        "{}",
+        text(&out.stdout)
+    );
+    let bad = dir.path().join("bad.cf");
+    std::fs::write(
+        &bad,
+        "virtual=192.0.2.10:80\n\treal=198.51.100.2:80 gate\n\tscheduler=fastest\n",
+    )
+    .expect("write");
+    let name = bad.display().to_string();
+    let out = tandem(&["check-config", "--ldirectord", &name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).starts_with(&format!(
+            "{name}:3: scheduler: `fastest` is not one of rr, wrr"
+        )),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = tandem(&[
+        "check-config",
+        "--json",
+        "--ldirectord",
+        &good.display().to_string(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["director"]["virtuals"][0]["reals"][1]["weight"], 3);
+}

@@ -12,6 +12,7 @@ pub mod diag;
 pub mod explain;
 pub mod hacf;
 pub mod haresources;
+pub mod ldirectord;
 mod lines;
 pub mod value;
 
