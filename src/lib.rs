@@ -20,6 +20,7 @@ pub mod config;
 pub mod core;
 pub mod daemon;
 pub mod demo;
+pub mod director;
 pub mod media;
 pub mod resources;
 pub mod sim;
