@@ -2,4 +2,5 @@
 //! IPVS table model and the reconcile plan. The configuration is read by
 //! [`crate::config::ldirectord`].
 
+pub mod ipvs;
 pub mod table;
