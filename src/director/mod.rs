@@ -1,6 +1,10 @@
-//! The LVS director (`tandem director`), built piece by piece: so far the
-//! IPVS table model and the reconcile plan. The configuration is read by
-//! [`crate::config::ldirectord`].
+//! The LVS director (`tandem director`), built piece by piece. So far: the
+//! IPVS table model and the reconcile plan ([`table`]), the kernel's IPVS
+//! over generic netlink ([`ipvs`]), and a real server's health as a state
+//! machine in virtual time ([`health`]). The configuration is read by
+//! [`crate::config::ldirectord`]. Not yet: the checks themselves, the
+//! event loop, `tandem director` and its status.
 
+pub mod health;
 pub mod ipvs;
 pub mod table;
