@@ -531,7 +531,10 @@ fn virtual_block(
             },
             "checkcommand" => v.checkcommand = text(),
             "request" => v.request = text(),
-            "receive" => v.receive = text(),
+            "receive" => match pattern(value.trim_matches('"')) {
+                Ok(()) => v.receive = text(),
+                Err(e) => diags.error(&at, e),
+            },
             "httpmethod" => match value.to_ascii_uppercase().as_str() {
                 "GET" => v.httpmethod = HttpMethod::Get,
                 "HEAD" => v.httpmethod = HttpMethod::Head,
@@ -767,7 +770,10 @@ fn real_server(text: &str) -> Result<Vec<Real>, String> {
     };
     let (request, receive) = match &words[words.len().min(3)..] {
         [] => (None, None),
-        [req, rec] => (Some(req.clone()), Some(rec.clone())),
+        [req, rec] => {
+            pattern(rec)?;
+            (Some(req.clone()), Some(rec.clone()))
+        }
         _ => return Err("after the weight, expected \"request\", \"receive\"".into()),
     };
     let (range, port_text) = match first.split_once("->") {
@@ -813,6 +819,16 @@ fn real_server(text: &str) -> Result<Vec<Real>, String> {
             receive: receive.clone(),
         })
         .collect())
+}
+
+/// `receive` is a regular expression, as in ldirectord (Perl's syntax;
+/// the common subset is the same).
+fn pattern(text: &str) -> Result<(), String> {
+    regex::Regex::new(text).map(|_| ()).map_err(|e| {
+        let why = e.to_string();
+        let last = why.lines().last().unwrap_or("invalid").trim().to_string();
+        format!("`{text}` is not a regular expression: {last}")
+    })
 }
 
 /// A plain mail address: mail alerts go through sendmail's argv, and a
@@ -968,6 +984,7 @@ virtual=192.0.2.13:80
 virtual=192.0.2.14:80
 \treal=[2001:db8::2] gate
 \temailalert=-oQ/tmp/x
+\treceive=\"ok(\"
 ";
         assert_eq!(
             errors(text),
@@ -986,6 +1003,7 @@ virtual=192.0.2.14:80
                 "ldirectord.cf:16: real: `198.51.100.9->198.51.100.2`: a range runs upwards and names at most 1024 servers",
                 "ldirectord.cf:15: virtual: no `real =` server in this virtual service",
                 "ldirectord.cf:19: emailalert: `-oQ/tmp/x` is not a plain mail address (user@host)",
+                "ldirectord.cf:20: receive: `ok(` is not a regular expression: error: unclosed group",
                 "ldirectord.cf:17: virtual: real server 2001:db8::2 is not of the virtual service's address family",
             ]
         );

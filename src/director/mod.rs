@@ -6,5 +6,6 @@
 //! event loop, `tandem director` and its status.
 
 pub mod health;
+pub mod http;
 pub mod ipvs;
 pub mod table;
