@@ -5,6 +5,7 @@
 //! [`crate::config::ldirectord`]. Not yet: the checks themselves, the
 //! event loop, `tandem director` and its status.
 
+pub mod dialogue;
 pub mod health;
 pub mod http;
 pub mod ipvs;
