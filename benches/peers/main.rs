@@ -605,18 +605,21 @@ fn has_vip(ns: &str) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("{}/24", vip::VIP)))
 }
 
+/// A table's caption, header row and rule.
+fn table(s: &mut String, caption: &str, columns: &[&str]) {
+    let gap = if s.is_empty() { "" } else { "\n" };
+    let _ = writeln!(s, "{gap}{caption}\n");
+    let _ = writeln!(s, "| {} |", columns.join(" | "));
+    let _ = writeln!(s, "|{}", "---|".repeat(columns.len()));
+}
+
 fn markdown(o: &Opts, r: &Report) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "Runs per cell: {}. Times from the kill (or the stop) to the client's first sight; min | median | p95 | max.\n",
-        o.runs
+    table(
+        &mut s,
+        &format!("Runs per cell: {}. Times from the kill (or the stop) to the client's first sight; min | median | p95 | max.", o.runs),
+        &["level", "daemon", "timings", "event", "first GARP: min", "median", "p95", "max", "first TCP connect: min", "median", "p95", "max"],
     );
-    let _ = writeln!(
-        s,
-        "| level | daemon | timings | event | first GARP: min | median | p95 | max | first TCP connect: min | median | p95 | max |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     for f in &r.failover {
         let _ = writeln!(
             s,
@@ -629,12 +632,11 @@ fn markdown(o: &Opts, r: &Report) -> String {
             f.reach.cells()
         );
     }
-    let _ = writeln!(
-        s,
-        "\nMedian TCP connect, peer ÷ tandem (above 1: tandem is faster):\n"
+    table(
+        &mut s,
+        "Median TCP connect, peer ÷ tandem (above 1: tandem is faster):",
+        &["level", "event", "peer", "ratio"],
     );
-    let _ = writeln!(s, "| level | event | peer | ratio |");
-    let _ = writeln!(s, "|---|---|---|---|");
     for t in r.failover.iter().filter(|f| f.kind == Kind::Tandem) {
         for p in r
             .failover
@@ -654,12 +656,11 @@ fn markdown(o: &Opts, r: &Report) -> String {
         }
     }
     if !r.methods.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nTakeover methods, kill -9 of the owner → the client's first TCP connect to the service answered by the survivor (tandem at its fastest timings; IP takeover rows from the failover table):\n"
+        table(
+            &mut s,
+            "Takeover methods, kill -9 of the owner → the client's first TCP connect to the service answered by the survivor (tandem at its fastest timings; IP takeover rows from the failover table):",
+            &["daemon", "method", "runs", "min", "median", "p95", "max"],
         );
-        let _ = writeln!(s, "| daemon | method | runs | min | median | p95 | max |");
-        let _ = writeln!(s, "|---|---|---|---|---|---|---|");
         let ip = r
             .failover
             .iter()
@@ -685,16 +686,11 @@ fn markdown(o: &Opts, r: &Report) -> String {
         }
     }
     if !r.footprint.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nIdle pair at common timings, {} s; the active node's daemon (all its processes); the link's traffic from both nodes:\n",
-            r.idle_secs
+        table(
+            &mut s,
+            &format!("Idle pair at common timings, {} s; the active node's daemon (all its processes); the link's traffic from both nodes:", r.idle_secs),
+            &["daemon", "processes", "RSS", "PSS", "CPU", "packets/s", "bytes/s", "bytes/packet"],
         );
-        let _ = writeln!(
-            s,
-            "| daemon | processes | RSS | PSS | CPU | packets/s | bytes/s | bytes/packet |"
-        );
-        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
         for f in &r.footprint {
             let _ = writeln!(
                 s,
@@ -711,13 +707,11 @@ fn markdown(o: &Opts, r: &Report) -> String {
         }
     }
     if !r.soak.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nSoak, {} s per loss level, fastest timings, every pair at once, all cores busy; loss dropped by nftables on the receiving side of one link:\n",
-            r.soak_secs
+        table(
+            &mut s,
+            &format!("Soak, {} s per loss level, fastest timings, every pair at once, all cores busy; loss dropped by nftables on the receiving side of one link:", r.soak_secs),
+            &["daemon", "links", "loss on one link", "packets dropped", "false takeovers", "owner changes", "VIP on both (≈ s)"],
         );
-        let _ = writeln!(s, "| daemon | links | loss on one link | packets dropped | false takeovers | owner changes | VIP on both (≈ s) |");
-        let _ = writeln!(s, "|---|---|---|---|---|---|---|");
         for w in &r.soak {
             let _ = writeln!(
                 s,

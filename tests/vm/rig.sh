@@ -63,10 +63,13 @@ deps() {
     fi
 }
 
-# add BIN DEST: a host binary and the shared libraries it needs.
+# add BIN DEST: a host binary and the shared libraries it needs. Debug
+# information is stripped: a debug build of tandem is ~75 MB, which the
+# guest's 256 MB could not unpack alongside the rest.
 add() {
     local bin=$1 dest=$2 lib
     install -D -m 755 "$bin" "$ROOT$dest/$(basename "$bin")"
+    strip --strip-debug "$ROOT$dest/$(basename "$bin")" 2>/dev/null || true
     for lib in $(ldd "$bin" 2>/dev/null | grep -oE '/[^ ]+\.so[^ ]*'); do
         [ -e "$ROOT$lib" ] || install -D -m 755 "$lib" "$ROOT$lib"
     done
