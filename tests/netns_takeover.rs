@@ -641,3 +641,66 @@ fn shipped_mactakeover_script_takes_and_gives_back_the_mac() {
     // Stopping again is not an error: nothing to give back.
     assert!(run("stop").status.success());
 }
+
+/// A daemon killed while it held a shared MAC leaves its memory of the
+/// interface's own address behind; a namespace made after that one is
+/// gone (which may get the same namespace inode) must not inherit it:
+/// each new interface gets its own address back.
+#[test]
+fn a_dead_namespaces_mac_memory_does_not_reach_a_new_one() {
+    if cannot_run("a_dead_namespaces_mac_memory_does_not_reach_a_new_one") {
+        return;
+    }
+    const SHARED: &str = "02:00:5e:00:02:01";
+    let ns = format!("tandem-macmem-{}", std::process::id());
+    let link_mac = |ns: &str| {
+        let out = Command::new("ip")
+            .args(["-n", ns, "-o", "link", "show", "eth0"])
+            .output()
+            .expect("ip link");
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .skip_while(|w| *w != "link/ether")
+            .nth(1)
+            .unwrap_or("")
+            .to_string()
+    };
+    let action = |ns: &str, step: &str| {
+        Command::new("ip")
+            .args(["netns", "exec", ns, common::EXE, "action", "resource"])
+            .arg(format!("MacTakeover::eth0::{SHARED}"))
+            .arg(step)
+            .output()
+            .expect("tandem action")
+    };
+    for round in 0..4 {
+        let _ = Command::new("ip").args(["netns", "del", &ns]).output();
+        ip(&["netns", "add", &ns]);
+        ip(&[
+            "-n", &ns, "link", "add", "eth0", "type", "veth", "peer", "name", "peer0",
+        ]);
+        let own = format!("02:00:00:00:03:{round:02x}");
+        ip(&["-n", &ns, "link", "set", "eth0", "address", &own]);
+        ip(&["-n", &ns, "link", "set", "eth0", "up"]);
+        let start = action(&ns, "start");
+        assert!(
+            start.status.success(),
+            "{}",
+            String::from_utf8_lossy(&start.stderr)
+        );
+        assert_eq!(link_mac(&ns), SHARED);
+        if round % 2 == 1 {
+            // Stopped properly: the own address comes back.
+            let stop = action(&ns, "stop");
+            assert!(
+                stop.status.success(),
+                "{}",
+                String::from_utf8_lossy(&stop.stderr)
+            );
+            assert_eq!(link_mac(&ns), own, "round {round}");
+        }
+        // Else the namespace dies with the shared address on, as a node
+        // whose daemon was killed: its memory stays behind.
+    }
+    let _ = Command::new("ip").args(["netns", "del", &ns]).output();
+}

@@ -86,17 +86,53 @@ fn set(device: &str, mac: [u8; 6]) -> Result<[u8; 6], ActionError> {
 /// daemon can give it back. Keyed by network namespace as well as name:
 /// `eth0` in two namespaces is two interfaces.
 fn memory(device: &str) -> Result<std::path::PathBuf, ActionError> {
-    use std::os::unix::fs::MetadataExt;
-    let netns = std::fs::metadata("/proc/self/ns/net")
-        .map(|m| m.ino())
-        .unwrap_or(0);
     if device.is_empty() || device.contains('/') || device.starts_with('.') {
         return Err(ActionError::Device {
             device: device.to_string(),
             reason: "not an interface name".to_string(),
         });
     }
-    Ok(std::path::Path::new(MEMORY_DIR).join(format!("{netns}-{device}")))
+    let index = nix::net::if_::if_nametoindex(device).unwrap_or(0);
+    Ok(std::path::Path::new(MEMORY_DIR).join(format!("{}-{index}-{device}", netns_id())))
+}
+
+/// This network namespace, by the kernel's cookie for it (SO_NETNS_COOKIE,
+/// Linux 5.14): unique while the system runs. The namespace file's inode,
+/// used before, is reused by a new namespace once an old one is gone, and
+/// with it a memory that a killed daemon left behind: the new namespace's
+/// interface was then "given back" another machine's address (found by
+/// the tests, which kill daemons holding a shared MAC in namespaces they
+/// delete). Older kernels: the inode, as before.
+#[allow(unsafe_code)]
+fn netns_id() -> String {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::fs::MetadataExt;
+    const SO_NETNS_COOKIE: libc::c_int = 71;
+    // SAFETY: a plain socket(2) call; the result is checked.
+    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd >= 0 {
+        // SAFETY: fd is a new descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mut cookie: u64 = 0;
+        let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
+        // SAFETY: cookie and len outlive the call and have the sizes given.
+        let rc = unsafe {
+            libc::getsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                SO_NETNS_COOKIE,
+                (&mut cookie as *mut u64).cast(),
+                &mut len,
+            )
+        };
+        if rc == 0 && len as usize == std::mem::size_of::<u64>() {
+            return format!("c{cookie}");
+        }
+    }
+    let inode = std::fs::metadata("/proc/self/ns/net")
+        .map(|m| m.ino())
+        .unwrap_or(0);
+    format!("i{inode}")
 }
 
 /// Under /run: a reboot forgets it, as the interface forgets the shared
