@@ -214,10 +214,8 @@ struct Report {
     failover: Vec<FailoverRow>,
     footprint: Vec<Footprint>,
     soak: Vec<SoakRow>,
-    soak_secs: u64,
     /// Takeover methods on tandem: (method, runs' TCP connect times).
     methods: Vec<(String, Stats)>,
-    idle_secs: u64,
     errors: Vec<String>,
 }
 
@@ -546,7 +544,7 @@ fn soak(o: &Opts, loss: u32, report: &mut Report) {
         let mut both = vec![0usize; namespaces.len()];
         while !poll_stop.load(Ordering::Relaxed) {
             for (k, ns) in namespaces.iter().enumerate() {
-                if ns.iter().all(|n| has_vip(n)) {
+                if ns.iter().all(|n| vip::has_vip_in(n)) {
                     both[k] += 1;
                 }
             }
@@ -595,14 +593,6 @@ fn soak(o: &Opts, loss: u32, report: &mut Report) {
         );
         report.soak.push(row);
     }
-    report.soak_secs = o.soak;
-}
-
-fn has_vip(ns: &str) -> bool {
-    std::process::Command::new("ip")
-        .args(["-n", ns, "-o", "addr", "show", "dev", "eth0"])
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("{}/24", vip::VIP)))
 }
 
 /// A table's caption, header row and rule.
@@ -688,7 +678,7 @@ fn markdown(o: &Opts, r: &Report) -> String {
     if !r.footprint.is_empty() {
         table(
             &mut s,
-            &format!("Idle pair at common timings, {} s; the active node's daemon (all its processes); the link's traffic from both nodes:", r.idle_secs),
+            &format!("Idle pair at common timings, {} s; the active node's daemon (all its processes); the link's traffic from both nodes:", o.idle),
             &["daemon", "processes", "RSS", "PSS", "CPU", "packets/s", "bytes/s", "bytes/packet"],
         );
         for f in &r.footprint {
@@ -709,7 +699,7 @@ fn markdown(o: &Opts, r: &Report) -> String {
     if !r.soak.is_empty() {
         table(
             &mut s,
-            &format!("Soak, {} s per loss level, fastest timings, every pair at once, all cores busy; loss dropped by nftables on the receiving side of one link:", r.soak_secs),
+            &format!("Soak, {} s per loss level, fastest timings, every pair at once, all cores busy; loss dropped by nftables on the receiving side of one link:", o.soak),
             &["daemon", "links", "loss on one link", "packets dropped", "false takeovers", "owner changes", "VIP on both (≈ s)"],
         );
         for w in &r.soak {
@@ -744,10 +734,7 @@ fn main() {
         std::process::exit(1);
     }
     let o = opts();
-    let mut report = Report {
-        idle_secs: o.idle,
-        ..Report::default()
-    };
+    let mut report = Report::default();
     for &kind in &o.kinds {
         if let Some(why) = kind.missing() {
             report.errors.push(format!("{}: {why}", kind.name()));

@@ -118,8 +118,13 @@ pub fn neighbour(seg: &Segment) -> String {
 }
 
 pub fn has_vip(seg: &Segment, i: usize) -> bool {
+    has_vip_in(&seg.ns(i))
+}
+
+/// Whether the VIP is on eth0 in network namespace `ns`.
+pub fn has_vip_in(ns: &str) -> bool {
     Command::new("ip")
-        .args(["-n", &seg.ns(i), "-o", "addr", "show", "dev", "eth0"])
+        .args(["-n", ns, "-o", "addr", "show", "dev", "eth0"])
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("{VIP}/24")))
 }
