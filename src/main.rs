@@ -50,6 +50,94 @@ enum Command {
     Action(Action),
     /// Run the deterministic cluster simulator over many seeds
     Sim(Sim),
+    /// Run an LVS director from an ldirectord.cf: health checks and the
+    /// kernel's IPVS table (or talk to a running one: status, reload, stop)
+    Director(DirectorCmd),
+}
+
+#[derive(Args)]
+struct DirectorCmd {
+    #[command(subcommand)]
+    action: Option<DirectorAction>,
+    /// The director's configuration, in ldirectord.cf syntax
+    #[arg(
+        short = 'c',
+        long = "config",
+        value_name = "FILE",
+        default_value = "/etc/ha.d/ldirectord.cf",
+        global = true
+    )]
+    config: PathBuf,
+    /// The control socket (default /run/tandem/director.NAME.sock, NAME
+    /// the configuration file's name)
+    #[arg(long, value_name = "PATH", global = true)]
+    socket: Option<PathBuf>,
+    /// Run the health checks without programming IPVS (for a kernel
+    /// without IPVS, or to try checks); every status says so
+    #[arg(long = "checks-only")]
+    checks_only: bool,
+    /// Detach from the terminal (daemon(3)); logs go where `logfile` says,
+    /// else to syslog's daemon facility
+    #[arg(short = 'd', long)]
+    daemonize: bool,
+}
+
+#[derive(Subcommand)]
+enum DirectorAction {
+    /// Virtual services, real servers, weights, check states, last errors
+    Status {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-read the configuration (kept only if valid)
+    Reload,
+    /// Stop the director (with cleanstop, its virtual services go)
+    Stop,
+}
+
+fn director(args: DirectorCmd) -> anyhow::Result<ExitCode> {
+    use tandem::director::daemon;
+    let socket = args
+        .socket
+        .clone()
+        .unwrap_or_else(|| daemon::socket_for(&args.config));
+    let request = match &args.action {
+        None => None,
+        Some(DirectorAction::Status { json: true }) => Some("status-json"),
+        Some(DirectorAction::Status { json: false }) => Some("status"),
+        Some(DirectorAction::Reload) => Some("reload"),
+        Some(DirectorAction::Stop) => Some("stop"),
+    };
+    if let Some(request) = request {
+        let timeout = std::time::Duration::from_secs(10);
+        let body = tandem::daemon::control::request(&socket, request, timeout)?;
+        print!("{body}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opts = daemon::Options {
+        config: args.config,
+        socket,
+        checks_only: args.checks_only,
+        stderr: !args.daemonize,
+    };
+    match daemon::Daemon::new(opts) {
+        Ok(d) => {
+            if args.daemonize {
+                nix::unistd::daemon(false, false)?;
+            }
+            d.run()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(daemon::DirectorError::Config(lines)) => {
+            for l in lines.lines() {
+                eprintln!("tandem: {l}");
+            }
+            eprintln!("tandem: director not started: the configuration has errors");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Subcommand)]
@@ -503,6 +591,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => tandem::demo::run(args),
         Command::Action(a) => action(a),
         Command::Sim(args) => sim(args),
+        Command::Director(args) => director(args),
     };
     match result {
         Ok(code) => code,

@@ -128,7 +128,7 @@ pub fn zone_of(name: &str) -> Option<String> {
 }
 
 /// A name in wire form (uncompressed, lowercase: canonical for TSIG).
-fn name(out: &mut Vec<u8>, n: &str) -> Result<(), ActionError> {
+pub(crate) fn name(out: &mut Vec<u8>, n: &str) -> Result<(), ActionError> {
     for label in n.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
         if label.len() > 63 {
             return Err(ActionError::Usage(format!(
@@ -237,22 +237,51 @@ pub fn encode(
 }
 
 /// A bounded reader over a received message.
-struct Reader<'a> {
-    b: &'a [u8],
-    at: usize,
+/// A bounded reader over a DNS message (shared with the director's DNS
+/// check).
+pub(crate) struct Reader<'a> {
+    pub b: &'a [u8],
+    pub at: usize,
 }
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
+    pub fn take(&mut self, n: usize) -> Option<&[u8]> {
         let s = self.b.get(self.at..self.at.checked_add(n)?)?;
         self.at += n;
         Some(s)
     }
-    fn u16(&mut self) -> Option<u16> {
+    pub fn u16(&mut self) -> Option<u16> {
         self.take(2).map(|s| u16::from_be_bytes([s[0], s[1]]))
     }
+    /// Reads a name in presentation form (lowercase, no final dot),
+    /// following compression pointers; at most 128 labels and pointers.
+    pub fn read_name(&mut self) -> Option<String> {
+        let mut labels: Vec<String> = Vec::new();
+        let mut at = self.at;
+        let mut resume = None;
+        for _ in 0..128 {
+            let len = *self.b.get(at)?;
+            match len {
+                0 => {
+                    self.at = resume.unwrap_or(at + 1);
+                    return Some(labels.join("."));
+                }
+                l if l & 0xc0 == 0xc0 => {
+                    let lo = *self.b.get(at + 1)?;
+                    resume.get_or_insert(at + 2);
+                    at = (usize::from(l & 0x3f) << 8) | usize::from(lo);
+                }
+                l => {
+                    let label = self.b.get(at + 1..at + 1 + usize::from(l))?;
+                    labels.push(String::from_utf8_lossy(label).to_ascii_lowercase());
+                    at += 1 + usize::from(l);
+                }
+            }
+        }
+        None
+    }
     /// Skips a name (labels or a compression pointer), bounded.
-    fn skip_name(&mut self) -> Option<()> {
+    pub fn skip_name(&mut self) -> Option<()> {
         for _ in 0..128 {
             let len = *self.take(1)?.first()?;
             match len {
@@ -271,7 +300,7 @@ impl Reader<'_> {
 }
 
 /// Response codes worth a word.
-fn rcode_name(rcode: u16) -> &'static str {
+pub(crate) fn rcode_name(rcode: u16) -> &'static str {
     match rcode {
         0 => "NOERROR",
         1 => "FORMERR",

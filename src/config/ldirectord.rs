@@ -153,6 +153,25 @@ const SERVICES: [(&str, Service, u16); 13] = [
     ("submission", Service::Submission, 587),
 ];
 
+impl Service {
+    /// The service's well-known port (0 for `none`).
+    pub fn port(self) -> u16 {
+        SERVICES
+            .iter()
+            .find(|s| s.1 == self)
+            .map(|s| s.2)
+            .unwrap_or(0)
+    }
+
+    pub fn name(self) -> &'static str {
+        SERVICES
+            .iter()
+            .find(|s| s.1 == self)
+            .map(|s| s.0)
+            .unwrap_or("none")
+    }
+}
+
 /// ldirectord's services that tandem does not check (yet): named so that
 /// the error says so instead of "unknown".
 const UNCHECKED_SERVICES: [&str; 9] = [

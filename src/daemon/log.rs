@@ -110,20 +110,42 @@ impl Log {
         self.syslog = false;
         if let Some(name) = &logging.facility.value {
             match facility(name) {
-                Some(fac) => {
-                    // openlog keeps the pointer: the identity must live on.
-                    static IDENT: &[u8] = b"tandem\0";
-                    // SAFETY: IDENT is a NUL-terminated static string.
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        libc::openlog(IDENT.as_ptr().cast(), libc::LOG_PID, fac)
-                    };
-                    self.syslog = true;
-                }
+                Some(fac) => self.open_syslog(fac),
                 None => problems.push(format!("logfacility {name}: not a syslog facility")),
             }
         }
         problems
+    }
+
+    fn open_syslog(&mut self, fac: libc::c_int) {
+        // openlog keeps the pointer: the identity must live on.
+        static IDENT: &[u8] = b"tandem\0";
+        // SAFETY: IDENT is a NUL-terminated static string.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::openlog(IDENT.as_ptr().cast(), libc::LOG_PID, fac)
+        };
+        self.syslog = true;
+    }
+
+    /// ldirectord's `logfile`: a syslog facility name (`local0`) or a
+    /// file. Without one, syslog's `daemon` facility unless on stderr.
+    pub fn configure_target(&mut self, target: Option<&str>, stderr: bool) -> Vec<String> {
+        self.stderr = stderr;
+        self.logfile = None;
+        self.syslog = false;
+        match target {
+            Some(t) => match facility(t) {
+                Some(fac) => self.open_syslog(fac),
+                None => match append(t) {
+                    Ok(f) => self.logfile = Some(f),
+                    Err(e) => return vec![format!("logfile {t}: {e}")],
+                },
+            },
+            None if !stderr => self.open_syslog(libc::LOG_DAEMON),
+            None => {}
+        }
+        Vec::new()
     }
 
     pub fn log(&mut self, level: Level, msg: &str) {

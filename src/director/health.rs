@@ -109,6 +109,23 @@ impl Health {
         }
     }
 
+    /// Takes over an earlier `Health`'s verdict (the same server across
+    /// a reload); the next check is due at once.
+    pub fn adopt(&mut self, old: &Health) {
+        self.verdict = old.verdict;
+        self.streak = old.streak;
+        self.last_error = old.last_error.clone();
+    }
+
+    /// Forgets a running check (its probe was closed).
+    pub fn abandon(&mut self) {
+        self.running = None;
+    }
+
+    pub fn timeout(&self) -> Time {
+        self.timeout
+    }
+
     pub fn is_up(&self) -> bool {
         self.verdict == Verdict::Up
     }

@@ -1,12 +1,18 @@
-//! The LVS director (`tandem director`), built piece by piece. So far: the
-//! IPVS table model and the reconcile plan ([`table`]), the kernel's IPVS
-//! over generic netlink ([`ipvs`]), and a real server's health as a state
-//! machine in virtual time ([`health`]). The configuration is read by
-//! [`crate::config::ldirectord`]. Not yet: the checks themselves, the
-//! event loop, `tandem director` and its status.
+//! The LVS director (`tandem director`): ldirectord's job in tandem's
+//! shape. The configuration is read by [`crate::config::ldirectord`];
+//! [`check`] says what checking a real server means, [`probe`] runs one
+//! check on its socket, [`health`] turns results into verdicts in virtual
+//! time, [`table`] computes the IPVS table wanted and the plan to it, and
+//! [`ipvs`] programs the kernel over generic netlink. [`daemon`] is the
+//! event loop that ties them together.
 
+pub mod check;
+pub mod daemon;
 pub mod dialogue;
+pub mod dns;
 pub mod health;
 pub mod http;
 pub mod ipvs;
+pub mod ldap;
+pub mod probe;
 pub mod table;

@@ -1,0 +1,847 @@
+//! `tandem director`: its own single-threaded mio loop (so a slow real
+//! server can never delay the pair's keepalives), every check a
+//! non-blocking probe in it, verdicts in [`Health`], and the kernel's
+//! IPVS table reconciled to what the verdicts ask for: on every change,
+//! and every few seconds in case someone else touched it.
+//!
+//! Start-up never flushes: the kernel's table is left alone until every
+//! real server has had its first check (or that round ran out of time),
+//! then only the difference is applied.
+
+use super::check::Check;
+use super::health::{Due, Health, Verdict};
+use super::ipvs::{Ipvs, IpvsError};
+use super::probe::{self, Outcome, Probe, Started};
+use super::table::{self, Table};
+use crate::config::ldirectord::{self, Address, Director, Forward, Virtual};
+use crate::config::value::Time;
+use crate::core::Instant;
+use crate::daemon::control::{self, Conn};
+use crate::daemon::log::Log;
+use mio::net::UnixListener;
+use mio::{Events, Interest, Poll, Token};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const LISTENER: Token = Token(0);
+const SIGNALS: Token = Token(1);
+/// Control connections: tokens from here.
+const CONN_BASE: usize = 2;
+const CONN_MAX: usize = 64;
+/// Probes: tokens from here.
+const PROBE_BASE: usize = CONN_BASE + CONN_MAX;
+
+/// How often the kernel's table is compared with the wanted one even
+/// when no verdict changed.
+const RESYNC: Time = Time::from_secs(5);
+/// How often `autoreload = yes` looks at the file.
+const AUTORELOAD: Time = Time::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectorError {
+    #[error("{0}")]
+    Config(String),
+    #[error("this kernel has no IPVS (try `modprobe ip_vs`), and nothing was programmed; `tandem director --checks-only` runs the health checks alone")]
+    NoIpvs,
+    #[error("IPVS: {0}")]
+    Ipvs(#[from] IpvsError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("a director for {0} is already running")]
+    Running(String),
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> DirectorError {
+    let what = what.into();
+    move |source| DirectorError::Io { what, source }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub config: PathBuf,
+    pub socket: PathBuf,
+    /// Run the checks without programming IPVS (every status says so).
+    pub checks_only: bool,
+    /// Log to stderr (the foreground).
+    pub stderr: bool,
+}
+
+/// The control socket of the director reading `config`.
+pub fn socket_for(config: &Path) -> PathBuf {
+    let name = config
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "ldirectord.cf".into());
+    PathBuf::from(format!("/run/tandem/director.{name}.sock"))
+}
+
+/// Reads and checks the configuration: all of it or an error listing
+/// every problem, one `file:line: directive: message` per line.
+pub fn load(path: &Path) -> Result<Director, DirectorError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| DirectorError::Config(format!("{name}: cannot read: {e}")))?;
+    let (director, diags) = ldirectord::parse(&name, &bytes);
+    match director {
+        Some(d) => Ok(d),
+        None => Err(DirectorError::Config(
+            diags
+                .errors()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )),
+    }
+}
+
+/// One real server of one virtual service, as the director checks it.
+struct Server {
+    virtual_index: usize,
+    real_index: usize,
+    check: Check,
+    health: Health,
+    rounds: u64,
+    probe: Option<usize>,
+    /// When the verdict last changed (wall clock, for status).
+    since: Option<std::time::SystemTime>,
+}
+
+impl Server {
+    /// What identifies a server across a reload: its service, address,
+    /// port and check.
+    fn identity(&self, d: &Director) -> String {
+        let v = &d.virtuals[self.virtual_index];
+        format!(
+            "{:?} {} {}",
+            table::service_key(v),
+            self.check.target,
+            self.check.describe()
+        )
+    }
+}
+
+struct Farm {
+    config: Director,
+    servers: Vec<Server>,
+}
+
+/// The servers of `config`; those of `old` that are the same server with
+/// the same check keep their verdicts.
+fn build(config: Director, now: Instant, old: Option<Farm>) -> Farm {
+    let mut kept: HashMap<String, Server> = HashMap::new();
+    if let Some(o) = old {
+        for s in o.servers {
+            kept.insert(s.identity(&o.config), s);
+        }
+    }
+    let mut servers = Vec::new();
+    for (vi, v) in config.virtuals.iter().enumerate() {
+        for (ri, r) in v.reals.iter().enumerate() {
+            let check = Check::of(v, r);
+            let timeout = v
+                .settings
+                .checktimeout
+                .unwrap_or(v.settings.negotiatetimeout);
+            let mut s = Server {
+                virtual_index: vi,
+                real_index: ri,
+                check,
+                health: Health::new(
+                    v.settings.checkinterval,
+                    timeout,
+                    v.settings.failurecount,
+                    1,
+                    now,
+                ),
+                rounds: 0,
+                probe: None,
+                since: None,
+            };
+            if let Some(old) = kept.remove(&s.identity(&config)) {
+                // Same server, same check: keep its verdict and its round.
+                s.health.adopt(&old.health);
+                s.rounds = old.rounds;
+                s.since = old.since;
+            }
+            servers.push(s);
+        }
+    }
+    Farm { config, servers }
+}
+
+pub struct Daemon {
+    opts: Options,
+    log: Log,
+    poll: Poll,
+    epoch: std::time::Instant,
+    director: Farm,
+    ipvs: Option<Ipvs>,
+    /// The kernel's table as last read or written.
+    kernel: Table,
+    tls: Arc<rustls::ClientConfig>,
+    probes: Vec<Option<(Probe, usize)>>,
+    conns: Vec<Option<Conn>>,
+    listener: UnixListener,
+    signals: signal_hook_mio::v1_0::Signals,
+    /// The first reconcile waits for every server's first verdict or
+    /// this moment, whichever comes first.
+    hold_until: Option<Instant>,
+    dirty: bool,
+    next_resync: Instant,
+    next_autoreload: Instant,
+    modified: Option<std::time::SystemTime>,
+    seq: u16,
+    stop: bool,
+    /// The last IPVS error, for status (cleared by a good reconcile).
+    ipvs_error: Option<String>,
+}
+
+impl Daemon {
+    /// Reads the configuration and opens everything the director needs;
+    /// any failure here leaves nothing behind.
+    pub fn new(opts: Options) -> Result<Daemon, DirectorError> {
+        let config = load(&opts.config)?;
+        let ipvs = if opts.checks_only {
+            None
+        } else {
+            match Ipvs::open() {
+                Ok(i) => Some(i),
+                Err(IpvsError::NoIpvs) => return Err(DirectorError::NoIpvs),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let tls = probe::tls_config().map_err(DirectorError::Config)?;
+        if control::request(&opts.socket, "ping", std::time::Duration::from_millis(500)).is_ok() {
+            return Err(DirectorError::Running(opts.config.display().to_string()));
+        }
+        if let Some(dir) = opts.socket.parent() {
+            std::fs::create_dir_all(dir).map_err(io(dir.display().to_string()))?;
+        }
+        let poll = Poll::new().map_err(io("poll"))?;
+        let mut listener =
+            control::listen(&opts.socket).map_err(io(opts.socket.display().to_string()))?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)
+            .map_err(io("poll"))?;
+        use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
+        let mut signals = signal_hook_mio::v1_0::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGCHLD])
+            .map_err(io("signals"))?;
+        poll.registry()
+            .register(&mut signals, SIGNALS, Interest::READABLE)
+            .map_err(io("poll"))?;
+        let mut log = Log::stderr("director");
+        for p in log.configure_target(config.logfile.as_deref(), opts.stderr) {
+            log.warn(&p);
+        }
+        let modified = std::fs::metadata(&opts.config)
+            .and_then(|m| m.modified())
+            .ok();
+        let director = build(config, Instant::ZERO, None);
+        let longest = director
+            .config
+            .virtuals
+            .iter()
+            .map(|v| {
+                v.settings
+                    .checktimeout
+                    .unwrap_or(v.settings.negotiatetimeout)
+            })
+            .max()
+            .unwrap_or(Time::ZERO);
+        Ok(Daemon {
+            opts,
+            log,
+            poll,
+            epoch: std::time::Instant::now(),
+            director,
+            ipvs,
+            kernel: Table::default(),
+            tls,
+            probes: Vec::new(),
+            conns: (0..CONN_MAX).map(|_| None).collect(),
+            listener,
+            signals,
+            hold_until: Some(Instant::ZERO.plus(longest)),
+            dirty: true,
+            next_resync: Instant::ZERO,
+            next_autoreload: Instant::ZERO.plus(AUTORELOAD),
+            modified,
+            seq: 0,
+            stop: false,
+            ipvs_error: None,
+        })
+    }
+
+    fn now(&self) -> Instant {
+        Instant(self.epoch.elapsed().as_micros() as u64)
+    }
+
+    /// Runs until SIGTERM/SIGINT; then, with `cleanstop = yes` (the
+    /// default), removes the virtual services it programmed.
+    pub fn run(mut self) -> Result<(), DirectorError> {
+        let n = self.director.servers.len();
+        let what = if self.ipvs.is_some() {
+            "programming IPVS"
+        } else {
+            "checks only: nothing is programmed"
+        };
+        self.log.info(&format!(
+            "director started: {} virtual service(s), {n} real server(s), {what}",
+            self.director.config.virtuals.len()
+        ));
+        let mut events = Events::with_capacity(1024);
+        while !self.stop {
+            let now = self.now();
+            self.tick(now);
+            let wake = self.wake_at();
+            let now = self.now();
+            let timeout = std::time::Duration::from_micros(wake.0.saturating_sub(now.0));
+            match self.poll.poll(&mut events, Some(timeout)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(DirectorError::Io {
+                        what: "poll".into(),
+                        source: e,
+                    })
+                }
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    LISTENER => self.accept(),
+                    SIGNALS => self.signals(),
+                    Token(t) if (CONN_BASE..PROBE_BASE).contains(&t) => {
+                        self.conn_event(t - CONN_BASE)
+                    }
+                    Token(t) => self.probe_event(t - PROBE_BASE),
+                }
+            }
+        }
+        self.shutdown();
+        Ok(())
+    }
+
+    fn wake_at(&self) -> Instant {
+        let mut wake = self.next_resync.min(self.next_autoreload);
+        if let Some(h) = self.hold_until {
+            wake = wake.min(h);
+        }
+        for s in &self.director.servers {
+            wake = wake.min(s.health.wake_at());
+        }
+        wake
+    }
+
+    /// Starts due checks, times out late ones, reconciles when needed.
+    fn tick(&mut self, now: Instant) {
+        for i in 0..self.director.servers.len() {
+            let due = self.director.servers[i].health.poll(now);
+            match due {
+                Some(Due::Start { .. }) => self.start_probe(i),
+                Some(Due::TimedOut) => {
+                    if let Some(p) = self.director.servers[i].probe.take() {
+                        if let Some((probe, _)) = self.probes[p].take() {
+                            probe.finish(self.poll.registry());
+                        }
+                    }
+                    let s = &self.director.servers[i];
+                    let took = s.health.timeout();
+                    self.result(i, Outcome::Failed(format!("no verdict within {took}")));
+                }
+                None => {}
+            }
+        }
+        if self.hold_until.is_some_and(|h| now >= h)
+            || self
+                .director
+                .servers
+                .iter()
+                .all(|s| s.health.verdict != Verdict::Unknown)
+        {
+            self.hold_until = None;
+        }
+        if self.hold_until.is_none() && (self.dirty || now >= self.next_resync) {
+            self.reconcile();
+            self.next_resync = now.plus(RESYNC);
+        }
+        if now >= self.next_autoreload {
+            self.next_autoreload = now.plus(AUTORELOAD);
+            if self.director.config.autoreload {
+                let m = std::fs::metadata(&self.opts.config)
+                    .and_then(|m| m.modified())
+                    .ok();
+                if m != self.modified {
+                    self.modified = m;
+                    let _ = self.reload();
+                }
+            }
+        }
+    }
+
+    fn start_probe(&mut self, i: usize) {
+        let slot = match self.probes.iter().position(Option::is_none) {
+            Some(p) => p,
+            None => {
+                self.probes.push(None);
+                self.probes.len() - 1
+            }
+        };
+        self.seq = self.seq.wrapping_add(1);
+        let s = &mut self.director.servers[i];
+        let connect_only = s.check.connect_only(s.rounds);
+        s.rounds += 1;
+        let started = Probe::start(
+            &s.check,
+            connect_only,
+            &self.tls,
+            self.poll.registry(),
+            Token(PROBE_BASE + slot),
+            self.seq,
+        );
+        match started {
+            Started::Running(p) => {
+                self.probes[slot] = Some((p, i));
+                self.director.servers[i].probe = Some(slot);
+            }
+            Started::Done(outcome) => self.result(i, outcome),
+        }
+    }
+
+    fn probe_event(&mut self, slot: usize) {
+        let Some(Some((probe, i))) = self.probes.get_mut(slot) else {
+            return;
+        };
+        let i = *i;
+        let outcome = probe.on_event();
+        if outcome != Outcome::Pending {
+            self.end_probe(slot, i, outcome);
+        }
+    }
+
+    fn end_probe(&mut self, slot: usize, i: usize, outcome: Outcome) {
+        if let Some((probe, _)) = self.probes[slot].take() {
+            probe.finish(self.poll.registry());
+        }
+        self.director.servers[i].probe = None;
+        self.result(i, outcome);
+    }
+
+    fn result(&mut self, i: usize, outcome: Outcome) {
+        let (ok, error) = match outcome {
+            Outcome::Passed => (true, None),
+            Outcome::Failed(e) => (false, Some(e)),
+            Outcome::Pending => return,
+        };
+        let s = &mut self.director.servers[i];
+        let Some(verdict) = s.health.result(ok, error.clone()) else {
+            return;
+        };
+        s.since = Some(std::time::SystemTime::now());
+        self.dirty = true;
+        let v = &self.director.config.virtuals[s.virtual_index];
+        let what = format!(
+            "real server {} of {} ({})",
+            s.check.target,
+            service_name(v),
+            s.check.describe()
+        );
+        match verdict {
+            Verdict::Up => self.log.info(&format!("{what} is up")),
+            Verdict::Down => self.log.warn(&format!(
+                "{what} is down: {}",
+                error.unwrap_or_else(|| "failed".into())
+            )),
+            Verdict::Unknown => {}
+        }
+    }
+
+    fn signals(&mut self) {
+        use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
+        let pending: Vec<i32> = self.signals.pending().collect();
+        for sig in pending {
+            match sig {
+                SIGTERM | SIGINT => self.stop = true,
+                SIGHUP => {
+                    let _ = self.reload();
+                }
+                SIGCHLD => {
+                    for slot in 0..self.probes.len() {
+                        let Some((p, i)) = &mut self.probes[slot] else {
+                            continue;
+                        };
+                        if !p.is_child() {
+                            continue;
+                        }
+                        let i = *i;
+                        let o = p.on_child();
+                        if o != Outcome::Pending {
+                            self.end_probe(slot, i, o);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Re-reads the configuration; a bad one is logged and the running
+    /// one kept.
+    fn reload(&mut self) -> Result<String, String> {
+        match load(&self.opts.config) {
+            Err(e) => {
+                let msg = format!("reload refused, the running configuration stays: {e}");
+                self.log.error(&msg);
+                Err(msg)
+            }
+            Ok(config) => {
+                // Running probes belong to the old servers.
+                for slot in 0..self.probes.len() {
+                    if let Some((p, _)) = self.probes[slot].take() {
+                        p.finish(self.poll.registry());
+                    }
+                }
+                let now = self.now();
+                let mut old = std::mem::replace(
+                    &mut self.director,
+                    Farm {
+                        config: config.clone(),
+                        servers: Vec::new(),
+                    },
+                );
+                for s in &mut old.servers {
+                    s.probe = None;
+                    s.health.abandon();
+                }
+                self.director = build(config, now, Some(old));
+                self.dirty = true;
+                let msg = format!(
+                    "configuration reloaded: {} virtual service(s), {} real server(s)",
+                    self.director.config.virtuals.len(),
+                    self.director.servers.len()
+                );
+                self.log.info(&msg);
+                Ok(msg)
+            }
+        }
+    }
+
+    fn desired(&self) -> Table {
+        let servers = &self.director.servers;
+        let index: HashMap<(usize, usize), usize> = servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.virtual_index, s.real_index), i))
+            .collect();
+        table::desired(&self.director.config, &|vi, ri| {
+            index
+                .get(&(vi, ri))
+                .is_some_and(|&i| servers[i].health.is_up())
+        })
+    }
+
+    /// Makes the kernel's table what the verdicts ask for.
+    fn reconcile(&mut self) {
+        self.dirty = false;
+        let desired = self.desired();
+        let Some(ipvs) = &mut self.ipvs else {
+            self.kernel = desired;
+            return;
+        };
+        let result = (|| -> Result<usize, IpvsError> {
+            let current = ipvs.table()?;
+            let ops = table::plan(&current, &desired);
+            for op in &ops {
+                ipvs.apply(op)?;
+            }
+            Ok(ops.len())
+        })();
+        match result {
+            Ok(n) => {
+                if n > 0 {
+                    self.log.info(&format!("IPVS: {n} change(s) applied"));
+                }
+                self.kernel = desired;
+                self.ipvs_error = None;
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                if self.ipvs_error.as_deref() != Some(msg.as_str()) {
+                    self.log.error(&format!("IPVS: {msg}"));
+                }
+                self.ipvs_error = Some(msg);
+                self.dirty = true;
+                if let Ok(t) = ipvs.table() {
+                    self.kernel = t;
+                }
+            }
+        }
+    }
+
+    fn shutdown(&mut self) {
+        for slot in 0..self.probes.len() {
+            if let Some((p, _)) = self.probes[slot].take() {
+                p.finish(self.poll.registry());
+            }
+        }
+        let clean = self.director.config.global.cleanstop;
+        if let (true, Some(ipvs)) = (clean, &mut self.ipvs) {
+            let mine: Vec<_> = self
+                .director
+                .config
+                .virtuals
+                .iter()
+                .filter(|v| v.settings.cleanstop)
+                .map(table::service_key)
+                .collect();
+            if let Ok(current) = ipvs.table() {
+                for key in mine {
+                    if current.services.contains_key(&key) {
+                        if let Err(e) = ipvs.apply(&table::Op::DelService(key)) {
+                            self.log.error(&format!("IPVS on stop: {e}"));
+                        }
+                    }
+                }
+            }
+        }
+        let _ = std::fs::remove_file(&self.opts.socket);
+        self.log.info("director stopped");
+    }
+
+    fn accept(&mut self) {
+        loop {
+            match self.listener.accept() {
+                Ok((mut stream, _)) => {
+                    let Some(slot) = self.conns.iter().position(Option::is_none) else {
+                        continue; // dropped: too many clients at once
+                    };
+                    if self
+                        .poll
+                        .registry()
+                        .register(
+                            &mut stream,
+                            Token(CONN_BASE + slot),
+                            Interest::READABLE | Interest::WRITABLE,
+                        )
+                        .is_ok()
+                    {
+                        self.conns[slot] = Some(Conn::new(stream));
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn conn_event(&mut self, slot: usize) {
+        let Some(Some(conn)) = self.conns.get_mut(slot) else {
+            return;
+        };
+        let progress = match conn.on_readable() {
+            control::Progress::Request(line) => {
+                let reply = self.answer(line.trim());
+                match &mut self.conns[slot] {
+                    Some(conn) => conn.reply(reply),
+                    None => return,
+                }
+            }
+            control::Progress::Pending => match &mut self.conns[slot] {
+                Some(conn) => conn.on_writable(),
+                None => return,
+            },
+            control::Progress::Close => control::Progress::Close,
+        };
+        if let control::Progress::Close = progress {
+            if let Some(mut c) = self.conns[slot].take() {
+                let _ = self.poll.registry().deregister(&mut c.stream);
+            }
+        }
+    }
+
+    fn answer(&mut self, line: &str) -> Result<String, String> {
+        match line {
+            "ping" => Ok("pong\n".into()),
+            "status" => Ok(self.status_text()),
+            "status-json" => Ok(self.status_json().to_string() + "\n"),
+            "reload" => self.reload().map(|m| m + "\n"),
+            "stop" => {
+                self.stop = true;
+                Ok("stopping\n".into())
+            }
+            other => Err(format!(
+                "`{other}`: expected status, status-json, reload or stop"
+            )),
+        }
+    }
+
+    fn status_json(&self) -> serde_json::Value {
+        let now = self.now();
+        let wanted = self.desired();
+        let d = &self.director.config;
+        let virtuals: Vec<_> = d
+            .virtuals
+            .iter()
+            .enumerate()
+            .map(|(vi, v)| {
+                let key = table::service_key(v);
+                let kernel = self.kernel.services.get(&key);
+                let wanted = wanted.services.get(&key);
+                let reals: Vec<_> = self
+                    .director
+                    .servers
+                    .iter()
+                    .filter(|s| s.virtual_index == vi)
+                    .map(|s| {
+                        let r = &v.reals[s.real_index];
+                        let port = r.port.unwrap_or(match v.address {
+                            Address::Socket { port, .. } => port,
+                            Address::Fwmark { .. } => 0,
+                        });
+                        let dest = table::DestKey { ip: r.ip, port };
+                        let programmed = kernel.and_then(|(_, dests)| dests.get(&dest));
+                        let wanted = wanted.and_then(|(_, dests)| dests.get(&dest));
+                        serde_json::json!({
+                            "address": r.ip,
+                            "port": port,
+                            "forward": forward_name(r.forward),
+                            "weight": r.weight,
+                            "programmed_weight": programmed.filter(|_| self.ipvs.is_some()).map(|p| p.weight),
+                            "wanted_weight": wanted.map(|p| p.weight),
+                            "check": s.check.describe(),
+                            "check_target": s.check.target.to_string(),
+                            "state": s.health.verdict,
+                            "last_error": s.health.last_error,
+                            "since": s.since.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs()),
+                            "next_check_in_ms": s.health.wake_at().0.saturating_sub(now.0) / 1000,
+                        })
+                    })
+                    .collect();
+                let fallback = v.settings.fallback.as_ref().map(|f| {
+                    let active = kernel.is_some_and(|(_, dests)| {
+                        dests.contains_key(&table::DestKey {
+                            ip: f.ip,
+                            port: f.port.unwrap_or(0),
+                        }) || dests.keys().any(|k| k.ip == f.ip)
+                    });
+                    serde_json::json!({ "address": f.ip, "port": f.port, "active": active })
+                });
+                serde_json::json!({
+                    "service": service_name(v),
+                    "scheduler": v.scheduler,
+                    "persistent": v.persistent,
+                    "programmed": kernel.is_some() && self.ipvs.is_some(),
+                    "reals": reals,
+                    "fallback": fallback,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "config": self.opts.config.display().to_string(),
+            "ipvs": if self.ipvs.is_some() { "programmed" } else { "checks only: nothing is programmed" },
+            "ipvs_error": self.ipvs_error,
+            "virtuals": virtuals,
+        })
+    }
+
+    fn status_text(&self) -> String {
+        let j = self.status_json();
+        let mut out = String::new();
+        if self.ipvs.is_none() {
+            out.push_str("checks only: nothing is programmed\n");
+        }
+        if let Some(e) = &self.ipvs_error {
+            out.push_str(&format!("IPVS error: {e}\n"));
+        }
+        let empty = Vec::new();
+        for v in j["virtuals"].as_array().unwrap_or(&empty) {
+            out.push_str(&format!(
+                "{} {}{}{}\n",
+                v["service"].as_str().unwrap_or(""),
+                v["scheduler"].as_str().unwrap_or(""),
+                match v["persistent"].as_u64() {
+                    Some(p) => format!(" persistent {p}"),
+                    None => String::new(),
+                },
+                if v["programmed"].as_bool() == Some(true) || self.ipvs.is_none() {
+                    ""
+                } else {
+                    " (not in the kernel)"
+                }
+            ));
+            for r in v["reals"].as_array().unwrap_or(&empty) {
+                let ip = r["address"].as_str().unwrap_or("");
+                let addr = if ip.contains(':') {
+                    format!("[{ip}]:{}", r["port"])
+                } else {
+                    format!("{ip}:{}", r["port"])
+                };
+                out.push_str(&format!(
+                    "  -> {addr} {} weight {} ({}) {} {}{}\n",
+                    r["forward"].as_str().unwrap_or(""),
+                    r["weight"],
+                    match (r["programmed_weight"].as_u64(), r["wanted_weight"].as_u64()) {
+                        (_, w) if self.ipvs.is_none() => match w {
+                            Some(w) => format!("would be {w}"),
+                            None => "would be absent".into(),
+                        },
+                        (Some(k), Some(w)) if k == w => format!("in the kernel {k}"),
+                        (Some(k), _) => format!("in the kernel {k}, not yet reconciled"),
+                        (None, _) => "not in the kernel".into(),
+                    },
+                    r["state"].as_str().unwrap_or(""),
+                    r["check"].as_str().unwrap_or(""),
+                    match r["last_error"].as_str() {
+                        Some(e) if r["state"] == "down" => format!(": {e}"),
+                        _ => String::new(),
+                    }
+                ));
+            }
+            if let Some(f) = v["fallback"].as_object() {
+                out.push_str(&format!(
+                    "  fallback {}{}\n",
+                    f["address"].as_str().unwrap_or(""),
+                    if f["active"].as_bool() == Some(true) {
+                        " (in use)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn forward_name(f: Forward) -> &'static str {
+    match f {
+        Forward::Gate => "gate",
+        Forward::Masq => "masq",
+        Forward::Ipip => "ipip",
+    }
+}
+
+/// `TCP 192.0.2.10:80`, `UDP [2001:db8::1]:53`, `FWM 1`.
+pub fn service_name(v: &Virtual) -> String {
+    let proto = match v.protocol {
+        ldirectord::Protocol::Tcp => "TCP",
+        ldirectord::Protocol::Udp => "UDP",
+        ldirectord::Protocol::Sctp => "SCTP",
+        ldirectord::Protocol::Fwm => "FWM",
+    };
+    match v.address {
+        Address::Socket { ip, port } if ip.is_ipv6() => format!("{proto} [{ip}]:{port}"),
+        Address::Socket { ip, port } => format!("{proto} {ip}:{port}"),
+        Address::Fwmark { mark, ipv6 } => {
+            format!("FWM {mark}{}", if ipv6 { " IPv6" } else { "" })
+        }
+    }
+}
+
+/// Runs a director in this process until it is stopped.
+pub fn run(opts: Options) -> Result<(), DirectorError> {
+    Daemon::new(opts)?.run()
+}

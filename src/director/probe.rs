@@ -1,0 +1,684 @@
+//! One running check on its socket (or child process): connects, speaks
+//! the protocol through the pure conversations ([`super::http`],
+//! [`super::dialogue`], [`super::ldap`], [`super::dns`]), TLS through
+//! rustls where the service asks for it, and reports passed or failed.
+//! Non-blocking throughout; the director's event loop owns the timing
+//! (a probe has no clock: its deadline is the server's [`super::health`]).
+
+use super::check::{Check, Kind};
+use super::dialogue::{self, Dialogue, Progress};
+use super::{dns, http, ldap};
+use mio::net::{TcpStream, UdpSocket};
+use mio::{Interest, Registry, Token};
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+/// How a probe ended, or that it has not yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pending,
+    Passed,
+    Failed(String),
+}
+
+/// The protocol spoken over a TCP connection.
+enum Talk {
+    /// Passing once connected.
+    Connect,
+    Http {
+        answer: Vec<u8>,
+        receive: Option<regex::Regex>,
+    },
+    Dialogue(Dialogue),
+    Ldap(ldap::Ldap),
+    Dns {
+        answer: Vec<u8>,
+        id: u16,
+        qtype: u16,
+        receive: Option<regex::Regex>,
+    },
+}
+
+impl Talk {
+    fn on_data(&mut self, data: &[u8]) -> Progress {
+        match self {
+            Talk::Connect => Progress::Passed,
+            Talk::Http { answer, receive } => {
+                answer.extend_from_slice(data);
+                if answer.len() >= http::ANSWER_MAX {
+                    answer.truncate(http::ANSWER_MAX);
+                    return verdict(http::judge(answer, receive.as_ref()));
+                }
+                Progress::Wait
+            }
+            Talk::Dialogue(d) => d.on_data(data),
+            Talk::Ldap(l) => l.on_data(data),
+            Talk::Dns {
+                answer,
+                id,
+                qtype,
+                receive,
+            } => {
+                answer.extend_from_slice(data);
+                let Some(len) = answer
+                    .get(..2)
+                    .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+                else {
+                    return Progress::Wait;
+                };
+                match answer.get(2..2 + len) {
+                    Some(msg) => verdict(dns::judge(msg, *id, *qtype, receive.as_ref())),
+                    None => Progress::Wait,
+                }
+            }
+        }
+    }
+
+    fn on_close(&mut self) -> Progress {
+        match self {
+            Talk::Connect => Progress::Passed,
+            Talk::Http { answer, receive } => verdict(http::judge(answer, receive.as_ref())),
+            Talk::Dialogue(d) => d.on_close(),
+            Talk::Ldap(l) => l.on_close(),
+            Talk::Dns { .. } => Progress::Failed("closed the connection before answering".into()),
+        }
+    }
+}
+
+fn verdict(r: Result<(), String>) -> Progress {
+    match r {
+        Ok(()) => Progress::Passed,
+        Err(e) => Progress::Failed(e),
+    }
+}
+
+struct Tcp {
+    stream: TcpStream,
+    tls: Option<Box<rustls::ClientConnection>>,
+    connected: bool,
+    /// What the conversation sends first, once connected.
+    opening: Vec<u8>,
+    /// Bytes waiting for the socket (plain connections).
+    out: Vec<u8>,
+    talk: Talk,
+}
+
+enum Io {
+    Tcp(Box<Tcp>),
+    Udp {
+        socket: UdpSocket,
+        id: u16,
+        qtype: u16,
+        receive: Option<regex::Regex>,
+    },
+    Ping {
+        fd: std::os::fd::OwnedFd,
+        ident: u16,
+        v6: bool,
+    },
+    Child(std::process::Child),
+}
+
+/// A check in flight.
+pub struct Probe {
+    io: Io,
+}
+
+/// The TLS client configuration every TLS check shares. Certificates are
+/// not verified: a health check asks whether the service answers, not who
+/// it is (ldirectord and keepalived do not verify either), and farms run
+/// on self-signed and internal certificates. Handshake signatures are
+/// still checked.
+pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// What starting a probe gave.
+pub enum Started {
+    /// Running: poll it on events (and, for a child, on SIGCHLD).
+    Running(Probe),
+    /// Decided at once.
+    Done(Outcome),
+}
+
+impl Probe {
+    /// Starts `check` (a plain connect when `connect_only`). `seq` tells
+    /// this probe's messages from an earlier one's.
+    pub fn start(
+        check: &Check,
+        connect_only: bool,
+        tls: &Arc<rustls::ClientConfig>,
+        registry: &Registry,
+        token: Token,
+        seq: u16,
+    ) -> Started {
+        match Probe::open(check, connect_only, tls, registry, token, seq) {
+            Ok(started) => started,
+            Err(e) => Started::Done(Outcome::Failed(e)),
+        }
+    }
+
+    fn open(
+        check: &Check,
+        connect_only: bool,
+        tls: &Arc<rustls::ClientConfig>,
+        registry: &Registry,
+        token: Token,
+        seq: u16,
+    ) -> Result<Started, String> {
+        let target = check.target;
+        let kind = if connect_only {
+            &Kind::Connect
+        } else {
+            &check.kind
+        };
+        let (talk, opening, tls_name) = match kind {
+            Kind::Fixed(up) => {
+                return Ok(Started::Done(if *up {
+                    Outcome::Passed
+                } else {
+                    Outcome::Failed("checktype off".into())
+                }))
+            }
+            Kind::External { command, args } => {
+                let child = std::process::Command::new(command)
+                    .args(args)
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .map_err(|e| format!("{command}: {e}"))?;
+                return Ok(Started::Running(Probe {
+                    io: Io::Child(child),
+                }));
+            }
+            Kind::Ping => return ping(target.ip(), registry, token, seq),
+            Kind::Dns {
+                udp: true,
+                request,
+                receive,
+            } => {
+                let (q, qtype) = dns::query(seq, request)?;
+                let local: SocketAddr = match target {
+                    SocketAddr::V4(_) => (IpAddr::from([0u8; 4]), 0).into(),
+                    SocketAddr::V6(_) => (IpAddr::from([0u16; 8]), 0).into(),
+                };
+                let mut socket = UdpSocket::bind(local).map_err(|e| format!("UDP socket: {e}"))?;
+                socket
+                    .connect(target)
+                    .map_err(|e| format!("{target}: {e}"))?;
+                socket.send(&q).map_err(|e| format!("{target}: {e}"))?;
+                registry
+                    .register(&mut socket, token, Interest::READABLE)
+                    .map_err(|e| format!("poll: {e}"))?;
+                return Ok(Started::Running(Probe {
+                    io: Io::Udp {
+                        socket,
+                        id: seq,
+                        qtype,
+                        receive: receive.clone(),
+                    },
+                }));
+            }
+            Kind::Connect => (Talk::Connect, Vec::new(), None),
+            Kind::Http {
+                tls,
+                method,
+                host,
+                path,
+                receive,
+            } => (
+                Talk::Http {
+                    answer: Vec::new(),
+                    receive: receive.clone(),
+                },
+                http::request(*method, host, path),
+                tls.then(|| host.trim_matches(['[', ']']).to_string()),
+            ),
+            Kind::Dialogue {
+                tls,
+                service,
+                login,
+            } => {
+                let login = login.as_ref().map(|(l, p)| (l.as_str(), p.as_str()));
+                let steps = dialogue::script(*service, login)
+                    .ok_or_else(|| format!("no dialogue for {}", service.name()))?;
+                let d = Dialogue::new(steps);
+                let opening = d.opening().unwrap_or_default();
+                (
+                    Talk::Dialogue(d),
+                    opening,
+                    tls.then(|| target.ip().to_string()),
+                )
+            }
+            Kind::Ldap {
+                base,
+                receive,
+                login,
+            } => {
+                let login = login.as_ref().map(|(l, p)| (l.as_str(), p.as_str()));
+                (
+                    Talk::Ldap(ldap::Ldap::new(base.clone(), receive.clone())),
+                    ldap::Ldap::opening(login),
+                    None,
+                )
+            }
+            Kind::Dns {
+                udp: false,
+                request,
+                receive,
+            } => {
+                let (q, qtype) = dns::query(seq, request)?;
+                let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+                framed.extend(q);
+                (
+                    Talk::Dns {
+                        answer: Vec::new(),
+                        id: seq,
+                        qtype,
+                        receive: receive.clone(),
+                    },
+                    framed,
+                    None,
+                )
+            }
+        };
+        let tls = match tls_name {
+            None => None,
+            Some(name) => {
+                let server = rustls::pki_types::ServerName::try_from(name)
+                    .map_err(|e| format!("TLS server name: {e}"))?;
+                Some(Box::new(
+                    rustls::ClientConnection::new(tls.clone(), server)
+                        .map_err(|e| format!("TLS: {e}"))?,
+                ))
+            }
+        };
+        let mut stream = TcpStream::connect(target).map_err(|e| format!("connect: {e}"))?;
+        registry
+            .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+            .map_err(|e| format!("poll: {e}"))?;
+        Ok(Started::Running(Probe {
+            io: Io::Tcp(Box::new(Tcp {
+                stream,
+                tls,
+                connected: false,
+                opening,
+                out: Vec::new(),
+                talk,
+            })),
+        }))
+    }
+
+    /// The socket is ready: move bytes and see whether the check is over.
+    pub fn on_event(&mut self) -> Outcome {
+        match &mut self.io {
+            Io::Tcp(t) => t.on_event(),
+            Io::Udp {
+                socket,
+                id,
+                qtype,
+                receive,
+            } => {
+                let mut buf = [0u8; 4096];
+                match socket.recv(&mut buf) {
+                    Ok(n) => match dns::judge(&buf[..n], *id, *qtype, receive.as_ref()) {
+                        Ok(()) => Outcome::Passed,
+                        // A stray datagram (an earlier query's late
+                        // answer) is not this check's verdict.
+                        Err(e) if e == "not the answer to this query" => Outcome::Pending,
+                        Err(e) => Outcome::Failed(e),
+                    },
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Outcome::Pending,
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }
+            }
+            Io::Ping { fd, ident, v6, .. } => ping_reply(fd, *ident, *v6),
+            Io::Child(_) => self.on_child(),
+        }
+    }
+
+    /// A child may have ended (SIGCHLD): its exit status is the verdict.
+    pub fn on_child(&mut self) -> Outcome {
+        let Io::Child(child) = &mut self.io else {
+            return Outcome::Pending;
+        };
+        match child.try_wait() {
+            Ok(None) => Outcome::Pending,
+            Ok(Some(s)) if s.success() => Outcome::Passed,
+            Ok(Some(s)) => Outcome::Failed(match s.code() {
+                Some(c) => format!("checkcommand exited {c}"),
+                None => "checkcommand was killed".into(),
+            }),
+            Err(e) => Outcome::Failed(format!("checkcommand: {e}")),
+        }
+    }
+
+    pub fn is_child(&self) -> bool {
+        matches!(self.io, Io::Child(_))
+    }
+
+    /// Stops the probe: its socket leaves the poll (and closes), a child
+    /// is killed and reaped.
+    pub fn finish(mut self, registry: &Registry) {
+        match &mut self.io {
+            Io::Tcp(t) => {
+                let _ = registry.deregister(&mut t.stream);
+            }
+            Io::Udp { socket, .. } => {
+                let _ = registry.deregister(socket);
+            }
+            Io::Ping { fd, .. } => {
+                let _ = registry.deregister(&mut mio::unix::SourceFd(&fd.as_raw_fd()));
+            }
+            Io::Child(child) => {
+                if let Ok(None) = child.try_wait() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
+        }
+    }
+}
+
+impl Tcp {
+    fn on_event(&mut self) -> Outcome {
+        if !self.connected {
+            match self.stream.take_error() {
+                Ok(Some(e)) | Err(e) => return Outcome::Failed(format!("connect: {e}")),
+                Ok(None) => {}
+            }
+            match self.stream.peer_addr() {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Outcome::Pending,
+                Err(e) => return Outcome::Failed(format!("connect: {e}")),
+            }
+            self.connected = true;
+            if let Talk::Connect = self.talk {
+                return Outcome::Passed;
+            }
+            let opening = std::mem::take(&mut self.opening);
+            if let Err(e) = self.send(&opening) {
+                return Outcome::Failed(e);
+            }
+        }
+        match self.receive() {
+            Ok((data, closed)) => {
+                if !data.is_empty() {
+                    match self.talk.on_data(&data) {
+                        Progress::Send(bytes) => {
+                            if let Err(e) = self.send(&bytes) {
+                                return Outcome::Failed(e);
+                            }
+                        }
+                        Progress::Wait => {}
+                        Progress::Passed => return Outcome::Passed,
+                        Progress::Failed(e) => return Outcome::Failed(e),
+                    }
+                }
+                if closed {
+                    return match self.talk.on_close() {
+                        Progress::Passed => Outcome::Passed,
+                        Progress::Failed(e) => Outcome::Failed(e),
+                        _ => Outcome::Failed("closed the connection".into()),
+                    };
+                }
+            }
+            Err(e) => return Outcome::Failed(e),
+        }
+        match self.flush() {
+            Ok(()) => Outcome::Pending,
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+        match &mut self.tls {
+            Some(tls) => tls
+                .writer()
+                .write_all(bytes)
+                .map_err(|e| format!("TLS: {e}"))?,
+            None => self.out.extend_from_slice(bytes),
+        }
+        self.flush()
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        let io_err = |e: io::Error| format!("send: {e}");
+        match &mut self.tls {
+            Some(tls) => {
+                while tls.wants_write() {
+                    match tls.write_tls(&mut self.stream) {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => return Err(io_err(e)),
+                    }
+                }
+            }
+            None => {
+                while !self.out.is_empty() {
+                    match self.stream.write(&self.out) {
+                        Ok(n) => {
+                            self.out.drain(..n);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => return Err(io_err(e)),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything readable now, and whether the server closed.
+    fn receive(&mut self) -> Result<(Vec<u8>, bool), String> {
+        let mut data = Vec::new();
+        let mut buf = [0u8; 8192];
+        let io_err = |e: io::Error| format!("receive: {e}");
+        match &mut self.tls {
+            None => loop {
+                match self.stream.read(&mut buf) {
+                    Ok(0) => return Ok((data, true)),
+                    Ok(n) => {
+                        data.extend_from_slice(&buf[..n]);
+                        if data.len() > http::ANSWER_MAX {
+                            return Ok((data, false));
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((data, false)),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(io_err(e)),
+                }
+            },
+            Some(tls) => {
+                let mut eof = false;
+                loop {
+                    match tls.read_tls(&mut self.stream) {
+                        Ok(0) => {
+                            eof = true;
+                            break;
+                        }
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(io_err(e)),
+                    }
+                    tls.process_new_packets().map_err(|e| format!("TLS: {e}"))?;
+                    if tls.wants_write() {
+                        // Handshake messages go out as they are due.
+                        while tls.wants_write() {
+                            match tls.write_tls(&mut self.stream) {
+                                Ok(_) => {}
+                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                                Err(e) => return Err(io_err(e)),
+                            }
+                        }
+                    }
+                }
+                tls.process_new_packets().map_err(|e| format!("TLS: {e}"))?;
+                loop {
+                    match tls.reader().read(&mut buf) {
+                        Ok(0) => return Ok((data, true)),
+                        Ok(n) => {
+                            data.extend_from_slice(&buf[..n]);
+                            if data.len() > http::ANSWER_MAX {
+                                return Ok((data, false));
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((data, eof)),
+                        // A close without close_notify: what many
+                        // servers do after an HTTP/1.0 answer.
+                        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                            return Ok((data, true))
+                        }
+                        Err(e) => return Err(format!("TLS: {e}")),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sends one ICMP echo request to `ip` from a raw socket connected to it
+/// (the kernel then passes only that host's ICMP to the socket).
+fn ping(ip: IpAddr, registry: &Registry, token: Token, seq: u16) -> Result<Started, String> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let v6 = ip.is_ipv6();
+    let (domain, proto) = if v6 {
+        (Domain::IPV6, Protocol::ICMPV6)
+    } else {
+        (Domain::IPV4, Protocol::ICMPV4)
+    };
+    let socket = Socket::new(domain, Type::RAW, Some(proto))
+        .map_err(|e| format!("ICMP socket (ping checks need root): {e}"))?;
+    socket
+        .set_nonblocking(true)
+        .map_err(|e| format!("ICMP socket: {e}"))?;
+    let to: SocketAddr = (ip, 0).into();
+    socket
+        .connect(&to.into())
+        .map_err(|e| format!("{ip}: {e}"))?;
+    // The identifier tells our echoes from other pings'.
+    let ident = (std::process::id() as u16) ^ seq.rotate_left(8);
+    let mut echo = vec![if v6 { 128 } else { 8 }, 0, 0, 0];
+    echo.extend_from_slice(&ident.to_be_bytes());
+    echo.extend_from_slice(&seq.to_be_bytes());
+    echo.extend_from_slice(b"tandem-director");
+    if !v6 {
+        // ICMPv6's checksum is the kernel's (it needs the pseudo-header).
+        let sum = checksum(&echo);
+        echo[2..4].copy_from_slice(&sum.to_be_bytes());
+    }
+    socket.send(&echo).map_err(|e| format!("{ip}: {e}"))?;
+    let fd: std::os::fd::OwnedFd = socket.into();
+    registry
+        .register(
+            &mut mio::unix::SourceFd(&fd.as_raw_fd()),
+            token,
+            Interest::READABLE,
+        )
+        .map_err(|e| format!("poll: {e}"))?;
+    Ok(Started::Running(Probe {
+        io: Io::Ping { fd, ident, v6 },
+    }))
+}
+
+fn ping_reply(fd: &std::os::fd::OwnedFd, ident: u16, v6: bool) -> Outcome {
+    let mut buf = [0u8; 1500];
+    loop {
+        // SAFETY: buf is valid for its length; fd is an open socket.
+        #[allow(unsafe_code)]
+        let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return match e.kind() {
+                io::ErrorKind::WouldBlock => Outcome::Pending,
+                io::ErrorKind::Interrupted => continue,
+                _ => Outcome::Failed(e.to_string()),
+            };
+        }
+        let packet = &buf[..n as usize];
+        // IPv4 raw sockets hand over the IP header too.
+        let icmp = if v6 {
+            packet
+        } else {
+            let ihl = usize::from(packet.first().map_or(0, |b| b & 0xf)) * 4;
+            packet.get(ihl..).unwrap_or(&[])
+        };
+        let reply_type = if v6 { 129 } else { 0 };
+        if icmp.len() >= 8 && icmp[0] == reply_type && icmp[4..6] == ident.to_be_bytes() {
+            return Outcome::Passed;
+        }
+        if icmp.first() == Some(&(if v6 { 1 } else { 3 })) {
+            return Outcome::Failed("destination unreachable".into());
+        }
+    }
+}
+
+fn checksum(b: &[u8]) -> u16 {
+    let mut sum: u32 = b
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
