@@ -96,6 +96,37 @@ enum DirectorAction {
     Stop,
 }
 
+/// `ldirectord::FILE`, `LVSDirector::FILE`, `LVSSyncDaemonSwap::…`:
+/// start, stop or status (Heartbeat's v1 words: running / stopped).
+fn director_resource(
+    r: &tandem::config::haresources::Resource,
+    action: &str,
+) -> anyhow::Result<ExitCode> {
+    use tandem::director::resource::{self, Done};
+    let done = if r.script == "LVSSyncDaemonSwap" {
+        resource::sync(&r.args, action)
+    } else {
+        let dir = std::path::Path::new("/etc/ha.d");
+        let config = resource::config_path(r.args.first().map(String::as_str), dir);
+        resource::director(&config, action)
+    }
+    .map_err(|e| anyhow::anyhow!("{}: {e}", r.token))?;
+    Ok(match done {
+        Done::Ok(msg) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Done::Running(true) => {
+            println!("running");
+            ExitCode::SUCCESS
+        }
+        Done::Running(false) => {
+            println!("stopped");
+            ExitCode::from(3)
+        }
+    })
+}
+
 fn director(args: DirectorCmd) -> anyhow::Result<ExitCode> {
     use tandem::director::daemon;
     let socket = args
@@ -196,6 +227,9 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
         Action::Resource { resource, action } => {
             let r = tandem::config::haresources::parse_resource(&resource)
                 .map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
+            if tandem::director::resource::SCRIPTS.contains(&r.script.as_str()) {
+                return director_resource(&r, &action);
+            }
             let b = if r.script == "MacTakeover" || r.script == "DynDNS" {
                 Builtin::of_script(&r.script, &r.args)
             } else {

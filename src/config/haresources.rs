@@ -82,6 +82,9 @@ pub const BUILTIN: &[&str] = &[
     "SendArp",
     "MacTakeover",
     "DynDNS",
+    "ldirectord",
+    "LVSDirector",
+    "LVSSyncDaemonSwap",
 ];
 
 /// Parses haresources; `nodes` are the nodes ha.cf lists.

@@ -199,6 +199,9 @@ pub struct Daemon {
     stop: bool,
     /// The last IPVS error, for status (cleared by a good reconcile).
     ipvs_error: Option<String>,
+    /// The virtual services this director has programmed: a reload that
+    /// drops one from the configuration removes it from the kernel.
+    owned: std::collections::BTreeSet<table::ServiceKey>,
 }
 
 impl Daemon {
@@ -274,6 +277,7 @@ impl Daemon {
             seq: 0,
             stop: false,
             ipvs_error: None,
+            owned: Default::default(),
         })
     }
 
@@ -517,6 +521,8 @@ impl Daemon {
                     s.probe = None;
                     s.health.abandon();
                 }
+                self.owned
+                    .extend(old.config.virtuals.iter().map(table::service_key));
                 self.director = build(config, now, Some(old));
                 self.dirty = true;
                 let msg = format!(
@@ -552,8 +558,14 @@ impl Daemon {
             self.kernel = desired;
             return;
         };
+        let owned = &self.owned;
         let result = (|| -> Result<usize, IpvsError> {
-            let current = ipvs.table()?;
+            let mut current = ipvs.table()?;
+            // Only the services this director describes, or described
+            // before a reload: another tool's services are not ours.
+            current
+                .services
+                .retain(|k, _| desired.services.contains_key(k) || owned.contains(k));
             let ops = table::plan(&current, &desired);
             for op in &ops {
                 ipvs.apply(op)?;
@@ -565,6 +577,7 @@ impl Daemon {
                 if n > 0 {
                     self.log.info(&format!("IPVS: {n} change(s) applied"));
                 }
+                self.owned = desired.services.keys().copied().collect();
                 self.kernel = desired;
                 self.ipvs_error = None;
             }

@@ -51,10 +51,22 @@ const CMD_NEW_DEST: u8 = 5;
 const CMD_SET_DEST: u8 = 6;
 const CMD_DEL_DEST: u8 = 7;
 const CMD_GET_DEST: u8 = 8;
+const CMD_NEW_DAEMON: u8 = 9;
+const CMD_DEL_DAEMON: u8 = 10;
+const CMD_GET_DAEMON: u8 = 11;
 
 // Top-level attributes.
 const ATTR_SERVICE: u16 = 1;
 const ATTR_DEST: u16 = 2;
+const ATTR_DAEMON: u16 = 3;
+
+// Sync daemon attributes.
+const DAEMON_STATE: u16 = 1;
+const DAEMON_MCAST_IFN: u16 = 2;
+const DAEMON_SYNC_ID: u16 = 3;
+const DAEMON_MCAST_GROUP: u16 = 5;
+const DAEMON_MCAST_GROUP6: u16 = 6;
+const DAEMON_MCAST_PORT: u16 = 7;
 
 // Service attributes.
 const SVC_AF: u16 = 1;
@@ -274,6 +286,102 @@ pub fn encode(op: &Op, family: u16, seq: u32) -> Vec<u8> {
         _ => {}
     }
     m.finish()
+}
+
+/// The connection-sync daemon's role: the active director's master sends
+/// its connection table, the standby's backup receives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncRole {
+    Master,
+    Backup,
+}
+
+impl SyncRole {
+    fn code(self) -> u32 {
+        match self {
+            SyncRole::Master => 1,
+            SyncRole::Backup => 2,
+        }
+    }
+}
+
+/// One sync daemon as the kernel runs it (ipvsadm --start-daemon).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SyncDaemon {
+    pub role: SyncRole,
+    pub interface: String,
+    pub syncid: u32,
+    /// The multicast group and port (`None`: the kernel's 224.0.0.81:8848).
+    pub group: Option<IpAddr>,
+    pub port: Option<u16>,
+}
+
+/// Starts a sync daemon (`start`) or stops the one in `d.role`.
+pub fn daemon_request(family: u16, seq: u32, d: &SyncDaemon, start: bool) -> Vec<u8> {
+    let cmd = if start {
+        CMD_NEW_DAEMON
+    } else {
+        CMD_DEL_DAEMON
+    };
+    let mut m = Msg::new(
+        family,
+        NLM_F_REQUEST | NLM_F_ACK,
+        seq,
+        cmd,
+        IPVS_GENL_VERSION,
+    );
+    m.begin(ATTR_DAEMON).u32(DAEMON_STATE, d.role.code());
+    if start {
+        m.attr(DAEMON_MCAST_IFN, &nul_terminated(&d.interface))
+            .u32(DAEMON_SYNC_ID, d.syncid);
+        match d.group {
+            Some(IpAddr::V4(g)) => {
+                m.attr(DAEMON_MCAST_GROUP, &g.octets());
+            }
+            Some(IpAddr::V6(g)) => {
+                m.attr(DAEMON_MCAST_GROUP6, &g.octets());
+            }
+            None => {}
+        }
+        if let Some(p) = d.port {
+            m.u16(DAEMON_MCAST_PORT, p);
+        }
+    }
+    m.end();
+    m.finish()
+}
+
+pub fn daemons_request(family: u16, seq: u32) -> Vec<u8> {
+    Msg::new(
+        family,
+        NLM_F_REQUEST | NLM_F_DUMP,
+        seq,
+        CMD_GET_DAEMON,
+        IPVS_GENL_VERSION,
+    )
+    .finish()
+}
+
+/// A GET_DAEMON reply: the role, interface and sync id (the kernel does
+/// not report the group or port).
+pub fn parse_daemon(r: &Reply<'_>) -> Result<SyncDaemon, IpvsError> {
+    let top = attrs(r.payload.get(4..).unwrap_or(&[]))?;
+    let a = attrs(get(&top, ATTR_DAEMON).ok_or(IpvsError::Malformed("no daemon"))?)?;
+    let role = match u32_of(get(&a, DAEMON_STATE)) {
+        Some(1) => SyncRole::Master,
+        Some(2) => SyncRole::Backup,
+        _ => return Err(IpvsError::Malformed("daemon state")),
+    };
+    let interface = get(&a, DAEMON_MCAST_IFN).unwrap_or(&[]);
+    let interface = interface.split(|&b| b == 0).next().unwrap_or(&[]);
+    Ok(SyncDaemon {
+        role,
+        interface: String::from_utf8_lossy(interface).into_owned(),
+        syncid: u32_of(get(&a, DAEMON_SYNC_ID)).unwrap_or(0),
+        group: None,
+        port: None,
+    })
 }
 
 /// Asks the generic netlink controller for the IPVS family's id.
@@ -578,6 +686,47 @@ impl Ipvs {
             }
         }
         Ok(table)
+    }
+
+    /// The sync daemons running (at most a master and a backup).
+    pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>, IpvsError> {
+        let seq = self.next_seq();
+        let req = daemons_request(self.family, seq);
+        let mut out = Vec::new();
+        for buf in self.exchange(&req, "the sync daemon dump")? {
+            for r in messages(&buf)? {
+                if r.kind == self.family {
+                    out.push(parse_daemon(&r)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Starts the sync daemon `d` (its role must not be running).
+    pub fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), IpvsError> {
+        let seq = self.next_seq();
+        let req = daemon_request(self.family, seq, d, true);
+        self.exchange(&req, &format!("starting the {:?} sync daemon", d.role))
+            .map(|_| ())
+    }
+
+    /// Stops the sync daemon in `role`, if one runs.
+    pub fn stop_daemon(&mut self, role: SyncRole) -> Result<(), IpvsError> {
+        if !self.daemons()?.iter().any(|d| d.role == role) {
+            return Ok(());
+        }
+        let seq = self.next_seq();
+        let d = SyncDaemon {
+            role,
+            interface: String::new(),
+            syncid: 0,
+            group: None,
+            port: None,
+        };
+        let req = daemon_request(self.family, seq, &d, false);
+        self.exchange(&req, &format!("stopping the {role:?} sync daemon"))
+            .map(|_| ())
     }
 
     /// Carries out one operation of a plan.

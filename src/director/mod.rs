@@ -15,4 +15,5 @@ pub mod http;
 pub mod ipvs;
 pub mod ldap;
 pub mod probe;
+pub mod resource;
 pub mod table;

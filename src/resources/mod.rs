@@ -113,6 +113,31 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
                 watched: true,
             });
         }
+        // The director (and the sync daemon swap) run as children of
+        // this same binary: starting a director waits for it to answer.
+        Resolution::Builtin if crate::director::resource::SCRIPTS.contains(&r.script.as_str()) => {
+            let dir = search
+                .resource_d
+                .parent()
+                .unwrap_or(std::path::Path::new("/etc/ha.d"));
+            let args = crate::director::resource::check(&r.script, &r.args, dir)?;
+            let exe =
+                std::env::current_exe().map_err(|e| format!("cannot find tandem itself: {e}"))?;
+            let mut token = r.script.clone();
+            for a in &args {
+                token.push_str("::");
+                token.push_str(a);
+            }
+            return Ok(Program {
+                token: r.token.clone(),
+                builtin: None,
+                path: exe,
+                args: vec!["action".to_string(), "resource".to_string(), token],
+                convention: Convention::V1,
+                env: Vec::new(),
+                watched: true,
+            });
+        }
         // DynDNS waits for a server's answer (seconds, with retries): it
         // runs as a child, this same binary, never in the event loop.
         Resolution::Builtin if r.script == "DynDNS" => {

@@ -5,6 +5,7 @@
 
 pub mod heartbeat;
 pub mod vip;
+pub mod vm;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -1,15 +1,19 @@
 #!/bin/bash
 # tests/vm/rig.sh: boots Debian's stock kernel under QEMU with a busybox
 # initramfs, for the tests that need what a test host's kernel may lack
-# (PPP here; IPVS later). No network at run time: guests talk only to each
-# other, over QEMU sockets on 127.0.0.1.
+# (PPP and IPVS). No network at run time: guests talk only to each other,
+# over QEMU sockets on 127.0.0.1.
 #
-#   tests/vm/rig.sh deps            install qemu, busybox, pppd, cpio, kmod;
-#                                   download the kernel package (root)
+#   tests/vm/rig.sh deps            install qemu, busybox, pppd, cpio, kmod,
+#                                   ipvsadm, iproute2; download the kernel
+#                                   package (root)
 #   tests/vm/rig.sh build BIN...    unpack the kernel, build the initramfs
-#                                   with busybox, the modules, pppd and BIN...
+#                                   with busybox, the modules, pppd, ip,
+#                                   ipvsadm and BIN...
+#   tests/vm/rig.sh one S.sh        boot one guest running S.sh
 #   tests/vm/rig.sh pair A.sh B.sh  boot two guests joined by a serial cable
-#                                   (ttyS1 <-> ttyS1); each runs its script;
+#                                   (ttyS1 <-> ttyS1) and an Ethernet link
+#                                   (eth0 <-> eth0); each runs its script;
 #                                   exit 0 when both scripts exit 0
 #
 # A guest prints RIG-RC=<status> when its script ends; the console of both
@@ -25,10 +29,13 @@ RIG=${RIG:-$(cd "$(dirname "$0")/../.." && pwd)/target/vm-rig}
 TIMEOUT=${TIMEOUT:-240}
 MEM=${MEM:-256M}
 
-# Modules, dependencies first: crc32c_generic before libcrc32c, which has
-# only a soft dependency on it and fails to load without it.
-MODULES="crypto/crc32c_generic lib/libcrc32c drivers/net/slip/slhc
- drivers/net/ppp/ppp_generic drivers/net/ppp/ppp_async"
+# Modules by name; their dependencies are found with modinfo and loaded
+# first. crc32c_generic leads: libcrc32c has only a soft dependency on
+# it and fails to load without it. (ip_vs_twos is newer than this kernel.)
+MODULES="crc32c_generic ppp_async
+ ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh
+ ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh
+ veth bridge ipip virtio_net virtio_pci"
 
 say() { echo "rig: $*" >&2; }
 
@@ -43,6 +50,8 @@ deps() {
     [ -x /usr/sbin/pppd ] || need+=(ppp)
     command -v cpio >/dev/null || need+=(cpio)
     command -v depmod >/dev/null || need+=(kmod)
+    [ -x /usr/sbin/ipvsadm ] || need+=(ipvsadm)
+    [ -x /usr/bin/ip ] || [ -x /sbin/ip ] || need+=(iproute2)
     if [ "${#need[@]}" -gt 0 ]; then
         say "installing ${need[*]}"
         # Nothing starts on the host: a policy-rc.d that refuses, if none.
@@ -75,6 +84,16 @@ add() {
     done
 }
 
+# module NAME: its dependencies (modinfo), then it, once each.
+module() {
+    local name=${1//-/_} dep
+    grep -qx "$name" "$ROOT/modules/order" && return 0
+    [ -n "${KO[$name]:-}" ] || { say "no module $name in this kernel"; return 1; }
+    for dep in $(modinfo -F depends "${KO[$name]}" | tr ',' ' '); do module "$dep"; done
+    cp "${KO[$name]}" "$ROOT/modules/$name.ko"
+    echo "$name" >> "$ROOT/modules/order"
+}
+
 build() {
     local deb kv m
     deb=$(ls "$RIG"/linux-image-*.deb | head -1)
@@ -86,14 +105,18 @@ build() {
     mkdir -p "$ROOT"/{bin,sbin,etc/ppp,proc,sys,dev,tmp,run,var/run,var/lib,modules}
     cp /bin/busybox "$ROOT/bin/busybox"
     for m in $(/bin/busybox --list); do
-        [ "$m" = busybox ] || ln -sf busybox "$ROOT/bin/$m"
+        case $m in busybox | ip) ;; *) ln -sf busybox "$ROOT/bin/$m" ;; esac
     done
     : > "$ROOT/modules/order"
-    for m in $MODULES; do
-        cp "$RIG/kernel/lib/modules/$kv/kernel/$m.ko" "$ROOT/modules/"
-        basename "$m" >> "$ROOT/modules/order"
-    done
+    declare -gA KO=()
+    local f n
+    while read -r f; do
+        n=$(basename "$f" .ko); KO[${n//-/_}]=$f
+    done < <(find "$RIG/kernel/lib/modules/$kv/kernel" -name '*.ko')
+    for m in $MODULES; do module "$m"; done
     add /usr/sbin/pppd /usr/sbin
+    add /usr/sbin/ipvsadm /usr/sbin
+    add "$(command -v ip)" /usr/sbin
     for b in "$@"; do add "$b" /bin; done
     echo 'root:x:0:0:root:/:/bin/sh' > "$ROOT/etc/passwd"
     echo 'root:x:0:' > "$ROOT/etc/group"
@@ -141,17 +164,23 @@ boot() {   # boot INITRD QEMU-ARGS...: console on stdout
 rc() { grep -aoE 'RIG-RC=[0-9]+' "$1" | tail -1 | cut -d= -f2 || true; }
 
 pair() {
-    local a b port outa outb ra rb
+    local a b port net outa outb ra rb
     a=$(with "$1"); b=$(with "$2")
     # Two UDP chardevs on loopback, each the other's peer: a null-modem
     # cable between the guests' second UARTs.
     port=$(( 20000 + RANDOM % 20000 ))
+    net=$((port + 2))
     outa=$WORK/a.out; outb=$WORK/b.out
+    # The Ethernet link the same way: two UDP sockets, each the other's peer.
     boot "$a" -chardev "udp,id=cable,host=127.0.0.1,port=$((port + 1)),localaddr=127.0.0.1,localport=$port" \
-        -serial chardev:cable > "$outa" &
+        -serial chardev:cable \
+        -netdev "dgram,id=lan,remote.type=inet,remote.host=127.0.0.1,remote.port=$((net + 1)),local.type=inet,local.host=127.0.0.1,local.port=$net" \
+        -device virtio-net-pci,netdev=lan,mac=52:54:00:00:00:0a > "$outa" &
     local pa=$!
     boot "$b" -chardev "udp,id=cable,host=127.0.0.1,port=$port,localaddr=127.0.0.1,localport=$((port + 1))" \
-        -serial chardev:cable > "$outb" &
+        -serial chardev:cable \
+        -netdev "dgram,id=lan,remote.type=inet,remote.host=127.0.0.1,remote.port=$net,local.type=inet,local.host=127.0.0.1,local.port=$((net + 1))" \
+        -device virtio-net-pci,netdev=lan,mac=52:54:00:00:00:0b > "$outb" &
     local pb=$!
     wait "$pa" "$pb" || true
     sed 's/^/[A] /' "$outa"
@@ -161,12 +190,24 @@ pair() {
     [ "${ra:-x}" = 0 ] && [ "${rb:-x}" = 0 ]
 }
 
+one() {
+    local s out r
+    s=$(with "$1")
+    out=$WORK/one.out
+    boot "$s" > "$out"
+    cat "$out"
+    r=$(rc "$out")
+    say "guest: ${r:-no status (crashed or timed out)}"
+    [ "${r:-x}" = 0 ]
+}
+
 WORK=$(mktemp -d /tmp/tandem-rig.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
 case ${1:-} in
     deps) deps ;;
     build) shift; build "$@" ;;
+    one) shift; one "$1" ;;
     pair) shift; pair "$1" "$2" ;;
     *) sed -n '2,20p' "$0"; exit 2 ;;
 esac
