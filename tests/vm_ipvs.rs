@@ -30,79 +30,6 @@ fn hits(console: &str) -> BTreeMap<String, BTreeMap<String, u32>> {
         .collect()
 }
 
-/// One service as `ipvsadm -Ln` shows it: "TCP 192.0.2.10:80 rr
-/// persistent 300" and its real servers "ADDR:PORT Forward Weight".
-type View = BTreeMap<String, Vec<String>>;
-
-fn ipvsadm_view(block: &str) -> View {
-    let mut view = View::new();
-    let mut current = None;
-    for l in block.lines() {
-        let words: Vec<&str> = l.split_whitespace().collect();
-        match words.as_slice() {
-            ["TCP" | "UDP" | "SCTP" | "FWM", addr, sched, rest @ ..] => {
-                let mut key = format!("{} {addr} {sched}", words[0]);
-                if let ["persistent", n, ..] = rest {
-                    key.push_str(&format!(" persistent {n}"));
-                }
-                current = Some(key.clone());
-                view.insert(key, Vec::new());
-            }
-            ["->", addr, forward, weight, ..] if *addr != "RemoteAddress:Port" => {
-                if let Some(k) = &current {
-                    view.get_mut(k)
-                        .unwrap()
-                        .push(format!("{addr} {forward} {weight}"));
-                }
-            }
-            _ => {}
-        }
-    }
-    for reals in view.values_mut() {
-        reals.sort();
-    }
-    view
-}
-
-fn tandem_view(json: &serde_json::Value) -> View {
-    let mut view = View::new();
-    for v in json["virtuals"].as_array().unwrap() {
-        if v["programmed"] != true {
-            continue;
-        }
-        let mut key = format!(
-            "{} {}",
-            v["service"].as_str().unwrap(),
-            v["scheduler"].as_str().unwrap()
-        );
-        if let Some(p) = v["persistent"].as_u64() {
-            key.push_str(&format!(" persistent {p}"));
-        }
-        let mut reals: Vec<String> = v["reals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| !r["programmed_weight"].is_null())
-            .map(|r| {
-                let forward = match r["forward"].as_str().unwrap() {
-                    "masq" => "Masq",
-                    "gate" => "Route",
-                    _ => "Tunnel",
-                };
-                format!(
-                    "{}:{} {forward} {}",
-                    r["address"].as_str().unwrap(),
-                    r["port"],
-                    r["programmed_weight"]
-                )
-            })
-            .collect();
-        reals.sort();
-        view.insert(key, reals);
-    }
-    view
-}
-
 #[test]
 fn ipvs_traffic_through_a_tandem_director() {
     let vm = match common::vm::prepare() {
@@ -173,10 +100,14 @@ fn ipvs_traffic_through_a_tandem_director() {
             .and_then(|(_, r)| r.split_once(&end))
             .map(|(b, _)| b)
             .unwrap_or_else(|| panic!("no ipvsadm output for {phase}"));
-        let mut oracle = ipvsadm_view(block);
+        let mut oracle = common::vm::ipvsadm_view(block);
         // The other tool's service is not the director's.
         oracle.retain(|k, _| !k.contains("203.0.113.99"));
-        assert_eq!(oracle, tandem_view(&json), "{phase}: ipvsadm vs tandem");
+        assert_eq!(
+            oracle,
+            common::vm::tandem_view(&json),
+            "{phase}: ipvsadm vs tandem"
+        );
         compared += 1;
     }
     assert!(compared >= 11, "compared {compared} phases:\n{console}");

@@ -1,6 +1,7 @@
 //! The VM rig (tests/vm/rig.sh) from tests: whether it can run here, one
 //! initramfs build per test binary, and a guest run's console.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -73,4 +74,77 @@ pub fn run(vm: &Path, args: &[&str], files: &str) -> String {
     let verdict = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{console}\n{verdict}");
     console
+}
+
+/// One service as `ipvsadm -Ln` shows it: "TCP 192.0.2.10:80 rr
+/// persistent 300" and its real servers "ADDR:PORT Forward Weight".
+pub type View = BTreeMap<String, Vec<String>>;
+
+pub fn ipvsadm_view(block: &str) -> View {
+    let mut view = View::new();
+    let mut current = None;
+    for l in block.lines() {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        match words.as_slice() {
+            ["TCP" | "UDP" | "SCTP" | "FWM", addr, sched, rest @ ..] => {
+                let mut key = format!("{} {addr} {sched}", words[0]);
+                if let ["persistent", n, ..] = rest {
+                    key.push_str(&format!(" persistent {n}"));
+                }
+                current = Some(key.clone());
+                view.insert(key, Vec::new());
+            }
+            ["->", addr, forward, weight, ..] if *addr != "RemoteAddress:Port" => {
+                if let Some(k) = &current {
+                    view.get_mut(k)
+                        .unwrap()
+                        .push(format!("{addr} {forward} {weight}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    for reals in view.values_mut() {
+        reals.sort();
+    }
+    view
+}
+
+pub fn tandem_view(json: &serde_json::Value) -> View {
+    let mut view = View::new();
+    for v in json["virtuals"].as_array().unwrap() {
+        if v["programmed"] != true {
+            continue;
+        }
+        let mut key = format!(
+            "{} {}",
+            v["service"].as_str().unwrap(),
+            v["scheduler"].as_str().unwrap()
+        );
+        if let Some(p) = v["persistent"].as_u64() {
+            key.push_str(&format!(" persistent {p}"));
+        }
+        let mut reals: Vec<String> = v["reals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| !r["programmed_weight"].is_null())
+            .map(|r| {
+                let forward = match r["forward"].as_str().unwrap() {
+                    "masq" => "Masq",
+                    "gate" => "Route",
+                    _ => "Tunnel",
+                };
+                format!(
+                    "{}:{} {forward} {}",
+                    r["address"].as_str().unwrap(),
+                    r["port"],
+                    r["programmed_weight"]
+                )
+            })
+            .collect();
+        reals.sort();
+        view.insert(key, reals);
+    }
+    view
 }

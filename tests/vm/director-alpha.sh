@@ -17,5 +17,8 @@ echo "ALPHA-ORDER $(cat /tmp/order)"
 kill -9 $(pidof tandem)
 ip link set eth0 down
 echo "ALPHA-DEAD"
-sleep 5
+# Stay powered until beta is done (it says so on the serial cable, free
+# now that tandem is dead here): QEMU can hang a guest whose peer left.
+stty -F /dev/ttyS1 115200 raw -echo
+timeout 200 grep -q -m1 BETA-DONE /dev/ttyS1
 echo "ALPHA-OK"

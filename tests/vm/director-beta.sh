@@ -51,7 +51,8 @@ synced() { ipvsadm -Lnc | grep -q "192.0.2.3"; }
 wait_for 30 synced || { echo "DIRECTOR-FAIL: no connections synced to beta"; show; ipvsadm -Lnc; exit 1; }
 echo "SYNCED $(ipvsadm -Lnc | grep -c 192.0.2.3)"
 ipvsadm -Lnc | grep "192.0.2.3" | grep -i none | head -3
-echo die | nc 192.0.2.1 9999
+# nc waits for the listener to close: the client's end closes it.
+echo die | timeout 3 nc 192.0.2.1 9999
 echo "ORDERED-CRASH"
 wait_for 30 has_vip || { echo "DIRECTOR-FAIL: beta did not take the VIP"; show; exit 1; }
 wait_for 30 directing || { echo "DIRECTOR-FAIL: no director on beta"; show; exit 1; }
@@ -63,3 +64,8 @@ echo "DAEMONS $(ipvsadm -L --daemon | tr '\n' ';')"
 echo "STATUS-JSON $(tandem director -c /etc/ha.d/ldirectord.cf status --json)"
 show
 echo "BETA-OK"
+# Tell alpha (which waits on the serial cable) that it may power off.
+tandem stop
+wait_for 20 sh -c '! pidof tandem'
+stty -F /dev/ttyS1 115200 raw -echo
+for i in 1 2 3; do echo BETA-DONE > /dev/ttyS1; sleep 0.2; done

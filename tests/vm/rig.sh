@@ -155,7 +155,9 @@ with() {
 
 boot() {   # boot INITRD QEMU-ARGS...: console on stdout
     local initrd=$1; shift
-    timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -m "$MEM" -smp 1 -nographic \
+    # -k: a guest whose peer powered off can hang in a blocking read of
+    # the dead socket (QEMU 7.2), deaf to SIGTERM.
+    timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -m "$MEM" -smp 1 -nographic \
         -nodefaults -serial mon:stdio "$@" -nic none -no-reboot \
         -kernel "$RIG/vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 quiet loglevel=3 panic=-1 8250.nr_uarts=4" </dev/null || true
