@@ -20,7 +20,8 @@ use crate::daemon::control::{self, Conn};
 use crate::daemon::log::Log;
 use mio::net::UnixListener;
 use mio::{Events, Interest, Poll, Token};
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -199,6 +200,8 @@ pub struct Daemon {
     stop: bool,
     /// The last IPVS error, for status (cleared by a good reconcile).
     ipvs_error: Option<String>,
+    /// When each server next needs attention, soonest first.
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
     /// The virtual services this director has programmed: a reload that
     /// drops one from the configuration removes it from the kernel.
     owned: std::collections::BTreeSet<table::ServiceKey>,
@@ -278,6 +281,7 @@ impl Daemon {
             stop: false,
             ipvs_error: None,
             owned: Default::default(),
+            timers: BinaryHeap::new(),
         })
     }
 
@@ -288,6 +292,7 @@ impl Daemon {
     /// Runs until SIGTERM/SIGINT; then, with `cleanstop = yes` (the
     /// default), removes the virtual services it programmed.
     pub fn run(mut self) -> Result<(), DirectorError> {
+        self.arm_all();
         let n = self.director.servers.len();
         let what = if self.ipvs.is_some() {
             "programming IPVS"
@@ -330,20 +335,57 @@ impl Daemon {
         Ok(())
     }
 
-    fn wake_at(&self) -> Instant {
+    fn wake_at(&mut self) -> Instant {
         let mut wake = self.next_resync.min(self.next_autoreload);
         if let Some(h) = self.hold_until {
             wake = wake.min(h);
         }
-        for s in &self.director.servers {
-            wake = wake.min(s.health.wake_at());
+        while let Some(&Reverse((t, i))) = self.timers.peek() {
+            if self.is_current(t, i) {
+                wake = wake.min(t);
+                break;
+            }
+            self.timers.pop();
         }
         wake
     }
 
+    /// Whether a timer entry is still the server's next moment (entries
+    /// are not removed when a result moves it: they go stale).
+    fn is_current(&self, t: Instant, i: usize) -> bool {
+        self.director
+            .servers
+            .get(i)
+            .is_some_and(|s| s.health.wake_at() == t)
+    }
+
+    /// Files server `i`'s next moment in the timer heap.
+    fn arm(&mut self, i: usize) {
+        if let Some(s) = self.director.servers.get(i) {
+            self.timers.push(Reverse((s.health.wake_at(), i)));
+        }
+    }
+
+    fn arm_all(&mut self) {
+        self.timers.clear();
+        for i in 0..self.director.servers.len() {
+            self.arm(i);
+        }
+    }
+
     /// Starts due checks, times out late ones, reconciles when needed.
     fn tick(&mut self, now: Instant) {
-        for i in 0..self.director.servers.len() {
+        // Only the servers whose moment has come: with a thousand real
+        // servers, a pass over all of them on every event cost more than
+        // the checks.
+        while let Some(&Reverse((t, i))) = self.timers.peek() {
+            if t > now {
+                break;
+            }
+            self.timers.pop();
+            if !self.is_current(t, i) {
+                continue;
+            }
             let due = self.director.servers[i].health.poll(now);
             match due {
                 Some(Due::Start { .. }) => self.start_probe(i),
@@ -359,6 +401,7 @@ impl Daemon {
                 }
                 None => {}
             }
+            self.arm(i);
         }
         if self.hold_until.is_some_and(|h| now >= h)
             || self
@@ -441,8 +484,10 @@ impl Daemon {
             Outcome::Failed(e) => (false, Some(e)),
             Outcome::Pending => return,
         };
+        let verdict = self.director.servers[i].health.result(ok, error.clone());
+        self.arm(i);
         let s = &mut self.director.servers[i];
-        let Some(verdict) = s.health.result(ok, error.clone()) else {
+        let Some(verdict) = verdict else {
             return;
         };
         s.since = Some(std::time::SystemTime::now());
@@ -524,6 +569,7 @@ impl Daemon {
                 self.owned
                     .extend(old.config.virtuals.iter().map(table::service_key));
                 self.director = build(config, now, Some(old));
+                self.arm_all();
                 self.dirty = true;
                 let msg = format!(
                     "configuration reloaded: {} virtual service(s), {} real server(s)",
@@ -730,6 +776,7 @@ impl Daemon {
                             "last_error": s.health.last_error,
                             "since": s.since.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs()),
                             "next_check_in_ms": s.health.wake_at().0.saturating_sub(now.0) / 1000,
+                            "checks": s.rounds,
                         })
                     })
                     .collect();
@@ -756,6 +803,7 @@ impl Daemon {
             "config": self.opts.config.display().to_string(),
             "ipvs": if self.ipvs.is_some() { "programmed" } else { "checks only: nothing is programmed" },
             "ipvs_error": self.ipvs_error,
+            "checks": self.director.servers.iter().map(|s| s.rounds).sum::<u64>(),
             "virtuals": virtuals,
         })
     }
