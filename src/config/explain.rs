@@ -150,6 +150,11 @@ fn write_config(out: &mut String, c: &Config, resolutions: &[Vec<Resolution>]) {
         );
         for (i, (r, how)) in g.resources.iter().zip(res).enumerate() {
             let found = match how {
+                Resolution::Builtin
+                    if crate::director::resource::SCRIPTS.contains(&r.script.as_str()) =>
+                {
+                    "built in (tandem runs it as a child process)".to_string()
+                }
                 Resolution::Builtin => "built in (run in tandem's process)".to_string(),
                 Resolution::ResourceD { path } => format!("{} (Heartbeat script)", path.display()),
                 Resolution::InitD { path } => format!("{} (LSB init script)", path.display()),

@@ -272,6 +272,42 @@ fn authkeys_mode_problem(path: &Path) -> Option<String> {
     })
 }
 
+/// A director resource's arguments, and for `ldirectord::FILE` the file
+/// itself: a director that would not start fails the configuration, not
+/// the takeover. A missing file is only a warning when checking (it may
+/// be installed later), as a missing script is.
+fn check_director(
+    resource: &haresources::Resource,
+    opts: &LoadOptions,
+    file: &str,
+    line: Option<usize>,
+    diags: &mut Diagnostics,
+) {
+    let dir = opts
+        .files
+        .resource_d
+        .parent()
+        .unwrap_or(Path::new("/etc/ha.d"));
+    let at = At {
+        file,
+        line,
+        directive: Some(&resource.token),
+    };
+    if resource.script != "LVSSyncDaemonSwap" {
+        let path =
+            crate::director::resource::config_path(resource.args.first().map(String::as_str), dir);
+        if !path.exists() && opts.purpose == Purpose::Check {
+            diags.warning(&at, format!("{} does not exist", display(&path)));
+            return;
+        }
+    }
+    if let Err(e) = crate::director::resource::check(&resource.script, &resource.args, dir) {
+        for l in e.lines() {
+            diags.error(&at, l.to_string());
+        }
+    }
+}
+
 /// Every resource's program must exist on this host to run.
 fn check_scripts(config: &Config, opts: &LoadOptions, file: &str, diags: &mut Diagnostics) {
     let search = opts.search_paths();
@@ -281,6 +317,10 @@ fn check_scripts(config: &Config, opts: &LoadOptions, file: &str, diags: &mut Di
             value::Source::Default(_) => None,
         };
         for resource in &group.resources {
+            if crate::director::resource::SCRIPTS.contains(&resource.script.as_str()) {
+                check_director(resource, opts, file, line, diags);
+                continue;
+            }
             if let haresources::Resolution::NotFound { searched } =
                 haresources::resolve(resource, &search)
             {
