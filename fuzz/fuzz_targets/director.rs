@@ -1,12 +1,16 @@
 //! Arbitrary bytes as an ldirectord.cf (the reader must return a
 //! configuration or findings, never panic, and a configuration it accepts
 //! must plan without panicking) and as a netlink reply from the kernel's
-//! IPVS (every parser must return a value or an error).
+//! IPVS (every parser must return a value or an error), and as what a
+//! real server answers a check: the LDAP, DNS, HTTP and line-protocol
+//! conversations must give a verdict or wait, never panic, whatever the
+//! split of the bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tandem::config::ldirectord;
-use tandem::director::{ipvs, table};
+use tandem::config::ldirectord::Service;
+use tandem::director::{dialogue, dns, http, ipvs, ldap, table};
 
 fuzz_target!(|data: &[u8]| {
     if let (Some(d), _) = ldirectord::parse("fuzz.cf", data) {
@@ -22,6 +26,26 @@ fuzz_target!(|data: &[u8]| {
             let _ = ipvs::parse_dest(m, 10);
             let _ = ipvs::parse_family(m);
             let _ = ipvs::error_code(m);
+            let _ = ipvs::parse_daemon(m);
+        }
+    }
+    // Answers from a hostile real server, whole and in two pieces.
+    let cut = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
+    let re = regex::Regex::new("o: Example|192").ok();
+    let mut l = ldap::Ldap::new(Some("dc=example,dc=org".into()), re.clone());
+    let _ = l.on_data(&data[..cut]);
+    let _ = l.on_data(&data[cut..]);
+    let _ = l.on_close();
+    for qtype in [1, 12, 28] {
+        let _ = dns::judge(data, u16::from_be_bytes([0, cut as u8]), qtype, re.as_ref());
+    }
+    let _ = http::judge(data, re.as_ref());
+    for service in [Service::Smtp, Service::Ftp, Service::Pop, Service::Imap, Service::Nntp] {
+        if let Some(steps) = dialogue::script(service, Some(("user", "pass"))) {
+            let mut d = dialogue::Dialogue::new(steps);
+            let _ = d.on_data(&data[..cut]);
+            let _ = d.on_data(&data[cut..]);
+            let _ = d.on_close();
         }
     }
 });
