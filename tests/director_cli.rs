@@ -216,3 +216,47 @@ fn check_config_reads_the_director_named_in_haresources() {
         "{out}"
     );
 }
+
+#[test]
+fn a_file_in_maintenancedir_takes_a_server_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    std::thread::spawn(move || for _ in server.incoming() {});
+    let maint = dir.path().join("maintenance");
+    std::fs::create_dir(&maint).unwrap();
+    let cf = dir.path().join("ldirectord.cf");
+    std::fs::write(
+        &cf,
+        format!(
+            "checkinterval=1\nmaintenancedir={}\nvirtual=192.0.2.10:80\n\treal=127.0.0.1:{port} masq\n\tchecktype=connect\n",
+            maint.display()
+        ),
+    )
+    .unwrap();
+    let sock = dir.path().join("s.sock");
+    let s = sock.to_str().unwrap();
+    let mut child = Command::new(EXE)
+        .args([
+            "director",
+            "-c",
+            cf.to_str().unwrap(),
+            "--checks-only",
+            "--socket",
+            s,
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = || tandem(&["director", "--socket", s, "status"]).1;
+    wait_for("up", || status().contains(" up connect"));
+    let file = maint.join(format!("127.0.0.1:{port}"));
+    std::fs::write(&file, "").unwrap();
+    wait_for("down for maintenance", || {
+        status().contains("down connect: in maintenance")
+    });
+    std::fs::remove_file(&file).unwrap();
+    wait_for("back up", || status().contains(" up connect"));
+    let _ = child.kill();
+    let _ = child.wait();
+}

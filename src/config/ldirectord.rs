@@ -248,6 +248,11 @@ pub enum HttpMethod {
     Head,
 }
 
+/// The warning for directives whose value is checked but whose action
+/// (mail, commands, a monitor file) the director does not take yet: an
+/// operator must not believe an alert is configured when none will come.
+const NOT_YET: &str = "read, but not acted on yet by tandem's director";
+
 /// The most real servers one `a->b` range may name.
 const RANGE_MAX: u32 = 1024;
 
@@ -369,9 +374,15 @@ fn common(s: &mut Settings, key: &str, value: &str, at: &At<'_>, diags: &mut Dia
             Ok(_) => diags.error(at, "one server, not a range"),
             Err(e) => diags.error(at, e),
         },
-        "fallbackcommand" => s.fallbackcommand = Some(value.to_string()),
+        "fallbackcommand" => {
+            s.fallbackcommand = Some(value.to_string());
+            diags.warning(at, NOT_YET);
+        }
         "emailalert" => match mail_address(value) {
-            Ok(()) => s.emailalert = Some(value.to_string()),
+            Ok(()) => {
+                s.emailalert = Some(value.to_string());
+                diags.warning(at, NOT_YET);
+            }
             Err(e) => diags.error(at, e),
         },
         "emailalertstatus" => {
@@ -415,7 +426,10 @@ fn global(d: &mut Director, key: &str, value: &str, at: &At<'_>, diags: &mut Dia
         "autoreload" => boolean(&mut d.autoreload, value, at, diags),
         "readdquiescent" => boolean(&mut d.readdquiescent, value, at, diags),
         "maintenancedir" => d.maintenancedir = Some(value.to_string()),
-        "callback" => d.callback = Some(value.trim_matches('"').to_string()),
+        "callback" => {
+            d.callback = Some(value.trim_matches('"').to_string());
+            diags.warning(at, NOT_YET);
+        }
         "checkcount" => diags.warning(at, "ignored: deprecated in ldirectord, use failurecount"),
         "supervised" | "fork" => {
             let mut b = false;
@@ -425,7 +439,7 @@ fn global(d: &mut Director, key: &str, value: &str, at: &At<'_>, diags: &mut Dia
                 "ignored: tandem's director runs in the foreground under its resource manager and checks every server in one event loop",
             );
         }
-        "emailalertfrom" | "smtp" => {}
+        "emailalertfrom" | "smtp" => diags.warning(at, NOT_YET),
         _ => return false,
     }
     true
@@ -563,10 +577,13 @@ fn virtual_block(
             "login" => v.login = text(),
             "passwd" => v.passwd = text(),
             "ops" => boolean(&mut v.ops, value, &at, diags),
-            "monitorfile" => v.monitorfile = text(),
+            "monitorfile" => {
+                v.monitorfile = text();
+                diags.warning(&at, NOT_YET);
+            }
             "servicename" => v.servicename = text(),
             "comment" => v.comment = text(),
-            "emailalertfrom" | "smtp" => {}
+            "emailalertfrom" | "smtp" => diags.warning(&at, NOT_YET),
             _ => diags.error(&at, unknown(key, "virtual service")),
         }
     }

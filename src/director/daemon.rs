@@ -439,6 +439,13 @@ impl Daemon {
             }
         };
         self.seq = self.seq.wrapping_add(1);
+        if let Some(file) = self.in_maintenance(i) {
+            self.result(
+                i,
+                Outcome::Failed(format!("in maintenance ({file} exists)")),
+            );
+            return;
+        }
         let s = &mut self.director.servers[i];
         let connect_only = s.check.connect_only(s.rounds);
         s.rounds += 1;
@@ -457,6 +464,29 @@ impl Daemon {
             }
             Started::Done(outcome) => self.result(i, outcome),
         }
+    }
+
+    /// ldirectord's `maintenancedir`: a file named after a real server
+    /// (`IP` or `IP:PORT`, `[IP]:PORT` for IPv6) takes it out of service
+    /// as a failed check would, until the file goes.
+    fn in_maintenance(&self, i: usize) -> Option<String> {
+        let dir = Path::new(self.director.config.maintenancedir.as_deref()?);
+        let s = &self.director.servers[i];
+        let v = &self.director.config.virtuals[s.virtual_index];
+        let r = &v.reals[s.real_index];
+        let port = r.port.unwrap_or(match v.address {
+            Address::Socket { port, .. } => port,
+            Address::Fwmark { .. } => 0,
+        });
+        let with_port = match r.ip {
+            std::net::IpAddr::V6(ip) => format!("[{ip}]:{port}"),
+            std::net::IpAddr::V4(ip) => format!("{ip}:{port}"),
+        };
+        [r.ip.to_string(), with_port]
+            .into_iter()
+            .map(|name| dir.join(name))
+            .find(|p| p.exists())
+            .map(|p| p.display().to_string())
     }
 
     fn probe_event(&mut self, slot: usize) {
