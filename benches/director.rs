@@ -15,6 +15,9 @@
 //! CPU is reported as user and kernel time: on loopback the kernel runs
 //! the servers' half of each TCP handshake in the director's context, so
 //! the kernel share is more than a director on a real network pays.
+//! nginx logs one short line per request, which counts the checks.
+//! When Debian's ldirectord is installed, it checks the same farm next
+//! (its ipvsadm calls fail on a kernel without IPVS; its checks run).
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -52,13 +55,13 @@ impl Drop for Kill {
     }
 }
 
-/// (utime, stime) of a process, in clock ticks.
-fn cpu_ticks(pid: u32) -> (u64, u64) {
+/// (utime, stime, cutime + cstime) of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> (u64, u64, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
     let field = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    (field(11), field(12))
+    (field(11), field(12), field(13) + field(14))
 }
 
 fn status_kib(pid: u32, key: &str) -> u64 {
@@ -124,7 +127,8 @@ fn main() {
         format!(
             "user root; daemon off; worker_processes 1; pid {p}/nginx.pid; error_log {p}/error.log;\n\
              events {{ worker_connections 4096; }}\n\
-             http {{ access_log off; client_body_temp_path {p}/b; proxy_temp_path {p}/p;\n\
+             http {{ log_format one \"c\"; access_log {p}/access.log one;\n\
+               client_body_temp_path {p}/b; proxy_temp_path {p}/p;\n\
                fastcgi_temp_path {p}/f; uwsgi_temp_path {p}/u; scgi_temp_path {p}/s;\n\
                server {{ listen 8080 backlog=4096; root {p}/www; }} }}\n"
         ),
@@ -141,18 +145,23 @@ fn main() {
             .spawn()
             .unwrap(),
     );
-    let mut cf = String::from(
-        "checkinterval=1\nchecktimeout=1\nfailurecount=3\nquiescent=yes\nvirtual=192.0.2.10:80\n",
-    );
-    for i in 0..SERVERS {
-        cf.push_str(&format!(
-            "\treal=127.1.{}.{}:8080 masq\n",
-            i / 250,
-            i % 250 + 1
-        ));
-    }
-    cf.push_str("\tservice=http\n\tchecktype=negotiate\n\trequest=\"/health.html\"\n\treceive=\"healthy\"\n");
-    std::fs::write(dir.join("ldirectord.cf"), cf).unwrap();
+    let farm = |extra: &str| -> String {
+        let mut cf = format!(
+            "checkinterval=1\nchecktimeout=1\nfailurecount=3\nquiescent=yes\n{extra}virtual=192.0.2.10:80\n"
+        );
+        for i in 0..SERVERS {
+            cf.push_str(&format!(
+                "\treal=127.1.{}.{}:8080 masq\n",
+                i / 250,
+                i % 250 + 1
+            ));
+        }
+        cf.push_str(
+            "\tservice=http\n\tchecktype=negotiate\n\trequest=\"/health.html\"\n\treceive=\"healthy\"\n",
+        );
+        cf
+    };
+    std::fs::write(dir.join("ldirectord.cf"), farm("")).unwrap();
     let socket = dir.join("director.sock");
     let exe = env!("CARGO_BIN_EXE_tandem");
     let director = Kill(
@@ -189,34 +198,116 @@ fn main() {
         std::thread::sleep(Duration::from_millis(200));
     }
     std::thread::sleep(Duration::from_secs(3));
-    let checks =
-        |s: &Option<serde_json::Value>| s.as_ref().and_then(|j| j["checks"].as_u64()).unwrap_or(0);
-    let ticks_per_s = 100.0; // USER_HZ
-    let c0 = cpu_ticks(pid);
-    let k0 = checks(&status(&socket));
-    let t0 = Instant::now();
-    std::thread::sleep(Duration::from_secs(seconds));
-    let c1 = cpu_ticks(pid);
-    let s1 = status(&socket);
-    let k1 = checks(&s1);
-    let elapsed = t0.elapsed().as_secs_f64();
-    let share = |ticks: u64| ticks as f64 / ticks_per_s / elapsed * 100.0;
-    let (user, system) = (share(c1.0 - c0.0), share(c1.1 - c0.1));
-    let cpu = user + system;
-    let rss = status_kib(pid, "VmRSS:") as f64 / 1024.0;
-    let hwm = status_kib(pid, "VmHWM:") as f64 / 1024.0;
-    let rate = (k1 - k0) as f64 / elapsed;
-    let up = s1.as_ref().map(up_count).unwrap_or(0);
+    let m = measure(pid, seconds, &dir.join("access.log"));
+    let up = status(&socket).as_ref().map(up_count).unwrap_or(0);
     println!(
         "director: {SERVERS} real servers, HTTP negotiate checks every 1 s, {seconds} s measured"
     );
-    println!("  checks per second: {rate:.0}");
+    println!("tandem director:");
+    m.print();
     println!("  servers up at the end: {up}");
-    println!("  CPU: {cpu:.2} % of one core (goal <= 5 %): user {user:.2} %, kernel {system:.2} %");
+    println!("  goals: <= 5 % of one core, <= 20 MiB");
     println!("  (on loopback the kernel time includes the real servers' side of every TCP");
-    println!("  handshake and close, run in the director's softirq context)");
-    println!("  RSS: {rss:.1} MiB, peak {hwm:.1} MiB (goal <= 20 MiB)");
+    println!("  handshake and close, run in the checker's softirq context)");
     assert_eq!(up, SERVERS as usize, "servers went down during the run");
+    drop(director);
+
+    // ldirectord (Debian's) on the same farm, when installed. This kernel
+    // has no IPVS: its ipvsadm calls fail at once, and it checks on.
+    if Path::new("/usr/sbin/ldirectord").exists() {
+        let cf = dir.join("ldirectord-perl.cf");
+        let log = dir.join("ldirectord.log");
+        std::fs::write(
+            &cf,
+            farm(&format!("supervised=yes\nlogfile=\"{}\"\n", log.display())),
+        )
+        .unwrap();
+        let ld = Kill(
+            Command::new("ip")
+                .args(["netns", "exec", &ns.0, "/usr/sbin/ldirectord"])
+                .arg(&cf)
+                .arg("start")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        // It first adds every server with one ipvsadm process each; its
+        // checks start after that. Measure once nginx sees them steadily.
+        let access = dir.join("access.log");
+        let len = || std::fs::metadata(&access).map(|m| m.len()).unwrap_or(0);
+        let started = Instant::now();
+        let mut steady = 0;
+        let mut last = len();
+        while steady < 5 && started.elapsed() < Duration::from_secs(240) {
+            std::thread::sleep(Duration::from_secs(1));
+            let now = len();
+            steady = if now > last { steady + 1 } else { 0 };
+            last = now;
+        }
+        println!("ldirectord (Debian's, Perl; its ipvsadm calls fail on this kernel):");
+        if steady < 5 {
+            println!("  never checked steadily within 240 s");
+        } else {
+            println!("  checking after {:.0} s", started.elapsed().as_secs_f64());
+            measure(ld.0.id(), seconds, &access).print();
+        }
+    } else {
+        println!("ldirectord: not installed (apt install ldirectord to compare)");
+    }
+}
+
+struct Measured {
+    user: f64,
+    system: f64,
+    children: f64,
+    rss: f64,
+    hwm: f64,
+    requests: f64,
+}
+
+impl Measured {
+    fn print(&self) {
+        let total = self.user + self.system + self.children;
+        println!(
+            "  HTTP checks per second (nginx's access log): {:.0}",
+            self.requests
+        );
+        println!(
+            "  CPU: {total:.2} % of one core: user {:.2} %, kernel {:.2} %, child processes {:.2} %",
+            self.user, self.system, self.children
+        );
+        if self.requests > 0.0 {
+            println!(
+                "  CPU per check: {:.0} us",
+                total / 100.0 / self.requests * 1e6
+            );
+        }
+        println!("  RSS: {:.1} MiB, peak {:.1} MiB", self.rss, self.hwm);
+    }
+}
+
+/// CPU of `pid` (and its reaped children), its memory, and the requests
+/// nginx logged, over `seconds`.
+fn measure(pid: u32, seconds: u64, access_log: &Path) -> Measured {
+    let len = || std::fs::metadata(access_log).map(|m| m.len()).unwrap_or(0);
+    let c0 = cpu_ticks(pid);
+    let l0 = len();
+    let t0 = Instant::now();
+    std::thread::sleep(Duration::from_secs(seconds));
+    let c1 = cpu_ticks(pid);
+    let l1 = len();
+    let elapsed = t0.elapsed().as_secs_f64();
+    let share = |ticks: u64| ticks as f64 / 100.0 / elapsed * 100.0; // USER_HZ
+    Measured {
+        user: share(c1.0 - c0.0),
+        system: share(c1.1 - c0.1),
+        children: share(c1.2 - c0.2),
+        rss: status_kib(pid, "VmRSS:") as f64 / 1024.0,
+        hwm: status_kib(pid, "VmHWM:") as f64 / 1024.0,
+        // One line per request: "c\n".
+        requests: (l1 - l0) as f64 / 2.0 / elapsed,
+    }
 }
 
 fn nix_is_root() -> bool {
