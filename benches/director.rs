@@ -9,7 +9,7 @@
 //! check.
 //!
 //!     cargo bench --bench director                 # 60 s measured
-//!     cargo bench --bench director -- --seconds 10 # shorter (bench/run --quick)
+//!     cargo bench --bench director -- --seconds 10 --no-ldirectord  # bench/run --quick
 //!
 //! Goal (issue 7): ≤ 5 % of one core, ≤ 20 MiB. Needs root and nginx.
 //! CPU is reported as user and kernel time: on loopback the kernel runs
@@ -214,7 +214,9 @@ fn main() {
 
     // ldirectord (Debian's) on the same farm, when installed. This kernel
     // has no IPVS: its ipvsadm calls fail at once, and it checks on.
-    if Path::new("/usr/sbin/ldirectord").exists() {
+    if args.iter().any(|a| a == "--no-ldirectord") {
+        println!("ldirectord: left out (--no-ldirectord)");
+    } else if Path::new("/usr/sbin/ldirectord").exists() {
         let cf = dir.join("ldirectord-perl.cf");
         let log = dir.join("ldirectord.log");
         std::fs::write(

@@ -38,6 +38,7 @@ pub struct Settings {
     pub fallback: Option<Real>,
     pub fallbackcommand: Option<String>,
     pub emailalert: Option<String>,
+    pub emailalertfrom: Option<String>,
     pub emailalertfreq: Time,
     pub emailalertstatus: Vec<String>,
 }
@@ -54,6 +55,7 @@ impl Default for Settings {
             fallback: None,
             fallbackcommand: None,
             emailalert: None,
+            emailalertfrom: None,
             emailalertfreq: Time::ZERO,
             emailalertstatus: vec!["all".into()],
         }
@@ -249,7 +251,7 @@ pub enum HttpMethod {
 }
 
 /// The warning for directives whose value is checked but whose action
-/// (mail, commands, a monitor file) the director does not take yet: an
+/// (a callback, a monitor file) the director does not take yet: an
 /// operator must not believe an alert is configured when none will come.
 const NOT_YET: &str = "read, but not acted on yet by tandem's director";
 
@@ -374,15 +376,19 @@ fn common(s: &mut Settings, key: &str, value: &str, at: &At<'_>, diags: &mut Dia
             Ok(_) => diags.error(at, "one server, not a range"),
             Err(e) => diags.error(at, e),
         },
-        "fallbackcommand" => {
-            s.fallbackcommand = Some(value.to_string());
-            diags.warning(at, NOT_YET);
-        }
-        "emailalert" => match mail_address(value) {
-            Ok(()) => {
-                s.emailalert = Some(value.to_string());
-                diags.warning(at, NOT_YET);
+        "fallbackcommand" => match value.trim_matches('"').split_whitespace().next() {
+            Some(p) if p.starts_with('/') => {
+                s.fallbackcommand = Some(value.trim_matches('"').to_string())
             }
+            _ => diags.error(at, "expected an absolute path to a program"),
+        },
+        "emailalert" => match mail_address(value) {
+            Ok(()) => s.emailalert = Some(value.to_string()),
+            Err(e) => diags.error(at, e),
+        },
+        "emailalertfrom" => match mail_address(value) {
+            Ok(()) if !value.contains(',') => s.emailalertfrom = Some(value.to_string()),
+            Ok(()) => diags.error(at, "one address"),
             Err(e) => diags.error(at, e),
         },
         "emailalertstatus" => {
@@ -439,7 +445,10 @@ fn global(d: &mut Director, key: &str, value: &str, at: &At<'_>, diags: &mut Dia
                 "ignored: tandem's director runs in the foreground under its resource manager and checks every server in one event loop",
             );
         }
-        "emailalertfrom" | "smtp" => diags.warning(at, NOT_YET),
+        "smtp" => diags.warning(
+            at,
+            "ignored: tandem's director sends alerts through the system's sendmail",
+        ),
         _ => return false,
     }
     true
@@ -583,7 +592,10 @@ fn virtual_block(
             }
             "servicename" => v.servicename = text(),
             "comment" => v.comment = text(),
-            "emailalertfrom" | "smtp" => diags.warning(&at, NOT_YET),
+            "smtp" => diags.warning(
+                &at,
+                "ignored: tandem's director sends alerts through the system's sendmail",
+            ),
             _ => diags.error(&at, unknown(key, "virtual service")),
         }
     }

@@ -110,6 +110,8 @@ struct Server {
     probe: Option<usize>,
     /// When the verdict last changed (wall clock, for status).
     since: Option<std::time::SystemTime>,
+    /// When the last mail about this server went (emailalertfreq).
+    alerted: Option<Instant>,
 }
 
 impl Server {
@@ -162,12 +164,14 @@ fn build(config: Director, now: Instant, old: Option<Farm>) -> Farm {
                 rounds: 0,
                 probe: None,
                 since: None,
+                alerted: None,
             };
             if let Some(old) = kept.remove(&s.identity(&config)) {
                 // Same server, same check: keep its verdict and its round.
                 s.health.adopt(&old.health);
                 s.rounds = old.rounds;
                 s.since = old.since;
+                s.alerted = old.alerted;
             }
             servers.push(s);
         }
@@ -200,6 +204,11 @@ pub struct Daemon {
     stop: bool,
     /// The last IPVS error, for status (cleared by a good reconcile).
     ipvs_error: Option<String>,
+    /// Mail and fallbackcommand processes, reaped on SIGCHLD.
+    children: Vec<std::process::Child>,
+    /// Per virtual service: whether its fallback is in use (every real
+    /// server down), for fallbackcommand.
+    fallback_on: Vec<bool>,
     /// When each server next needs attention, soonest first.
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     /// The virtual services this director has programmed: a reload that
@@ -282,6 +291,8 @@ impl Daemon {
             ipvs_error: None,
             owned: Default::default(),
             timers: BinaryHeap::new(),
+            children: Vec::new(),
+            fallback_on: Vec::new(),
         })
     }
 
@@ -299,10 +310,12 @@ impl Daemon {
         } else {
             "checks only: nothing is programmed"
         };
-        self.log.info(&format!(
+        let started = format!(
             "director started: {} virtual service(s), {n} real server(s), {what}",
             self.director.config.virtuals.len()
-        ));
+        );
+        self.log.info(&started);
+        self.daemon_alert("starting", &started);
         let mut events = Events::with_capacity(1024);
         while !self.stop {
             let now = self.now();
@@ -516,10 +529,11 @@ impl Daemon {
         };
         let verdict = self.director.servers[i].health.result(ok, error.clone());
         self.arm(i);
-        let s = &mut self.director.servers[i];
         let Some(verdict) = verdict else {
+            self.repeat_alert(i, error.as_deref());
             return;
         };
+        let s = &mut self.director.servers[i];
         s.since = Some(std::time::SystemTime::now());
         self.dirty = true;
         let v = &self.director.config.virtuals[s.virtual_index];
@@ -529,14 +543,20 @@ impl Daemon {
             service_name(v),
             s.check.describe()
         );
-        match verdict {
-            Verdict::Up => self.log.info(&format!("{what} is up")),
-            Verdict::Down => self.log.warn(&format!(
+        let vi = s.virtual_index;
+        let line = match verdict {
+            Verdict::Up => format!("{what} is up"),
+            Verdict::Down => format!(
                 "{what} is down: {}",
                 error.unwrap_or_else(|| "failed".into())
-            )),
-            Verdict::Unknown => {}
+            ),
+            Verdict::Unknown => return,
+        };
+        match verdict {
+            Verdict::Up => self.log.info(&line),
+            _ => self.log.warn(&line),
         }
+        self.server_alert(i, vi, &line);
     }
 
     fn signals(&mut self) {
@@ -549,6 +569,8 @@ impl Daemon {
                     let _ = self.reload();
                 }
                 SIGCHLD => {
+                    self.children
+                        .retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
                     for slot in 0..self.probes.len() {
                         let Some((p, i)) = &mut self.probes[slot] else {
                             continue;
@@ -607,8 +629,165 @@ impl Daemon {
                     self.director.servers.len()
                 );
                 self.log.info(&msg);
+                self.daemon_alert("reloading", &msg);
                 Ok(msg)
             }
+        }
+    }
+
+    /// ldirectord's fallbackcommand: `COMMAND start` when every real
+    /// server of a service is down, `COMMAND stop` when one is back.
+    fn fallback_commands(&mut self) {
+        let n = self.director.config.virtuals.len();
+        self.fallback_on.resize(n, false);
+        for vi in 0..n {
+            let v = &self.director.config.virtuals[vi];
+            let Some(cmd) = v.settings.fallbackcommand.clone() else {
+                continue;
+            };
+            let mut servers = self
+                .director
+                .servers
+                .iter()
+                .filter(|s| s.virtual_index == vi);
+            // Not before every server has been checked once.
+            if servers
+                .clone()
+                .any(|s| s.health.verdict == Verdict::Unknown)
+            {
+                continue;
+            }
+            let all_down = servers.all(|s| !s.health.is_up());
+            if all_down == self.fallback_on[vi] {
+                continue;
+            }
+            self.fallback_on[vi] = all_down;
+            let action = if all_down { "start" } else { "stop" };
+            let mut words = cmd.split_whitespace();
+            let Some(program) = words.next() else {
+                continue;
+            };
+            let name = service_name(v);
+            match std::process::Command::new(program)
+                .args(words)
+                .arg(action)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+            {
+                Ok(child) => {
+                    self.log
+                        .info(&format!("{name}: fallbackcommand {cmd} {action}"));
+                    self.children.push(child);
+                }
+                Err(e) => self
+                    .log
+                    .error(&format!("{name}: fallbackcommand {cmd}: {e}")),
+            }
+        }
+    }
+
+    /// Mails `line` about server `i` of virtual `vi` to its emailalert
+    /// addresses (ldirectord's `running` status).
+    fn server_alert(&mut self, i: usize, vi: usize, line: &str) {
+        let settings = &self.director.config.virtuals[vi].settings;
+        if !alert_wanted(&settings.emailalertstatus, "running") {
+            return;
+        }
+        let (Some(to), from) = (settings.emailalert.clone(), settings.emailalertfrom.clone())
+        else {
+            return;
+        };
+        self.director.servers[i].alerted = Some(self.now());
+        self.mail(&to, from.as_deref(), line);
+    }
+
+    /// emailalertfreq: a server still down is mailed about again.
+    fn repeat_alert(&mut self, i: usize, error: Option<&str>) {
+        let now = self.now();
+        let s = &self.director.servers[i];
+        let freq = self.director.config.virtuals[s.virtual_index]
+            .settings
+            .emailalertfreq;
+        if s.health.verdict != Verdict::Down || freq == Time::ZERO {
+            return;
+        }
+        if s.alerted.is_some_and(|t| now.since(t) < freq) {
+            return;
+        }
+        let v = &self.director.config.virtuals[s.virtual_index];
+        let line = format!(
+            "real server {} of {} ({}) is still down: {}",
+            s.check.target,
+            service_name(v),
+            s.check.describe(),
+            error.unwrap_or("failed")
+        );
+        self.server_alert(i, s.virtual_index, &line);
+    }
+
+    /// The director's own state (starting, stopping, reloading) to the
+    /// global emailalert.
+    fn daemon_alert(&mut self, status: &str, line: &str) {
+        let g = &self.director.config.global;
+        if !alert_wanted(&g.emailalertstatus, status) {
+            return;
+        }
+        if let Some(to) = g.emailalert.clone() {
+            let from = g.emailalertfrom.clone();
+            self.mail(&to, from.as_deref(), line);
+        }
+    }
+
+    /// Hands a message to the system's sendmail (exim, postfix, ...); a
+    /// mail that cannot be sent is logged, never fatal. The addresses were
+    /// checked as plain addresses when the file was read.
+    fn mail(&mut self, to: &str, from: Option<&str>, line: &str) {
+        let sendmail = ["/usr/sbin/sendmail", "/usr/lib/sendmail"]
+            .into_iter()
+            .find(|p| Path::new(p).exists());
+        let Some(sendmail) = sendmail else {
+            self.log
+                .warn(&format!("emailalert to {to}: no sendmail on this host"));
+            return;
+        };
+        let host = nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let subject: String = line.chars().filter(|c| !c.is_control()).take(200).collect();
+        let mut text = String::new();
+        if let Some(f) = from {
+            text.push_str(&format!("From: {f}\n"));
+        }
+        text.push_str(&format!(
+            "To: {to}\nSubject: tandem director on {host}: {subject}\n\n{subject}\n\nconfiguration: {}\n",
+            self.opts.config.display()
+        ));
+        let mut cmd = std::process::Command::new(sendmail);
+        cmd.arg("-oi");
+        if let Some(f) = from {
+            cmd.arg("-f").arg(f);
+        }
+        cmd.arg("--");
+        cmd.args(to.split(',').map(str::trim));
+        let child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        match child {
+            Ok(mut c) => {
+                // A few hundred bytes: the pipe takes them without blocking.
+                if let Some(mut stdin) = c.stdin.take() {
+                    use std::io::Write;
+                    let _ = stdin.write_all(text.as_bytes());
+                }
+                self.children.push(c);
+            }
+            Err(e) => self
+                .log
+                .warn(&format!("emailalert to {to}: {sendmail}: {e}")),
         }
     }
 
@@ -629,6 +808,7 @@ impl Daemon {
     /// Makes the kernel's table what the verdicts ask for.
     fn reconcile(&mut self) {
         self.dirty = false;
+        self.fallback_commands();
         let desired = self.desired();
         let Some(ipvs) = &mut self.ipvs else {
             self.kernel = desired;
@@ -699,6 +879,14 @@ impl Daemon {
         }
         let _ = std::fs::remove_file(&self.opts.socket);
         self.log.info("director stopped");
+        self.daemon_alert("stopping", "director stopped");
+        // Let the mails go out before the process ends.
+        let t = std::time::Instant::now();
+        while !self.children.is_empty() && t.elapsed() < std::time::Duration::from_secs(5) {
+            self.children
+                .retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     fn accept(&mut self) {
@@ -905,6 +1093,11 @@ impl Daemon {
         }
         out
     }
+}
+
+/// Whether `emailalertstatus` asks for mail in `status`.
+fn alert_wanted(statuses: &[String], status: &str) -> bool {
+    statuses.iter().any(|s| s == "all" || s == status)
 }
 
 fn forward_name(f: Forward) -> &'static str {

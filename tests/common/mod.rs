@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod heartbeat;
+pub mod mta;
 pub mod vip;
 pub mod vm;
 
