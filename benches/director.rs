@@ -19,7 +19,9 @@
 //! When Debian's ldirectord is installed, it checks the same farm next
 //! (its ipvsadm calls fail on a kernel without IPVS; its checks run).
 
-use std::io::{Read, Write};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -71,14 +73,6 @@ fn status_kib(pid: u32, key: &str) -> u64 {
         .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
-}
-
-fn status(socket: &Path) -> Option<serde_json::Value> {
-    let mut s = std::os::unix::net::UnixStream::connect(socket).ok()?;
-    s.write_all(b"status-json\n").ok()?;
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).ok()?;
-    serde_json::from_str(reply.strip_prefix("OK\n")?).ok()
 }
 
 fn up_count(j: &serde_json::Value) -> usize {
@@ -187,19 +181,22 @@ fn main() {
     // Every server up before measuring.
     let t = Instant::now();
     loop {
-        if status(&socket).map(|j| up_count(&j)) == Some(SERVERS as usize) {
+        if common::director_status(&socket).map(|j| up_count(&j)) == Some(SERVERS as usize) {
             break;
         }
         assert!(
             t.elapsed() < Duration::from_secs(30),
             "not all {SERVERS} servers came up: {:?}",
-            status(&socket).map(|j| up_count(&j))
+            common::director_status(&socket).map(|j| up_count(&j))
         );
         std::thread::sleep(Duration::from_millis(200));
     }
     std::thread::sleep(Duration::from_secs(3));
     let m = measure(pid, seconds, &dir.join("access.log"));
-    let up = status(&socket).as_ref().map(up_count).unwrap_or(0);
+    let up = common::director_status(&socket)
+        .as_ref()
+        .map(up_count)
+        .unwrap_or(0);
     println!(
         "director: {SERVERS} real servers, HTTP negotiate checks every 1 s, {seconds} s measured"
     );

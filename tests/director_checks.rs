@@ -16,7 +16,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -139,19 +138,10 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
-/// The director's answer to `status-json` on its control socket.
-fn status(socket: &Path) -> Option<serde_json::Value> {
-    let mut s = std::os::unix::net::UnixStream::connect(socket).ok()?;
-    s.write_all(b"status-json\n").ok()?;
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).ok()?;
-    serde_json::from_str(reply.strip_prefix("OK\n")?).ok()
-}
-
 /// service name → (state, last error) for every real server.
 fn states(socket: &Path) -> BTreeMap<String, (String, String)> {
     let mut out = BTreeMap::new();
-    if let Some(j) = status(socket) {
+    if let Some(j) = common::director_status(socket) {
         for v in j["virtuals"].as_array().into_iter().flatten() {
             for r in v["reals"].as_array().into_iter().flatten() {
                 out.insert(

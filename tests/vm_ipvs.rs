@@ -75,6 +75,12 @@ fn ipvs_traffic_through_a_tandem_director() {
         assert_eq!(c.iter().filter(|n| **n > 0).count(), 1, "{phase}: {c:?}");
         assert_eq!(c.iter().sum::<u32>(), 20, "{phase}");
     }
+    // Every other scheduler carries traffic; so does IPv6 (weights 1:1:1).
+    for sched in ["lc", "lblc", "lblcr", "dh", "sed", "nq", "fo", "ovf", "mh"] {
+        let c = get(&format!("nat-{sched}"));
+        assert_eq!(c.iter().sum::<u32>(), 6, "{sched}: {c:?}");
+    }
+    assert_eq!(get("ipv6"), [2, 2, 2], "IPv6 wrr");
     // The failed server (n2) gets nothing while down.
     assert_eq!(get("health-down"), [15, 0, 15]);
     assert!(console.contains("restart: connections"), "{console}");
@@ -110,5 +116,5 @@ fn ipvs_traffic_through_a_tandem_director() {
         );
         compared += 1;
     }
-    assert!(compared >= 11, "compared {compared} phases:\n{console}");
+    assert!(compared >= 21, "compared {compared} phases:\n{console}");
 }

@@ -228,3 +228,13 @@ pub fn is_root() -> bool {
             == Some("0")
     })
 }
+
+/// A `tandem director`'s answer to `status-json` on its control socket.
+pub fn director_status(socket: &Path) -> Option<serde_json::Value> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).ok()?;
+    s.write_all(b"status-json\n").ok()?;
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).ok()?;
+    serde_json::from_str(reply.strip_prefix("OK\n")?).ok()
+}

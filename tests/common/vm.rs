@@ -135,12 +135,13 @@ pub fn tandem_view(json: &serde_json::Value) -> View {
                     "gate" => "Route",
                     _ => "Tunnel",
                 };
-                format!(
-                    "{}:{} {forward} {}",
-                    r["address"].as_str().unwrap(),
-                    r["port"],
-                    r["programmed_weight"]
-                )
+                let a = r["address"].as_str().unwrap();
+                let a = if a.contains(':') {
+                    format!("[{a}]")
+                } else {
+                    a.to_string()
+                };
+                format!("{a}:{} {forward} {}", r["port"], r["programmed_weight"])
             })
             .collect();
         reals.sort();

@@ -22,3 +22,6 @@ echo "ALPHA-DEAD"
 stty -F /dev/ttyS1 115200 raw -echo
 timeout 200 grep -q -m1 BETA-DONE /dev/ttyS1
 echo "ALPHA-OK"
+# Beta powers off right after saying so; give it the time to, so that its
+# QEMU never runs on with this one gone.
+sleep 5

@@ -149,6 +149,51 @@ phase nat-persistent rr masq "$NAT" 20 "persistent=300" "$VIP:80 rr persistent 3
 phase dr-rr rr gate "$LAN" 30 "" "$VIP:80 rr *$" "192.0.2.11:80 +Route +1 " "192.0.2.13:80 +Route +1 "
 phase tun-rr rr ipip "$LAN" 30 "" "$VIP:80 rr *$" "192.0.2.11:80 +Tunnel +1 " "192.0.2.13:80 +Tunnel +1 "
 
+# Every other scheduler this kernel has: programmed, and carrying traffic.
+for sched in lc lblc lblcr dh sed nq fo ovf mh; do
+    phase "nat-$sched" "$sched" masq "$NAT" 6 "" "$VIP:80 $sched"
+done
+
+# IPv6 beside IPv4 (NAT over 2001:db8::/32), and a firewall-mark service
+# (programmed and compared with ipvsadm; no traffic: nothing here marks
+# packets).
+sysctl -qw net.ipv6.conf.all.forwarding=1
+ip addr add 2001:db8::1/64 dev br-lan nodad
+ip addr add 2001:db8::10/128 dev br-lan nodad
+ip addr add 2001:db8:1::1/64 dev br-nat nodad
+ip -n client addr add 2001:db8::2/64 dev eth0 nodad
+ip -n client -6 route add default via 2001:db8::1
+for i in 1 2 3; do
+    ip -n "n$i" addr add "2001:db8:1::1$i/64" dev eth0 nodad
+    ip -n "n$i" -6 route add default via 2001:db8:1::1
+done
+conf rr masq "$NAT"
+{
+    echo "virtual6=[2001:db8::10]:80"
+    for i in 1 2 3; do echo "	real6=[2001:db8:1::1$i]:80 masq"; done
+    echo "	scheduler=wrr"
+    echo "	service=http"
+    echo "	checktype=negotiate"
+    echo "	request=\"/index.html\""
+    echo "	receive=\"^n[123]\""
+    echo "virtual=7"
+    echo "	real=198.51.100.11:80 masq"
+    echo "	real=198.51.100.12:80 masq 2"
+    echo "	scheduler=sh"
+    echo "	checktype=connect"
+} >> /tmp/ld.cf
+tandem director -c /tmp/ld.cf reload > /dev/null || fail "reload for IPv6 and fwmark"
+wait_for "TCP  \[2001:db8::10\]:80 wrr" "\[2001:db8:1::13\]:80 +Masq +1 " "FWM  7 sh" "$VIP:80 rr *$"
+dump ipv6-fwmark
+: > /tmp/hits
+n=0
+while [ $n -lt 6 ]; do
+    a=$(printf 'GET /index.html HTTP/1.0\r\n\r\n' | ip netns exec client nc -w 3 2001:db8::10 80 | tail -1)
+    echo "${a:-none}" >> /tmp/hits
+    n=$((n + 1))
+done
+echo "HITS ipv6 $(sort /tmp/hits | uniq -c | awk '{ printf "%s=%s ", $2, $1 }')"
+
 # A real server fails its check: quiescent, so weight 0; then it returns.
 phase health-before rr masq "$NAT" 30 "" "$VIP:80 rr *$" "198.51.100.11:80 +Masq +1 " "198.51.100.12:80 +Masq +1 "
 kill "$(cat /tmp/httpd.n2)"
