@@ -13,12 +13,10 @@ mod common;
 
 #[test]
 fn failover_moves_the_director_vip_table_and_sync_role() {
-    let vm = match common::vm::prepare() {
-        Ok(vm) => vm,
-        Err(why) => {
-            common::skip("failover_moves_the_director_vip_table_and_sync_role", &why);
-            return;
-        }
+    let Some(vm) =
+        common::vm::prepare_or_skip("failover_moves_the_director_vip_table_and_sync_role")
+    else {
+        return;
     };
     let console = common::vm::run(
         &vm,

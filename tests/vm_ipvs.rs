@@ -32,12 +32,8 @@ fn hits(console: &str) -> BTreeMap<String, BTreeMap<String, u32>> {
 
 #[test]
 fn ipvs_traffic_through_a_tandem_director() {
-    let vm = match common::vm::prepare() {
-        Ok(vm) => vm,
-        Err(why) => {
-            common::skip("ipvs_traffic_through_a_tandem_director", &why);
-            return;
-        }
+    let Some(vm) = common::vm::prepare_or_skip("ipvs_traffic_through_a_tandem_director") else {
+        return;
     };
     let console = common::vm::run(&vm, &["one", "ipvs-director.sh"], "");
     assert!(console.contains("GUEST: IPVS-DONE"), "{console}");

@@ -9,12 +9,8 @@ mod common;
 
 #[test]
 fn pppd_under_tandem_in_two_guests() {
-    let vm = match common::vm::prepare() {
-        Ok(vm) => vm,
-        Err(why) => {
-            common::skip("pppd_under_tandem_in_two_guests", &why);
-            return;
-        }
+    let Some(vm) = common::vm::prepare_or_skip("pppd_under_tandem_in_two_guests") else {
+        return;
     };
     let console = common::vm::run(
         &vm,

@@ -13,7 +13,7 @@ use super::health::{Due, Health, Verdict};
 use super::ipvs::{Ipvs, IpvsError};
 use super::probe::{self, Outcome, Probe, Started};
 use super::table::{self, Table};
-use crate::config::ldirectord::{self, Address, Director, Forward, Virtual};
+use crate::config::ldirectord::{self, Address, Director, Virtual};
 use crate::config::value::Time;
 use crate::core::Instant;
 use crate::daemon::control::{self, Conn};
@@ -115,6 +115,17 @@ struct Server {
 }
 
 impl Server {
+    /// `real server 198.51.100.1:80 of TCP 192.0.2.10:80 (negotiate http)`,
+    /// for logs and mail.
+    fn describe(&self, d: &Director) -> String {
+        format!(
+            "real server {} of {} ({})",
+            self.check.target,
+            service_name(&d.virtuals[self.virtual_index]),
+            self.check.describe()
+        )
+    }
+
     /// What identifies a server across a reload: its service, address,
     /// port and check.
     fn identity(&self, d: &Director) -> String {
@@ -135,11 +146,11 @@ struct Farm {
 
 /// The servers of `config`; those of `old` that are the same server with
 /// the same check keep their verdicts.
-fn build(config: Director, now: Instant, old: Option<Farm>) -> Farm {
+fn build(config: Director, now: Instant, old: Option<(&Director, Vec<Server>)>) -> Farm {
     let mut kept: HashMap<String, Server> = HashMap::new();
-    if let Some(o) = old {
-        for s in o.servers {
-            kept.insert(s.identity(&o.config), s);
+    if let Some((old_config, servers)) = old {
+        for s in servers {
+            kept.insert(s.identity(old_config), s);
         }
     }
     let mut servers = Vec::new();
@@ -184,9 +195,10 @@ pub struct Daemon {
     log: Log,
     poll: Poll,
     epoch: std::time::Instant,
-    director: Farm,
+    farm: Farm,
     ipvs: Option<Ipvs>,
-    /// The kernel's table as last read or written.
+    /// The kernel's table as last read or written (empty with
+    /// --checks-only).
     kernel: Table,
     tls: Arc<rustls::ClientConfig>,
     probes: Vec<Option<(Probe, usize)>>,
@@ -256,16 +268,11 @@ impl Daemon {
         let modified = std::fs::metadata(&opts.config)
             .and_then(|m| m.modified())
             .ok();
-        let director = build(config, Instant::ZERO, None);
-        let longest = director
-            .config
-            .virtuals
+        let farm = build(config, Instant::ZERO, None);
+        let longest = farm
+            .servers
             .iter()
-            .map(|v| {
-                v.settings
-                    .checktimeout
-                    .unwrap_or(v.settings.negotiatetimeout)
-            })
+            .map(|s| s.health.timeout())
             .max()
             .unwrap_or(Time::ZERO);
         Ok(Daemon {
@@ -273,7 +280,7 @@ impl Daemon {
             log,
             poll,
             epoch: std::time::Instant::now(),
-            director,
+            farm,
             ipvs,
             kernel: Table::default(),
             tls,
@@ -304,7 +311,7 @@ impl Daemon {
     /// default), removes the virtual services it programmed.
     pub fn run(mut self) -> Result<(), DirectorError> {
         self.arm_all();
-        let n = self.director.servers.len();
+        let n = self.farm.servers.len();
         let what = if self.ipvs.is_some() {
             "programming IPVS"
         } else {
@@ -312,7 +319,7 @@ impl Daemon {
         };
         let started = format!(
             "director started: {} virtual service(s), {n} real server(s), {what}",
-            self.director.config.virtuals.len()
+            self.farm.config.virtuals.len()
         );
         self.log.info(&started);
         self.daemon_alert("starting", &started);
@@ -366,7 +373,7 @@ impl Daemon {
     /// Whether a timer entry is still the server's next moment (entries
     /// are not removed when a result moves it: they go stale).
     fn is_current(&self, t: Instant, i: usize) -> bool {
-        self.director
+        self.farm
             .servers
             .get(i)
             .is_some_and(|s| s.health.wake_at() == t)
@@ -374,14 +381,14 @@ impl Daemon {
 
     /// Files server `i`'s next moment in the timer heap.
     fn arm(&mut self, i: usize) {
-        if let Some(s) = self.director.servers.get(i) {
+        if let Some(s) = self.farm.servers.get(i) {
             self.timers.push(Reverse((s.health.wake_at(), i)));
         }
     }
 
     fn arm_all(&mut self) {
         self.timers.clear();
-        for i in 0..self.director.servers.len() {
+        for i in 0..self.farm.servers.len() {
             self.arm(i);
         }
     }
@@ -399,16 +406,16 @@ impl Daemon {
             if !self.is_current(t, i) {
                 continue;
             }
-            let due = self.director.servers[i].health.poll(now);
+            let due = self.farm.servers[i].health.poll(now);
             match due {
                 Some(Due::Start { .. }) => self.start_probe(i),
                 Some(Due::TimedOut) => {
-                    if let Some(p) = self.director.servers[i].probe.take() {
+                    if let Some(p) = self.farm.servers[i].probe.take() {
                         if let Some((probe, _)) = self.probes[p].take() {
                             probe.finish(self.poll.registry());
                         }
                     }
-                    let s = &self.director.servers[i];
+                    let s = &self.farm.servers[i];
                     let took = s.health.timeout();
                     self.result(i, Outcome::Failed(format!("no verdict within {took}")));
                 }
@@ -418,7 +425,7 @@ impl Daemon {
         }
         if self.hold_until.is_some_and(|h| now >= h)
             || self
-                .director
+                .farm
                 .servers
                 .iter()
                 .all(|s| s.health.verdict != Verdict::Unknown)
@@ -431,7 +438,7 @@ impl Daemon {
         }
         if now >= self.next_autoreload {
             self.next_autoreload = now.plus(AUTORELOAD);
-            if self.director.config.autoreload {
+            if self.farm.config.autoreload {
                 let m = std::fs::metadata(&self.opts.config)
                     .and_then(|m| m.modified())
                     .ok();
@@ -459,7 +466,7 @@ impl Daemon {
             );
             return;
         }
-        let s = &mut self.director.servers[i];
+        let s = &mut self.farm.servers[i];
         let connect_only = s.check.connect_only(s.rounds);
         s.rounds += 1;
         let started = Probe::start(
@@ -473,7 +480,7 @@ impl Daemon {
         match started {
             Started::Running(p) => {
                 self.probes[slot] = Some((p, i));
-                self.director.servers[i].probe = Some(slot);
+                self.farm.servers[i].probe = Some(slot);
             }
             Started::Done(outcome) => self.result(i, outcome),
         }
@@ -483,14 +490,11 @@ impl Daemon {
     /// (`IP` or `IP:PORT`, `[IP]:PORT` for IPv6) takes it out of service
     /// as a failed check would, until the file goes.
     fn in_maintenance(&self, i: usize) -> Option<String> {
-        let dir = Path::new(self.director.config.maintenancedir.as_deref()?);
-        let s = &self.director.servers[i];
-        let v = &self.director.config.virtuals[s.virtual_index];
+        let dir = Path::new(self.farm.config.maintenancedir.as_deref()?);
+        let s = &self.farm.servers[i];
+        let v = &self.farm.config.virtuals[s.virtual_index];
         let r = &v.reals[s.real_index];
-        let port = r.port.unwrap_or(match v.address {
-            Address::Socket { port, .. } => port,
-            Address::Fwmark { .. } => 0,
-        });
+        let port = table::dest_key(v, r).port;
         let with_port = match r.ip {
             std::net::IpAddr::V6(ip) => format!("[{ip}]:{port}"),
             std::net::IpAddr::V4(ip) => format!("{ip}:{port}"),
@@ -517,7 +521,7 @@ impl Daemon {
         if let Some((probe, _)) = self.probes[slot].take() {
             probe.finish(self.poll.registry());
         }
-        self.director.servers[i].probe = None;
+        self.farm.servers[i].probe = None;
         self.result(i, outcome);
     }
 
@@ -527,35 +531,26 @@ impl Daemon {
             Outcome::Failed(e) => (false, Some(e)),
             Outcome::Pending => return,
         };
-        let verdict = self.director.servers[i].health.result(ok, error.clone());
+        let verdict = self.farm.servers[i].health.result(ok, error.clone());
         self.arm(i);
         let Some(verdict) = verdict else {
             self.repeat_alert(i, error.as_deref());
             return;
         };
-        let s = &mut self.director.servers[i];
-        s.since = Some(std::time::SystemTime::now());
         self.dirty = true;
-        let v = &self.director.config.virtuals[s.virtual_index];
-        let what = format!(
-            "real server {} of {} ({})",
-            s.check.target,
-            service_name(v),
-            s.check.describe()
-        );
+        let s = &mut self.farm.servers[i];
+        s.since = Some(std::time::SystemTime::now());
+        let what = s.describe(&self.farm.config);
         let vi = s.virtual_index;
-        let line = match verdict {
-            Verdict::Up => format!("{what} is up"),
-            Verdict::Down => format!(
-                "{what} is down: {}",
-                error.unwrap_or_else(|| "failed".into())
-            ),
-            Verdict::Unknown => return,
+        let line = if verdict == Verdict::Up {
+            let line = format!("{what} is up");
+            self.log.info(&line);
+            line
+        } else {
+            let line = format!("{what} is down: {}", error.as_deref().unwrap_or("failed"));
+            self.log.warn(&line);
+            line
         };
-        match verdict {
-            Verdict::Up => self.log.info(&line),
-            _ => self.log.warn(&line),
-        }
         self.server_alert(i, vi, &line);
     }
 
@@ -607,26 +602,20 @@ impl Daemon {
                     }
                 }
                 let now = self.now();
-                let mut old = std::mem::replace(
-                    &mut self.director,
-                    Farm {
-                        config: config.clone(),
-                        servers: Vec::new(),
-                    },
-                );
-                for s in &mut old.servers {
+                let mut old = std::mem::take(&mut self.farm.servers);
+                for s in &mut old {
                     s.probe = None;
                     s.health.abandon();
                 }
                 self.owned
-                    .extend(old.config.virtuals.iter().map(table::service_key));
-                self.director = build(config, now, Some(old));
+                    .extend(self.farm.config.virtuals.iter().map(table::service_key));
+                self.farm = build(config, now, Some((&self.farm.config, old)));
                 self.arm_all();
                 self.dirty = true;
                 let msg = format!(
                     "configuration reloaded: {} virtual service(s), {} real server(s)",
-                    self.director.config.virtuals.len(),
-                    self.director.servers.len()
+                    self.farm.config.virtuals.len(),
+                    self.farm.servers.len()
                 );
                 self.log.info(&msg);
                 self.daemon_alert("reloading", &msg);
@@ -638,18 +627,14 @@ impl Daemon {
     /// ldirectord's fallbackcommand: `COMMAND start` when every real
     /// server of a service is down, `COMMAND stop` when one is back.
     fn fallback_commands(&mut self) {
-        let n = self.director.config.virtuals.len();
+        let n = self.farm.config.virtuals.len();
         self.fallback_on.resize(n, false);
         for vi in 0..n {
-            let v = &self.director.config.virtuals[vi];
+            let v = &self.farm.config.virtuals[vi];
             let Some(cmd) = v.settings.fallbackcommand.clone() else {
                 continue;
             };
-            let mut servers = self
-                .director
-                .servers
-                .iter()
-                .filter(|s| s.virtual_index == vi);
+            let mut servers = self.farm.servers.iter().filter(|s| s.virtual_index == vi);
             // Not before every server has been checked once.
             if servers
                 .clone()
@@ -691,7 +676,7 @@ impl Daemon {
     /// Mails `line` about server `i` of virtual `vi` to its emailalert
     /// addresses (ldirectord's `running` status).
     fn server_alert(&mut self, i: usize, vi: usize, line: &str) {
-        let settings = &self.director.config.virtuals[vi].settings;
+        let settings = &self.farm.config.virtuals[vi].settings;
         if !alert_wanted(&settings.emailalertstatus, "running") {
             return;
         }
@@ -699,15 +684,15 @@ impl Daemon {
         else {
             return;
         };
-        self.director.servers[i].alerted = Some(self.now());
+        self.farm.servers[i].alerted = Some(self.now());
         self.mail(&to, from.as_deref(), line);
     }
 
     /// emailalertfreq: a server still down is mailed about again.
     fn repeat_alert(&mut self, i: usize, error: Option<&str>) {
         let now = self.now();
-        let s = &self.director.servers[i];
-        let freq = self.director.config.virtuals[s.virtual_index]
+        let s = &self.farm.servers[i];
+        let freq = self.farm.config.virtuals[s.virtual_index]
             .settings
             .emailalertfreq;
         if s.health.verdict != Verdict::Down || freq == Time::ZERO {
@@ -716,12 +701,9 @@ impl Daemon {
         if s.alerted.is_some_and(|t| now.since(t) < freq) {
             return;
         }
-        let v = &self.director.config.virtuals[s.virtual_index];
         let line = format!(
-            "real server {} of {} ({}) is still down: {}",
-            s.check.target,
-            service_name(v),
-            s.check.describe(),
+            "{} is still down: {}",
+            s.describe(&self.farm.config),
             error.unwrap_or("failed")
         );
         self.server_alert(i, s.virtual_index, &line);
@@ -730,7 +712,7 @@ impl Daemon {
     /// The director's own state (starting, stopping, reloading) to the
     /// global emailalert.
     fn daemon_alert(&mut self, status: &str, line: &str) {
-        let g = &self.director.config.global;
+        let g = &self.farm.config.global;
         if !alert_wanted(&g.emailalertstatus, status) {
             return;
         }
@@ -792,13 +774,13 @@ impl Daemon {
     }
 
     fn desired(&self) -> Table {
-        let servers = &self.director.servers;
+        let servers = &self.farm.servers;
         let index: HashMap<(usize, usize), usize> = servers
             .iter()
             .enumerate()
             .map(|(i, s)| ((s.virtual_index, s.real_index), i))
             .collect();
-        table::desired(&self.director.config, &|vi, ri| {
+        table::desired(&self.farm.config, &|vi, ri| {
             index
                 .get(&(vi, ri))
                 .is_some_and(|&i| servers[i].health.is_up())
@@ -811,7 +793,6 @@ impl Daemon {
         self.fallback_commands();
         let desired = self.desired();
         let Some(ipvs) = &mut self.ipvs else {
-            self.kernel = desired;
             return;
         };
         let owned = &self.owned;
@@ -857,10 +838,10 @@ impl Daemon {
                 p.finish(self.poll.registry());
             }
         }
-        let clean = self.director.config.global.cleanstop;
-        if let (true, Some(ipvs)) = (clean, &mut self.ipvs) {
+        // cleanstop is each service's (inherited from the global section).
+        if let Some(ipvs) = &mut self.ipvs {
             let mine: Vec<_> = self
-                .director
+                .farm
                 .config
                 .virtuals
                 .iter()
@@ -958,7 +939,7 @@ impl Daemon {
     fn status_json(&self) -> serde_json::Value {
         let now = self.now();
         let wanted = self.desired();
-        let d = &self.director.config;
+        let d = &self.farm.config;
         let virtuals: Vec<_> = d
             .virtuals
             .iter()
@@ -968,25 +949,21 @@ impl Daemon {
                 let kernel = self.kernel.services.get(&key);
                 let wanted = wanted.services.get(&key);
                 let reals: Vec<_> = self
-                    .director
+                    .farm
                     .servers
                     .iter()
                     .filter(|s| s.virtual_index == vi)
                     .map(|s| {
                         let r = &v.reals[s.real_index];
-                        let port = r.port.unwrap_or(match v.address {
-                            Address::Socket { port, .. } => port,
-                            Address::Fwmark { .. } => 0,
-                        });
-                        let dest = table::DestKey { ip: r.ip, port };
+                        let dest = table::dest_key(v, r);
                         let programmed = kernel.and_then(|(_, dests)| dests.get(&dest));
                         let wanted = wanted.and_then(|(_, dests)| dests.get(&dest));
                         serde_json::json!({
                             "address": r.ip,
-                            "port": port,
-                            "forward": forward_name(r.forward),
+                            "port": dest.port,
+                            "forward": r.forward,
                             "weight": r.weight,
-                            "programmed_weight": programmed.filter(|_| self.ipvs.is_some()).map(|p| p.weight),
+                            "programmed_weight": programmed.map(|p| p.weight),
                             "wanted_weight": wanted.map(|p| p.weight),
                             "check": s.check.describe(),
                             "check_target": s.check.target.to_string(),
@@ -999,19 +976,17 @@ impl Daemon {
                     })
                     .collect();
                 let fallback = v.settings.fallback.as_ref().map(|f| {
-                    let active = kernel.is_some_and(|(_, dests)| {
-                        dests.contains_key(&table::DestKey {
-                            ip: f.ip,
-                            port: f.port.unwrap_or(0),
-                        }) || dests.keys().any(|k| k.ip == f.ip)
-                    });
+                    // What the director wants: the kernel follows on the
+                    // next reconcile (and with --checks-only, never).
+                    let active = wanted
+                        .is_some_and(|(_, dests)| dests.contains_key(&table::dest_key(v, f)));
                     serde_json::json!({ "address": f.ip, "port": f.port, "active": active })
                 });
                 serde_json::json!({
                     "service": service_name(v),
                     "scheduler": v.scheduler,
                     "persistent": v.persistent,
-                    "programmed": kernel.is_some() && self.ipvs.is_some(),
+                    "programmed": kernel.is_some(),
                     "reals": reals,
                     "fallback": fallback,
                 })
@@ -1021,7 +996,7 @@ impl Daemon {
             "config": self.opts.config.display().to_string(),
             "ipvs": if self.ipvs.is_some() { "programmed" } else { "checks only: nothing is programmed" },
             "ipvs_error": self.ipvs_error,
-            "checks": self.director.servers.iter().map(|s| s.rounds).sum::<u64>(),
+            "checks": self.farm.servers.iter().map(|s| s.rounds).sum::<u64>(),
             "virtuals": virtuals,
         })
     }
@@ -1100,14 +1075,6 @@ fn alert_wanted(statuses: &[String], status: &str) -> bool {
     statuses.iter().any(|s| s == "all" || s == status)
 }
 
-fn forward_name(f: Forward) -> &'static str {
-    match f {
-        Forward::Gate => "gate",
-        Forward::Masq => "masq",
-        Forward::Ipip => "ipip",
-    }
-}
-
 /// `TCP 192.0.2.10:80`, `UDP [2001:db8::1]:53`, `FWM 1`.
 pub fn service_name(v: &Virtual) -> String {
     let proto = match v.protocol {
@@ -1123,9 +1090,4 @@ pub fn service_name(v: &Virtual) -> String {
             format!("FWM {mark}{}", if ipv6 { " IPv6" } else { "" })
         }
     }
-}
-
-/// Runs a director in this process until it is stopped.
-pub fn run(opts: Options) -> Result<(), DirectorError> {
-    Daemon::new(opts)?.run()
 }

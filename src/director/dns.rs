@@ -44,6 +44,15 @@ fn reverse(ip: IpAddr) -> String {
     }
 }
 
+/// Whether `message` is a response to query `id` at all (a late answer
+/// to an earlier query is not: a UDP check waits on for its own).
+pub fn is_answer_to(message: &[u8], id: u16) -> bool {
+    match message {
+        [a, b, flags, ..] => u16::from_be_bytes([*a, *b]) == id && flags & 0x80 != 0,
+        _ => false,
+    }
+}
+
 /// The verdict on `answer` to query `id` asking for `qtype`.
 pub fn judge(
     answer: &[u8],
@@ -53,12 +62,12 @@ pub fn judge(
 ) -> Result<(), String> {
     let bad = |why: &str| format!("a malformed DNS answer ({why})");
     let mut r = Reader { b: answer, at: 0 };
-    let rid = r.u16().ok_or_else(|| bad("short"))?;
+    r.take(2).ok_or_else(|| bad("short"))?;
     let flags = r.u16().ok_or_else(|| bad("short"))?;
     let qd = r.u16().ok_or_else(|| bad("short"))?;
     let an = r.u16().ok_or_else(|| bad("short"))?;
     r.take(4).ok_or_else(|| bad("short"))?;
-    if rid != id || flags & 0x8000 == 0 {
+    if !is_answer_to(answer, id) {
         return Err("not the answer to this query".into());
     }
     if flags & 0x0200 != 0 {

@@ -379,11 +379,11 @@ impl Probe {
             } => {
                 let mut buf = [0u8; 4096];
                 match socket.recv(&mut buf) {
+                    // A stray datagram (an earlier query's late answer) is
+                    // not this check's verdict.
+                    Ok(n) if !dns::is_answer_to(&buf[..n], *id) => Outcome::Pending,
                     Ok(n) => match dns::judge(&buf[..n], *id, *qtype, receive.as_ref()) {
                         Ok(()) => Outcome::Passed,
-                        // A stray datagram (an earlier query's late
-                        // answer) is not this check's verdict.
-                        Err(e) if e == "not the answer to this query" => Outcome::Pending,
                         Err(e) => Outcome::Failed(e),
                     },
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => Outcome::Pending,
@@ -508,15 +508,7 @@ impl Tcp {
     fn flush(&mut self) -> Result<(), String> {
         let io_err = |e: io::Error| format!("send: {e}");
         match &mut self.tls {
-            Some(tls) => {
-                while tls.wants_write() {
-                    match tls.write_tls(&mut self.stream) {
-                        Ok(_) => {}
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                        Err(e) => return Err(io_err(e)),
-                    }
-                }
-            }
+            Some(tls) => write_tls(tls, &mut self.stream).map_err(io_err)?,
             None => {
                 while !self.out.is_empty() {
                     match self.stream.write(&self.out) {
@@ -566,16 +558,8 @@ impl Tcp {
                         Err(e) => return Err(io_err(e)),
                     }
                     tls.process_new_packets().map_err(|e| format!("TLS: {e}"))?;
-                    if tls.wants_write() {
-                        // Handshake messages go out as they are due.
-                        while tls.wants_write() {
-                            match tls.write_tls(&mut self.stream) {
-                                Ok(_) => {}
-                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                                Err(e) => return Err(io_err(e)),
-                            }
-                        }
-                    }
+                    // Handshake messages go out as they are due.
+                    write_tls(tls, &mut self.stream).map_err(io_err)?;
                 }
                 tls.process_new_packets().map_err(|e| format!("TLS: {e}"))?;
                 loop {
@@ -599,6 +583,19 @@ impl Tcp {
             }
         }
     }
+}
+
+/// Writes what rustls has for the socket, until done or the socket is
+/// full (the rest goes on the next writable event).
+fn write_tls(tls: &mut rustls::ClientConnection, stream: &mut TcpStream) -> io::Result<()> {
+    while tls.wants_write() {
+        match tls.write_tls(stream) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Sends one ICMP echo request to `ip` from a raw socket connected to it

@@ -37,8 +37,8 @@ pub fn config_path(arg: Option<&str>, dir: &Path) -> PathBuf {
 
 /// Checks a resource's arguments before anything runs; for a director,
 /// reads its configuration (a bad one never starts a half-configured
-/// pair). Returns the arguments to hand the child (paths made absolute).
-pub fn check(script: &str, args: &[String], dir: &Path) -> Result<Vec<String>, String> {
+/// pair). The configuration loader calls this once per load.
+pub fn check(script: &str, args: &[String], dir: &Path) -> Result<(), String> {
     match script {
         "ldirectord" | "LVSDirector" => {
             if args.len() > 1 {
@@ -47,14 +47,24 @@ pub fn check(script: &str, args: &[String], dir: &Path) -> Result<Vec<String>, S
                 ));
             }
             let path = config_path(args.first().map(String::as_str), dir);
-            daemon::load(&path).map_err(|e| e.to_string())?;
-            Ok(vec![path.display().to_string()])
+            daemon::load(&path).map(|_| ()).map_err(|e| e.to_string())
         }
-        "LVSSyncDaemonSwap" => {
-            sync_daemon(args)?;
-            Ok(args.to_vec())
-        }
+        "LVSSyncDaemonSwap" => sync_daemon(args).map(|_| ()),
         _ => Err(format!("{script}: not a director resource")),
+    }
+}
+
+/// The arguments to hand the child that carries the resource out: a
+/// director's configuration file made absolute (the child does not know
+/// the configuration directory). No checks: [`check`] made them.
+pub fn child_args(script: &str, args: &[String], dir: &Path) -> Vec<String> {
+    match script {
+        "ldirectord" | "LVSDirector" => {
+            vec![config_path(args.first().map(String::as_str), dir)
+                .display()
+                .to_string()]
+        }
+        _ => args.to_vec(),
     }
 }
 

@@ -119,7 +119,9 @@ pub fn service_key(v: &Virtual) -> ServiceKey {
     }
 }
 
-fn dest_key(v: &Virtual, r: &Real) -> DestKey {
+/// The kernel's key for real server `r` of `v`: its address, and its port
+/// or the service's.
+pub fn dest_key(v: &Virtual, r: &Real) -> DestKey {
     let vport = match v.address {
         Address::Socket { port, .. } => port,
         Address::Fwmark { .. } => 0,

@@ -120,7 +120,8 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
                 .resource_d
                 .parent()
                 .unwrap_or(std::path::Path::new("/etc/ha.d"));
-            let args = crate::director::resource::check(&r.script, &r.args, dir)?;
+            // Checked (the file read) when the configuration was loaded.
+            let args = crate::director::resource::child_args(&r.script, &r.args, dir);
             let exe =
                 std::env::current_exe().map_err(|e| format!("cannot find tandem itself: {e}"))?;
             let mut token = r.script.clone();

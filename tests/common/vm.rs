@@ -58,6 +58,17 @@ pub fn prepare() -> Result<PathBuf, String> {
     Ok(vm)
 }
 
+/// [`prepare`], or `None` after saying why `test` is skipped.
+pub fn prepare_or_skip(test: &str) -> Option<PathBuf> {
+    match prepare() {
+        Ok(vm) => Some(vm),
+        Err(why) => {
+            super::skip(test, &why);
+            None
+        }
+    }
+}
+
 /// Runs `rig.sh ARGS` in tests/vm with `RIG_FILES`; the console (both
 /// guests' for a pair) and the rig's verdict. Panics with both when the
 /// rig says a guest failed.
