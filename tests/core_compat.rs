@@ -677,3 +677,51 @@ fn a_slow_stop_while_giving_sets_no_deadline_in_the_past() {
     p.run(500, true);
     assert_eq!(p.t.group(0), GroupState::Stopped);
 }
+
+/// A stop that keeps failing under Heartbeat's protocol is retried every
+/// stop_retry_interval and escalated after stop_retries, as under
+/// tandem's own: the group lifecycle is the same for both protocols.
+#[test]
+fn a_stop_that_keeps_failing_escalates_after_stop_retries() {
+    let mut p = joined_to_a_running_alpha();
+    // alpha hands the group over, then tandem is told to stop.
+    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "me")]);
+    p.alpha(&[
+        ("t", "ask_resources"),
+        ("rsc_hold", "all"),
+        ("info", "done"),
+    ]);
+    p.finish_actions();
+    assert_eq!(p.t.group(0), GroupState::Running);
+    p.events.clear();
+    p.t.handle_command(p.now, Command::Shutdown);
+    p.drain();
+    let mut stops = 0;
+    // Far longer than ten retries a second apart: a stop retried for
+    // ever would keep asking.
+    for _ in 0..40 {
+        for a in std::mem::take(&mut p.actions) {
+            if a == Action::Stop(0) {
+                stops += 1;
+                p.t.handle_resource(p.now, 0, Outcome::Failed);
+                p.drain();
+            } else {
+                p.actions.push(a);
+            }
+        }
+        p.run(500, true);
+    }
+    assert_eq!(stops, 10, "one stop and nine retries: {:?}", p.events);
+    assert_eq!(p.t.group(0), GroupState::StopFailed);
+    assert!(p.actions.contains(&Action::Escalate(0)), "{:?}", p.actions);
+    let failures: Vec<u32> = p
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StopFailed { attempt, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failures, (1..=10).collect::<Vec<u32>>());
+    assert!(p.events.contains(&Event::StopGaveUp(0)), "{:?}", p.events);
+}

@@ -27,7 +27,9 @@
 //! Two nodes only, as Heartbeat's haresources mode. Pure: the shell
 //! decodes nothing; it hands in bytes and sends out what it is given.
 
-use super::node::{Action, Command, Counters, Event, GroupState, Liveness, Outcome, Which};
+use super::groups::{bit, GroupState, Groups, Mask, Outcome};
+use super::node::{Command, Liveness, Which};
+use super::outbox::{Action, Counters, Event, Outbox};
 use super::params::{GroupId, LinkId, NodeId, Params};
 use super::time::Instant;
 use crate::config::hacf::AutoFailback;
@@ -52,12 +54,6 @@ const RESEND_MAX: u64 = 50;
 /// messages are asked for again: long enough for one overtaken on the
 /// way to arrive (Heartbeat waits a random 50 ms to max_rexmit_delay).
 const REXMIT_DELAY: Time = Time::from_millis(100);
-
-type Mask = u64;
-
-fn bit(g: GroupId) -> Mask {
-    1 << g
-}
 
 /// One message, in both of Heartbeat's forms: netstring for UDP links,
 /// text for serial lines.
@@ -155,12 +151,9 @@ pub struct Compat {
     next_keepalive: Instant,
     negotiation: Negotiation,
     standby: Standby,
-    groups: Vec<GroupState>,
-    /// Groups whose start failed here: not taken again until a takeover.
-    failed: Mask,
+    groups: Groups,
     transmits: VecDeque<Outgoing>,
-    actions: VecDeque<Action>,
-    events: VecDeque<(Instant, Event)>,
+    out: Outbox,
     counters: Counters,
     /// `shutdone` sent: nothing more is said.
     gone: bool,
@@ -210,15 +203,7 @@ impl Compat {
             unauthentic_until: None,
             failback_due: false,
         };
-        let groups = (0..p.groups.len())
-            .map(|g| {
-                if running & bit(g) != 0 {
-                    GroupState::Running
-                } else {
-                    GroupState::Stopped
-                }
-            })
-            .collect();
+        let groups = Groups::new(p.groups.len(), running);
         let mut c = Compat {
             p,
             auth,
@@ -235,10 +220,8 @@ impl Compat {
             negotiation: Negotiation::Init,
             standby: Standby::Idle,
             groups,
-            failed: 0,
             transmits: VecDeque::new(),
-            actions: VecDeque::new(),
-            events: VecDeque::new(),
+            out: Outbox::default(),
             counters: Counters::default(),
             gone: false,
             announced_stable: false,
@@ -279,7 +262,7 @@ impl Compat {
     }
 
     pub fn group(&self, g: GroupId) -> GroupState {
-        self.groups.get(g).copied().unwrap_or(GroupState::Stopped)
+        self.groups.get(g)
     }
 
     pub fn liveness(&self, node: NodeId) -> Liveness {
@@ -333,7 +316,7 @@ impl Compat {
     }
 
     pub fn failed(&self, g: GroupId) -> bool {
-        self.failed & bit(g) != 0
+        self.groups.failed() & bit(g) != 0
     }
 
     pub fn handle_noise(&mut self, _link: LinkId) {
@@ -366,11 +349,11 @@ impl Compat {
     }
 
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        self.out.poll_action()
     }
 
     pub fn poll_event(&mut self) -> Option<(Instant, Event)> {
-        self.events.pop_front()
+        self.out.poll_event()
     }
 
     /// When [`Compat::handle_timeout`] must be called next.
@@ -423,10 +406,8 @@ impl Compat {
             | Standby::Released { since } => consider(since.plus(STANDBY_REPLY)),
             _ => {}
         }
-        for g in &self.groups {
-            if let GroupState::StopRetry { at, .. } = g {
-                consider(*at);
-            }
+        if let Some(at) = self.groups.next_retry() {
+            consider(at);
         }
         next
     }
@@ -464,20 +445,18 @@ impl Compat {
         match command {
             Command::Shutdown => self.shut_down(now),
             _ if self.negotiation != Negotiation::Stable || self.standby != Standby::Idle => {
-                self.events.push_back((
+                self.out.event(
                     now,
                     Event::CommandRefused(
                         "the resources are not stable yet (Heartbeat's rule); try again shortly",
                     ),
-                ));
+                );
             }
             Command::Standby(_) | Command::Takeover(_) if self.legacy() => {
-                self.events.push_back((
-                    now,
-                    Event::CommandRefused(
+                self.out.event(now, Event::CommandRefused(
                         "Heartbeat's standby protocol needs auto_failback on or off (nice_failback), not legacy",
                     ),
-                ));
+                );
             }
             Command::Standby(which) => {
                 let groups = self.which(which) & self.held();
@@ -487,7 +466,7 @@ impl Compat {
             }
             Command::Takeover(which) => {
                 let wanted = self.which(which);
-                self.failed &= !wanted;
+                self.groups.clear_failed(wanted);
                 if wanted & self.peer.holds != 0 && self.peer.liveness == Liveness::Up {
                     let mut m = Message::new();
                     m.add("t", "hb_takeover").add("rsc_hold", which_word(which));
@@ -501,36 +480,8 @@ impl Compat {
     /// The last action on group `g` ended.
     pub fn handle_resource(&mut self, now: Instant, g: GroupId, outcome: Outcome) {
         let now = self.enter(now);
-        let Some(state) = self.groups.get(g).copied() else {
-            return self.leave(now);
-        };
-        self.groups[g] = match (state, outcome) {
-            (GroupState::Starting, Outcome::Ok) => {
-                self.events.push_back((now, Event::Started(g)));
-                GroupState::Running
-            }
-            (GroupState::Starting, _) => {
-                self.events.push_back((now, Event::StartFailed(g)));
-                self.failed |= bit(g);
-                self.events.push_back((now, Event::Stopping(g)));
-                self.actions.push_back(Action::Stop(g));
-                GroupState::Stopping
-            }
-            (GroupState::Stopping, Outcome::Ok) => {
-                self.events.push_back((now, Event::Stopped(g)));
-                GroupState::Stopped
-            }
-            (GroupState::Stopping, _) => {
-                let attempt = 1;
-                self.events
-                    .push_back((now, Event::StopFailed { group: g, attempt }));
-                GroupState::StopRetry {
-                    at: now.plus(self.p.stop_retry_interval),
-                    attempt,
-                }
-            }
-            (other, _) => other,
-        };
+        self.groups
+            .handle_resource(now, g, outcome, &self.p, &mut self.out);
         self.leave(now);
     }
 
@@ -552,7 +503,7 @@ impl Compat {
         self.update_liveness(now);
         self.negotiate(now);
         self.progress_standby(now);
-        self.retry_stops(now);
+        self.groups.retry_stops(now, &mut self.out);
         self.finish_shutdown(now);
         if self.pending_grants != 0 {
             self.grant(now);
@@ -568,19 +519,11 @@ impl Compat {
     }
 
     fn held(&self) -> Mask {
-        self.groups
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| **s != GroupState::Stopped)
-            .fold(0, |m, (g, _)| m | bit(g))
+        self.groups.held()
     }
 
     fn running(&self) -> Mask {
-        self.groups
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| **s == GroupState::Running)
-            .fold(0, |m, (g, _)| m | bit(g))
+        self.groups.running()
     }
 
     fn all(&self) -> Mask {
@@ -636,39 +579,16 @@ impl Compat {
 
     fn start(&mut self, now: Instant, groups: Mask) {
         for g in 0..self.groups.len() {
-            if groups & bit(g) != 0 && self.groups[g] == GroupState::Stopped {
-                self.groups[g] = GroupState::Starting;
-                self.events.push_back((now, Event::Starting(g)));
-                self.actions.push_back(Action::Start(g));
+            if groups & bit(g) != 0 && self.groups.get(g) == GroupState::Stopped {
+                self.groups.start(now, g, &mut self.out);
             }
         }
     }
 
     fn stop(&mut self, now: Instant, groups: Mask) {
         for g in 0..self.groups.len() {
-            if groups & bit(g) != 0
-                && matches!(self.groups[g], GroupState::Running | GroupState::Starting)
-            {
-                self.groups[g] = GroupState::Stopping;
-                self.events.push_back((now, Event::Stopping(g)));
-                self.actions.push_back(Action::Stop(g));
-            }
-        }
-    }
-
-    fn retry_stops(&mut self, now: Instant) {
-        for g in 0..self.groups.len() {
-            if let GroupState::StopRetry { at, attempt } = self.groups[g] {
-                if now >= at {
-                    if attempt >= self.p.stop_retries {
-                        self.events.push_back((now, Event::StopGaveUp(g)));
-                        self.actions.push_back(Action::Escalate(g));
-                        self.groups[g] = GroupState::StopFailed;
-                    } else {
-                        self.groups[g] = GroupState::Stopping;
-                        self.actions.push_back(Action::Stop(g));
-                    }
-                }
+            if groups & bit(g) != 0 {
+                self.groups.stop(now, g, &mut self.out);
             }
         }
     }
@@ -678,8 +598,7 @@ impl Compat {
         for (l, link) in self.peer.links.iter_mut().enumerate() {
             if link.1 && now.since(link.0) >= self.peer.deadtime {
                 link.1 = false;
-                self.events
-                    .push_back((now, Event::LinkDown { node, link: l }));
+                self.out.event(now, Event::LinkDown { node, link: l });
             }
         }
         if self
@@ -711,7 +630,7 @@ impl Compat {
         self.peer.stable = false;
         self.standby = Standby::Idle;
         self.pending_grants = 0;
-        self.events.push_back((now, event));
+        self.out.event(now, event);
         if self.negotiation == Negotiation::Leaving {
             return;
         }
@@ -724,7 +643,7 @@ impl Compat {
             self.send(now, m);
         }
         self.become_stable(now);
-        let all = self.all() & !self.failed;
+        let all = self.all() & !self.groups.failed();
         self.start(now, all);
         self.send_resources(now, Some("req_our_resources()"));
         if was_up && !self.legacy() {
@@ -764,13 +683,14 @@ impl Compat {
                     // The peer is settled: take what it does not hold.
                     // auto_failback gives the rest back through standby.
                     self.become_stable(now);
-                    let free = self.all() & !self.peer.holds & !self.failed;
+                    let free = self.all() & !self.peer.holds & !self.groups.failed();
                     self.start(now, free);
                     self.send_resources(now, None);
                 } else if now >= at.plus(RQSTDELAY) {
                     // Both starting: each takes its own, as Heartbeat.
                     self.become_stable(now);
-                    let mine = self.local_to(self.p.local) & !self.peer.holds & !self.failed;
+                    let mine =
+                        self.local_to(self.p.local) & !self.peer.holds & !self.groups.failed();
                     self.start(now, mine);
                     self.send_resources(now, Some("req_our_resources()"));
                 }
@@ -789,7 +709,7 @@ impl Compat {
     fn become_stable(&mut self, now: Instant) {
         if self.negotiation != Negotiation::Stable {
             self.negotiation = Negotiation::Stable;
-            self.events.push_back((now, Event::Joined));
+            self.out.event(now, Event::Joined);
         }
     }
 
@@ -864,11 +784,7 @@ impl Compat {
                     }
                     return;
                 }
-                let pending = self
-                    .groups
-                    .iter()
-                    .enumerate()
-                    .any(|(g, s)| groups & bit(g) != 0 && *s == GroupState::Starting);
+                let pending = self.groups.mask(|s| s == GroupState::Starting) & groups != 0;
                 if !pending {
                     self.standby = Standby::Idle;
                     self.send_resources(now, None);
@@ -913,7 +829,7 @@ impl Compat {
             m.add("t", "shutdone").add("st", "dead");
             self.send(now, m);
             self.gone = true;
-            self.actions.push_back(Action::Exit);
+            self.out.action(Action::Exit);
         }
     }
 
@@ -925,11 +841,7 @@ impl Compat {
 
     /// Negotiated, and no start or stop under way.
     fn settled(&self) -> bool {
-        self.negotiation == Negotiation::Stable
-            && self
-                .groups
-                .iter()
-                .all(|s| matches!(s, GroupState::Stopped | GroupState::Running))
+        self.negotiation == Negotiation::Stable && self.groups.settled()
     }
 
     fn send_resources_as(&mut self, now: Instant, info: Option<&str>, stable: bool) {
@@ -1035,13 +947,13 @@ impl Compat {
                 self.peer.holds = 0;
                 self.peer.stable = false;
                 if previous.is_some() {
-                    self.events.push_back((
+                    self.out.event(
                         now,
                         Event::NodeRestarted {
                             node: self.peer_id,
                             generation: generation as u32,
                         },
-                    ));
+                    );
                 }
             }
         }
@@ -1124,7 +1036,7 @@ impl Compat {
                 let granted = m.str("ok") == Some("OK");
                 if let (true, Some(g)) = (granted, self.group_of(m.str("ipaddr"))) {
                     self.peer.holds &= !bit(g);
-                    self.start(now, bit(g) & !self.failed);
+                    self.start(now, bit(g) & !self.groups.failed());
                 }
             }
             _ => {}
@@ -1142,7 +1054,7 @@ impl Compat {
             return;
         }
         if self.peer.unauthentic_until.is_none() {
-            self.events.push_back((now, Event::WrongKey(self.peer_id)));
+            self.out.event(now, Event::WrongKey(self.peer_id));
         }
         self.peer.unauthentic_until = Some(now.plus(self.peer.deadtime));
     }
@@ -1152,14 +1064,14 @@ impl Compat {
         let node = self.peer_id;
         if let Some(l) = self.peer.links.get_mut(link) {
             if !l.1 {
-                self.events.push_back((now, Event::LinkUp { node, link }));
+                self.out.event(now, Event::LinkUp { node, link });
             }
             *l = (now, true);
         }
         self.peer.last_heard = now;
         if self.peer.liveness != Liveness::Up {
             self.peer.liveness = Liveness::Up;
-            self.events.push_back((now, Event::NodeUp(node)));
+            self.out.event(now, Event::NodeUp(node));
             if self.negotiation == Negotiation::Stable {
                 // Back after a death or partition: it negotiates anew.
                 self.peer.holds = 0;
@@ -1202,13 +1114,13 @@ impl Compat {
         if both != 0 && self.standby == Standby::Idle {
             for g in 0..self.groups.len() {
                 if both & bit(g) != 0 {
-                    self.events.push_back((
+                    self.out.event(
                         now,
                         Event::SplitBrain {
                             group: g,
                             other: self.peer_id,
                         },
-                    ));
+                    );
                 }
             }
         }
@@ -1257,7 +1169,7 @@ impl Compat {
                     released: true,
                 };
                 self.peer.holds &= !groups;
-                self.start(now, groups & !self.failed);
+                self.start(now, groups & !self.groups.failed());
             }
             _ => {}
         }
@@ -1284,7 +1196,7 @@ impl Compat {
     /// Sends `ip-request-resp` for requested groups no longer held here.
     fn grant(&mut self, now: Instant) {
         for g in 0..self.groups.len() {
-            if self.pending_grants & bit(g) != 0 && self.groups[g] == GroupState::Stopped {
+            if self.pending_grants & bit(g) != 0 && self.groups.get(g) == GroupState::Stopped {
                 self.pending_grants &= !bit(g);
                 self.peer.holds |= bit(g);
                 let peer = self.p.nodes[usize::from(self.peer_id)].clone();

@@ -2,7 +2,9 @@
 //! The same words as ha.cf and the status JSON: node, link, group,
 //! deadtime, takeover.
 
-use super::node::{Event, GroupState, Liveness};
+use super::groups::GroupState;
+use super::node::Liveness;
+use super::outbox::Event;
 use super::params::Params;
 
 /// How serious an event is, for syslog priorities and filtering.

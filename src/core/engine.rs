@@ -3,7 +3,9 @@
 //! the control socket and the status output are the same for both.
 
 use super::compat::{Compat, Outgoing};
-use super::node::{Action, Command, Counters, Event, GroupState, Liveness, Node, Outcome};
+use super::groups::{GroupState, Outcome};
+use super::node::{Command, Liveness, Node};
+use super::outbox::{Action, Counters, Event};
 use super::params::{GroupId, LinkId, NodeId, Params};
 use super::time::Instant;
 use crate::wire::frame::NodeState;

@@ -8,12 +8,16 @@
 pub mod compat;
 pub mod describe;
 pub mod engine;
+pub mod groups;
 pub mod node;
+pub mod outbox;
 pub mod params;
 pub mod time;
 
 pub use describe::Severity;
 pub use engine::{Engine, Transmit};
-pub use node::{Action, Command, Event, GroupState, Liveness, Node, Outcome, Which};
+pub use groups::{GroupState, Outcome};
+pub use node::{Command, Liveness, Node, Which};
+pub use outbox::{Action, Counters, Event};
 pub use params::{GroupId, GroupParams, LinkId, LinkParams, NodeId, Params};
 pub use time::Instant;

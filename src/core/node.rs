@@ -20,13 +20,13 @@
 //! deadtime is dead; its groups are taken over (after fencing, when a
 //! STONITH device is configured).
 
+use super::groups::{bit, GroupState, Groups, Mask, Outcome};
+use super::outbox::{Action, Counters, Event, Outbox};
 use super::params::{GroupId, LinkId, NodeId, Params};
 use super::time::Instant;
 use crate::config::hacf::AutoFailback;
 use crate::config::value::Time;
-use crate::wire::frame::{
-    Ack, Claim, Drop, Frame, Kind, Mask, NodeState, Status, ACKS_MAX, PROBES_MAX,
-};
+use crate::wire::frame::{Ack, Claim, Drop, Frame, Kind, NodeState, Status, ACKS_MAX, PROBES_MAX};
 use crate::wire::Authenticator;
 use std::collections::VecDeque;
 use std::fmt;
@@ -37,10 +37,6 @@ pub const REPLAY_WINDOW: u32 = 64;
 
 /// How many goodbye frames a leaving node sends (each on every link).
 const GOODBYES: u32 = 3;
-
-fn bit(g: GroupId) -> Mask {
-    1 << g
-}
 
 /// An operator command (`tandem standby`, `tandem takeover`, stop).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,127 +60,6 @@ pub enum Which {
     Foreign,
     /// Heartbeat's `failback`: the same as foreign.
     Failback,
-}
-
-/// How a resource action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Ok,
-    Failed,
-    TimedOut,
-}
-
-/// What the shell must do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Start a group's resources, left to right.
-    Start(GroupId),
-    /// Stop a group's resources, right to left.
-    Stop(GroupId),
-    /// Fence (STONITH) a dead node that may hold resources; report with
-    /// [`Node::handle_fence`].
-    Fence(NodeId),
-    /// A group would not stop: escalate (fencing hook, reboot). Until this
-    /// node is fenced or restarted, no other node starts the group.
-    Escalate(GroupId),
-    /// Record a node's generation, so that a replayed capture of its
-    /// frames is refused after this node restarts.
-    PersistGeneration(NodeId, u32),
-    /// A graceful shutdown is complete: exit.
-    Exit,
-}
-
-/// What happened, for the log and the status output.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    Joined,
-    NodeUp(NodeId),
-    NodeLate {
-        node: NodeId,
-        silent: Time,
-    },
-    NodeDead(NodeId),
-    NodeLeft(NodeId),
-    NodeRestarted {
-        node: NodeId,
-        generation: u32,
-    },
-    LinkUp {
-        node: NodeId,
-        link: LinkId,
-    },
-    LinkDown {
-        node: NodeId,
-        link: LinkId,
-    },
-    Starting(GroupId),
-    Started(GroupId),
-    StartFailed(GroupId),
-    Stopping(GroupId),
-    Stopped(GroupId),
-    StopFailed {
-        group: GroupId,
-        attempt: u32,
-    },
-    StopGaveUp(GroupId),
-    SplitBrain {
-        group: GroupId,
-        other: NodeId,
-    },
-    TakeoverUnfenced {
-        group: GroupId,
-        from: NodeId,
-    },
-    FenceFailed(NodeId),
-    NoConnectivity {
-        group: GroupId,
-        from: NodeId,
-    },
-    HeartbeatPeer(NodeId),
-    /// Messages naming this node come with another key: it is alive but
-    /// configured differently, so nothing is taken over from it.
-    WrongKey(NodeId),
-    Frozen {
-        gap: Time,
-    },
-    CommandRefused(&'static str),
-    /// A running group's resource stopped answering its monitor.
-    MonitorFailed(GroupId),
-}
-
-/// A group's state on this node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupState {
-    Stopped,
-    /// About to start: the intent is advertised, and the start waits until
-    /// every live node has acknowledged a frame carrying it (sequence
-    /// `since` or later) without holding the group itself.
-    Claiming {
-        since: u32,
-    },
-    Starting,
-    Running,
-    Stopping,
-    /// A stop failed; retried at the instant given.
-    StopRetry {
-        at: Instant,
-        attempt: u32,
-    },
-    /// Stops kept failing: escalated, held until this node is restarted.
-    StopFailed,
-}
-
-impl GroupState {
-    fn held(self) -> bool {
-        self != GroupState::Stopped
-    }
-
-    fn stopping(self) -> bool {
-        matches!(
-            self,
-            GroupState::Stopping | GroupState::StopRetry { .. } | GroupState::StopFailed
-        )
-    }
 }
 
 /// What this node knows of another one.
@@ -228,30 +103,6 @@ enum Fence {
     Done,
 }
 
-/// Counters for the status output.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counters {
-    pub sent: u64,
-    pub received: u64,
-    pub dropped: [u64; Drop::ALL.len()],
-}
-
-impl Counters {
-    pub fn drop(&mut self, reason: Drop) {
-        if let Some(i) = Drop::ALL.iter().position(|&d| d == reason) {
-            self.dropped[i] += 1;
-        }
-    }
-
-    pub fn dropped(&self, reason: Drop) -> u64 {
-        Drop::ALL
-            .iter()
-            .position(|&d| d == reason)
-            .map(|i| self.dropped[i])
-            .unwrap_or(0)
-    }
-}
-
 /// What to do with a claimed group.
 enum Verdict {
     Withdraw,
@@ -283,19 +134,15 @@ pub struct Node {
     release_all: bool,
     goodbyes_sent: u32,
     peers: Vec<Peer>,
-    groups: Vec<GroupState>,
-    /// Failed stop attempts so far, per group.
-    stop_attempts: Vec<u32>,
+    groups: Groups,
     /// Per group, the nodes already reported running it beside this one.
     split_seen: Vec<u128>,
     standby: Mask,
-    failed: Mask,
     claim: Option<Claim>,
     epoch_seen: u16,
     ping: u8,
     transmits: VecDeque<Vec<u8>>,
-    actions: VecDeque<Action>,
-    events: VecDeque<(Instant, Event)>,
+    out: Outbox,
     counters: Counters,
     #[doc(hidden)]
     pub bugs: Bugs,
@@ -344,15 +191,7 @@ impl Node {
         for (i, g) in known.iter().enumerate().take(n) {
             peers[i].generation = *g;
         }
-        let groups = (0..p.groups.len())
-            .map(|g| {
-                if running & bit(g) != 0 {
-                    GroupState::Running
-                } else {
-                    GroupState::Stopped
-                }
-            })
-            .collect();
+        let groups = Groups::new(p.groups.len(), running);
         let count = p.groups.len();
         let mut node = Node {
             p,
@@ -369,16 +208,13 @@ impl Node {
             goodbyes_sent: 0,
             peers,
             groups,
-            stop_attempts: vec![0; count],
             split_seen: vec![0; count],
             standby: 0,
-            failed: 0,
             claim: None,
             epoch_seen: 0,
             ping: 0,
             transmits: VecDeque::new(),
-            actions: VecDeque::new(),
-            events: VecDeque::new(),
+            out: Outbox::default(),
             counters: Counters::default(),
             bugs: Bugs::default(),
         };
@@ -401,7 +237,7 @@ impl Node {
     }
 
     pub fn group(&self, g: GroupId) -> GroupState {
-        self.groups.get(g).copied().unwrap_or(GroupState::Stopped)
+        self.groups.get(g)
     }
 
     pub fn liveness(&self, node: NodeId) -> Liveness {
@@ -468,12 +304,12 @@ impl Node {
 
     /// Whether this node gives group `g` away (standby) or failed it.
     pub fn declines(&self, g: GroupId) -> bool {
-        (self.standby | self.failed) & bit(g) != 0
+        (self.standby | self.groups.failed()) & bit(g) != 0
     }
 
     /// Whether group `g` failed to start here (until a takeover command).
     pub fn failed(&self, g: GroupId) -> bool {
-        self.failed & bit(g) != 0
+        self.groups.failed() & bit(g) != 0
     }
 
     // ---- outputs -------------------------------------------------------
@@ -484,11 +320,11 @@ impl Node {
     }
 
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        self.out.poll_action()
     }
 
     pub fn poll_event(&mut self) -> Option<(Instant, Event)> {
-        self.events.pop_front()
+        self.out.poll_event()
     }
 
     /// When [`Node::handle_timeout`] must be called next.
@@ -518,10 +354,8 @@ impl Node {
                 consider(until);
             }
         }
-        for g in &self.groups {
-            if let GroupState::StopRetry { at, .. } = g {
-                consider(*at);
-            }
+        if let Some(at) = self.groups.next_retry() {
+            consider(at);
         }
         next
     }
@@ -559,8 +393,7 @@ impl Node {
             if id != usize::from(self.p.local) {
                 let peer = &mut self.peers[id];
                 if peer.heartbeat_until.is_none() {
-                    self.events
-                        .push_back((now, Event::HeartbeatPeer(id as NodeId)));
+                    self.out.event(now, Event::HeartbeatPeer(id as NodeId));
                 }
                 peer.heartbeat_until = Some(now.plus(self.p.deadtime));
             }
@@ -574,12 +407,12 @@ impl Node {
             // Until it has heard the cluster, this node cannot know which
             // claims are newer than its own (Heartbeat likewise refuses
             // standby before the resources are stable).
-            self.events.push_back((
+            self.out.event(
                 now,
                 Event::CommandRefused(
                     "this node has not joined the cluster yet; try again shortly",
                 ),
-            ));
+            );
             return self.leave(now);
         }
         match command {
@@ -591,7 +424,7 @@ impl Node {
             Command::Takeover(which) => {
                 let mask = self.which(which);
                 self.standby &= !mask;
-                self.failed &= !mask;
+                self.groups.clear_failed(mask);
                 self.epoch_seen = self.epoch_seen.wrapping_add(1);
                 let groups = self.claim.map(|c| c.groups).unwrap_or(0) | mask;
                 self.claim = Some(Claim {
@@ -608,47 +441,8 @@ impl Node {
     /// The last action on group `g` ended.
     pub fn handle_resource(&mut self, now: Instant, g: GroupId, outcome: Outcome) {
         let now = self.enter(now);
-        let Some(state) = self.groups.get(g).copied() else {
-            return self.leave(now);
-        };
-        let next = match (state, outcome) {
-            (GroupState::Starting, Outcome::Ok) => {
-                self.events.push_back((now, Event::Started(g)));
-                GroupState::Running
-            }
-            (GroupState::Starting, _) => {
-                // As Heartbeat: stop what did start, and let another node
-                // have the group.
-                self.events.push_back((now, Event::StartFailed(g)));
-                self.failed |= bit(g);
-                self.stop(now, g);
-                GroupState::Stopping
-            }
-            (GroupState::Stopping, Outcome::Ok) => {
-                self.events.push_back((now, Event::Stopped(g)));
-                self.stop_attempts[g] = 0;
-                GroupState::Stopped
-            }
-            (GroupState::Stopping, _) => {
-                self.stop_attempts[g] += 1;
-                let attempt = self.stop_attempts[g];
-                self.events
-                    .push_back((now, Event::StopFailed { group: g, attempt }));
-                if attempt >= self.p.stop_retries {
-                    self.events.push_back((now, Event::StopGaveUp(g)));
-                    self.actions.push_back(Action::Escalate(g));
-                    GroupState::StopFailed
-                } else {
-                    GroupState::StopRetry {
-                        at: now.plus(self.p.stop_retry_interval),
-                        attempt,
-                    }
-                }
-            }
-            // An outcome for no action in flight: nothing to do.
-            (other, _) => other,
-        };
-        self.groups[g] = next;
+        self.groups
+            .handle_resource(now, g, outcome, &self.p, &mut self.out);
         self.dirty = true;
         self.leave(now);
     }
@@ -658,11 +452,7 @@ impl Node {
     /// left to another node (a takeover command clears the failure).
     pub fn handle_monitor_failure(&mut self, now: Instant, g: GroupId) {
         let now = self.enter(now);
-        if self.groups.get(g) == Some(&GroupState::Running) {
-            self.events.push_back((now, Event::MonitorFailed(g)));
-            self.failed |= bit(g);
-            self.stop(now, g);
-            self.groups[g] = GroupState::Stopping;
+        if self.groups.monitor_failed(now, g, &mut self.out) {
             self.dirty = true;
         }
         self.leave(now);
@@ -682,7 +472,7 @@ impl Node {
                     }
                 } else {
                     peer.fence = Fence::Needed;
-                    self.events.push_back((now, Event::FenceFailed(node)));
+                    self.out.event(now, Event::FenceFailed(node));
                 }
             }
         }
@@ -722,7 +512,7 @@ impl Node {
     /// others have declared it dead and taken over. Release everything at
     /// once and rejoin, rather than run groups beside the new owner.
     fn thaw(&mut self, now: Instant, gap: Time) {
-        self.events.push_back((now, Event::Frozen { gap }));
+        self.out.event(now, Event::Frozen { gap });
         self.release_all = true;
         if self.state == NodeState::Active {
             self.state = NodeState::Joining;
@@ -798,28 +588,14 @@ impl Node {
     }
 
     fn status(&self) -> Status {
-        let mut held = 0;
-        let mut stopping = 0;
-        let mut intent = 0;
-        for (g, s) in self.groups.iter().enumerate() {
-            if s.held() {
-                held |= bit(g);
-            }
-            if s.stopping() {
-                stopping |= bit(g);
-            }
-            if let GroupState::Claiming { .. } = s {
-                intent |= bit(g);
-            }
-        }
         Status {
             state: self.state,
             ping: self.ping,
-            held,
-            stopping,
+            held: self.groups.held(),
+            stopping: self.groups.stopping(),
             standby: self.standby,
-            failed: self.failed,
-            intent,
+            failed: self.groups.failed(),
+            intent: self.groups.claiming(),
         }
     }
 
@@ -896,16 +672,16 @@ impl Node {
                 peer.status = None;
                 peer.claim = None;
                 peer.acked = None;
-                self.actions
-                    .push_back(Action::PersistGeneration(frame.source, frame.generation));
+                self.out
+                    .action(Action::PersistGeneration(frame.source, frame.generation));
                 if restarted {
-                    self.events.push_back((
+                    self.out.event(
                         now,
                         Event::NodeRestarted {
                             node: frame.source,
                             generation: frame.generation,
                         },
-                    ));
+                    );
                 }
             }
         }
@@ -935,13 +711,13 @@ impl Node {
             }
         }
         if !was_up {
-            self.events.push_back((
+            self.out.event(
                 now,
                 Event::LinkUp {
                     node: frame.source,
                     link,
                 },
-            ));
+            );
         }
         let peer = &mut self.peers[source];
         if frame.kind == Kind::Goodbye {
@@ -949,7 +725,7 @@ impl Node {
                 peer.liveness = Liveness::Dead;
                 // It released everything before saying goodbye.
                 peer.fence = Fence::NotNeeded;
-                self.events.push_back((now, Event::NodeLeft(frame.source)));
+                self.out.event(now, Event::NodeLeft(frame.source));
             }
             return;
         }
@@ -958,7 +734,7 @@ impl Node {
             peer.fence = Fence::NotNeeded;
             peer.warned_unfenced = false;
             peer.warned_ping = false;
-            self.events.push_back((now, Event::NodeUp(frame.source)));
+            self.out.event(now, Event::NodeUp(frame.source));
             // Tell a (re)appearing node where we stand at once.
             self.dirty = true;
         }
@@ -987,8 +763,7 @@ impl Node {
             for (l, link) in peer.links.iter_mut().enumerate() {
                 if link.2 && now.since(link.0) >= self.p.deadtime {
                     link.2 = false;
-                    self.events
-                        .push_back((now, Event::LinkDown { node, link: l }));
+                    self.out.event(now, Event::LinkDown { node, link: l });
                 }
             }
             if let Some(until) = peer.heartbeat_until {
@@ -1002,8 +777,7 @@ impl Node {
                     let silent = now.since(peer.last_heard);
                     if !peer.warned && silent >= self.p.warntime && silent < self.p.deadtime {
                         peer.warned = true;
-                        self.events
-                            .push_back((now, Event::NodeLate { node, silent }));
+                        self.out.event(now, Event::NodeLate { node, silent });
                     }
                     silent >= self.p.deadtime
                 }
@@ -1011,7 +785,7 @@ impl Node {
             };
             if dead {
                 peer.liveness = Liveness::Dead;
-                self.events.push_back((now, Event::NodeDead(node)));
+                self.out.event(now, Event::NodeDead(node));
                 // Unknown state counts as "may hold resources".
                 let may_hold = peer.status.map(|s| s.held != 0).unwrap_or(true);
                 peer.fence = if self.p.fencing && may_hold {
@@ -1032,12 +806,12 @@ impl Node {
             self.state = NodeState::Active;
             self.release_all = false;
             self.dirty = true;
-            self.events.push_back((now, Event::Joined));
+            self.out.event(now, Event::Joined);
         }
     }
 
     fn release_all_pending(&self) -> bool {
-        self.release_all && self.groups.iter().any(|g| g.held())
+        self.release_all && self.groups.held() != 0
     }
 
     /// What a live member (joining or active, not leaving) is known to
@@ -1139,13 +913,9 @@ impl Node {
 
     /// Starts and stops groups to follow the designated owners.
     fn decide(&mut self, now: Instant) {
-        for g in 0..self.groups.len() {
-            if let GroupState::StopRetry { at, .. } = self.groups[g] {
-                if now >= at {
-                    self.stop(now, g);
-                    self.groups[g] = GroupState::Stopping;
-                }
-            }
+        if self.groups.next_retry().is_some_and(|at| now >= at) {
+            self.groups.retry_stops(now, &mut self.out);
+            self.dirty = true;
         }
         if self.state == NodeState::Leaving {
             return self.decide_leaving(now);
@@ -1153,13 +923,12 @@ impl Node {
         let me = self.p.local;
         for g in 0..self.groups.len() {
             let designated = self.designate(g);
-            let state = self.groups[g];
+            let state = self.groups.get(g);
             match state {
                 GroupState::Running => {
                     if self.release_all || self.should_release(g, designated) {
                         self.note_split_brain(now, g);
                         self.stop(now, g);
-                        self.groups[g] = GroupState::Stopping;
                     } else {
                         self.note_split_brain(now, g);
                     }
@@ -1172,14 +941,12 @@ impl Node {
                         Verdict::Withdraw
                     } {
                         Verdict::Withdraw => {
-                            self.groups[g] = GroupState::Stopped;
+                            self.groups.withdraw(g);
                             self.dirty = true;
                         }
                         Verdict::Wait => {}
                         Verdict::Go => {
-                            self.events.push_back((now, Event::Starting(g)));
-                            self.actions.push_back(Action::Start(g));
-                            self.groups[g] = GroupState::Starting;
+                            self.groups.start(now, g, &mut self.out);
                             self.dirty = true;
                         }
                     }
@@ -1191,15 +958,13 @@ impl Node {
                 {
                     // The next frame (sent at once) carries the intent.
                     let since = self.sequence.wrapping_add(1);
-                    self.groups[g] = GroupState::Claiming { since };
+                    self.groups.claim(g, since);
                     self.dirty = true;
                     // With no live node left to acknowledge it (the owner
                     // just died), nothing is gained by waiting for another
                     // input: start now, not one keepalive later.
                     if let Verdict::Go = self.claim_check(g, since) {
-                        self.events.push_back((now, Event::Starting(g)));
-                        self.actions.push_back(Action::Start(g));
-                        self.groups[g] = GroupState::Starting;
+                        self.groups.start(now, g, &mut self.out);
                     }
                 }
                 _ => {}
@@ -1263,32 +1028,28 @@ impl Node {
     /// Leaving: stop everything; once nothing is held, say goodbye.
     fn decide_leaving(&mut self, now: Instant) {
         for g in 0..self.groups.len() {
-            match self.groups[g] {
-                GroupState::Running => {
-                    self.stop(now, g);
-                    self.groups[g] = GroupState::Stopping;
-                }
+            match self.groups.get(g) {
+                GroupState::Running => self.stop(now, g),
                 GroupState::Claiming { .. } => {
-                    self.groups[g] = GroupState::Stopped;
+                    self.groups.withdraw(g);
                     self.dirty = true;
                 }
                 _ => {}
             }
         }
-        if self.groups.iter().all(|g| !g.held()) && self.goodbyes_sent < GOODBYES {
+        if self.groups.held() == 0 && self.goodbyes_sent < GOODBYES {
             while self.goodbyes_sent < GOODBYES {
                 self.send(now, Kind::Goodbye);
                 self.goodbyes_sent += 1;
             }
-            self.actions.push_back(Action::Exit);
+            self.out.action(Action::Exit);
             // Keep the next keepalive from following the goodbyes.
             self.next_keepalive = Instant(u64::MAX);
         }
     }
 
     fn stop(&mut self, now: Instant, g: GroupId) {
-        self.events.push_back((now, Event::Stopping(g)));
-        self.actions.push_back(Action::Stop(g));
+        self.groups.stop(now, g, &mut self.out);
         self.dirty = true;
     }
 
@@ -1303,13 +1064,13 @@ impl Node {
             let seen = self.split_seen[g] & (1u128 << i) != 0;
             if runs && !seen {
                 self.split_seen[g] |= 1u128 << i;
-                self.events.push_back((
+                self.out.event(
                     now,
                     Event::SplitBrain {
                         group: g,
                         other: i as NodeId,
                     },
-                ));
+                );
             } else if !runs && seen {
                 self.split_seen[g] &= !(1u128 << i);
             }
@@ -1365,13 +1126,13 @@ impl Node {
                     if ping_configured && ping < their_ping {
                         if !peer.warned_ping {
                             peer.warned_ping = true;
-                            self.events.push_back((
+                            self.out.event(
                                 now,
                                 Event::NoConnectivity {
                                     group: g,
                                     from: node,
                                 },
-                            ));
+                            );
                         }
                         ok = false;
                         continue;
@@ -1380,19 +1141,19 @@ impl Node {
                         Fence::Done | Fence::NotNeeded if !fencing => {
                             if !peer.warned_unfenced {
                                 peer.warned_unfenced = true;
-                                self.events.push_back((
+                                self.out.event(
                                     now,
                                     Event::TakeoverUnfenced {
                                         group: g,
                                         from: node,
                                     },
-                                ));
+                                );
                             }
                         }
                         Fence::Done | Fence::NotNeeded => {}
                         Fence::Needed => {
                             peer.fence = Fence::Pending;
-                            self.actions.push_back(Action::Fence(node));
+                            self.out.action(Action::Fence(node));
                             ok = false;
                         }
                         Fence::Pending => ok = false,

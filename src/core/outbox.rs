@@ -1,0 +1,136 @@
+//! What a machine hands the shell: actions to carry out, events to log,
+//! and the counters `tandem status` shows. Both machines (tandem's own
+//! protocol and Heartbeat's) fill the same queues.
+
+use super::params::{GroupId, LinkId, NodeId};
+use super::time::Instant;
+use crate::config::value::Time;
+use crate::wire::frame::Drop;
+use std::collections::VecDeque;
+
+/// What the shell must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Start a group's resources, left to right.
+    Start(GroupId),
+    /// Stop a group's resources, right to left.
+    Stop(GroupId),
+    /// Fence (STONITH) a dead node that may hold resources; report with
+    /// `handle_fence`.
+    Fence(NodeId),
+    /// A group would not stop: escalate (fencing hook, reboot). Until this
+    /// node is fenced or restarted, no other node starts the group.
+    Escalate(GroupId),
+    /// Record a node's generation, so that a replayed capture of its
+    /// frames is refused after this node restarts.
+    PersistGeneration(NodeId, u32),
+    /// A graceful shutdown is complete: exit.
+    Exit,
+}
+
+/// What happened, for the log and the status output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Joined,
+    NodeUp(NodeId),
+    NodeLate {
+        node: NodeId,
+        silent: Time,
+    },
+    NodeDead(NodeId),
+    NodeLeft(NodeId),
+    NodeRestarted {
+        node: NodeId,
+        generation: u32,
+    },
+    LinkUp {
+        node: NodeId,
+        link: LinkId,
+    },
+    LinkDown {
+        node: NodeId,
+        link: LinkId,
+    },
+    Starting(GroupId),
+    Started(GroupId),
+    StartFailed(GroupId),
+    Stopping(GroupId),
+    Stopped(GroupId),
+    StopFailed {
+        group: GroupId,
+        attempt: u32,
+    },
+    StopGaveUp(GroupId),
+    SplitBrain {
+        group: GroupId,
+        other: NodeId,
+    },
+    TakeoverUnfenced {
+        group: GroupId,
+        from: NodeId,
+    },
+    FenceFailed(NodeId),
+    NoConnectivity {
+        group: GroupId,
+        from: NodeId,
+    },
+    HeartbeatPeer(NodeId),
+    /// Messages naming this node come with another key: it is alive but
+    /// configured differently, so nothing is taken over from it.
+    WrongKey(NodeId),
+    Frozen {
+        gap: Time,
+    },
+    CommandRefused(&'static str),
+    /// A running group's resource stopped answering its monitor.
+    MonitorFailed(GroupId),
+}
+
+/// Counters for the status output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub sent: u64,
+    pub received: u64,
+    pub dropped: [u64; Drop::ALL.len()],
+}
+
+impl Counters {
+    pub fn drop(&mut self, reason: Drop) {
+        if let Some(i) = Drop::ALL.iter().position(|&d| d == reason) {
+            self.dropped[i] += 1;
+        }
+    }
+
+    pub fn dropped(&self, reason: Drop) -> u64 {
+        Drop::ALL
+            .iter()
+            .position(|&d| d == reason)
+            .map(|i| self.dropped[i])
+            .unwrap_or(0)
+    }
+}
+
+/// The action and event queues, drained by the shell with `poll_*`.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    actions: VecDeque<Action>,
+    events: VecDeque<(Instant, Event)>,
+}
+
+impl Outbox {
+    pub fn action(&mut self, action: Action) {
+        self.actions.push_back(action);
+    }
+
+    pub fn event(&mut self, now: Instant, event: Event) {
+        self.events.push_back((now, event));
+    }
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<(Instant, Event)> {
+        self.events.pop_front()
+    }
+}
