@@ -7,7 +7,7 @@
 //! TANDEM_SIM_FIRST the first one (default 0); a long run is documented in
 //! the README.
 
-use tandem::core::node::Bugs;
+use tandem::core::Bugs;
 use tandem::sim;
 
 fn env(name: &str, default: u64) -> u64 {
@@ -37,6 +37,7 @@ fn the_checker_catches_a_planted_bug() {
     // checker must notice within 1,000 seeds.
     let bugs = Bugs {
         start_before_stop: true,
+        ..Bugs::default()
     };
     match sim::run_many(0, 1000, bugs) {
         Ok(_) => panic!("a start before the old owner's stop went unnoticed in 1,000 seeds"),

@@ -27,6 +27,7 @@
 //! Two nodes only, as Heartbeat's haresources mode. Pure: the shell
 //! decodes nothing; it hands in bytes and sends out what it is given.
 
+use super::engine::Bugs;
 use super::groups::{bit, GroupState, Groups, Mask, Outcome};
 use super::node::{Command, Liveness, Which};
 use super::outbox::{Action, Counters, Event, Outbox};
@@ -165,6 +166,8 @@ pub struct Compat {
     /// if still open: (when, first, last).
     rexmit: Option<(Instant, u64, u64)>,
     last_tick: Option<Instant>,
+    #[doc(hidden)]
+    pub bugs: Bugs,
 }
 
 impl Compat {
@@ -228,6 +231,7 @@ impl Compat {
             pending_grants: 0,
             rexmit: None,
             last_tick: None,
+            bugs: Bugs::default(),
         };
         c.leave(now);
         Ok(c)
@@ -317,6 +321,11 @@ impl Compat {
 
     pub fn failed(&self, g: GroupId) -> bool {
         self.groups.failed() & bit(g) != 0
+    }
+
+    /// An event from outside the machine (the engine's), logged in order.
+    pub(super) fn note(&mut self, now: Instant, event: Event) {
+        self.out.event(now, event);
     }
 
     pub fn handle_noise(&mut self, _link: LinkId) {

@@ -24,6 +24,7 @@ impl Event {
             | Event::StartFailed(_)
             | Event::StopFailed { .. }
             | Event::HeartbeatPeer(_)
+            | Event::HeartbeatRefused { .. }
             | Event::WrongKey(_)
             | Event::CommandRefused(_)
             | Event::NoConnectivity { .. }
@@ -102,6 +103,14 @@ impl Event {
                 "group {}: not taking over from node {}: it reaches more ping nodes than this one",
                 group(g),
                 node(from)
+            ),
+            Event::HeartbeatAnswered(n) => format!(
+                "node {} speaks Heartbeat 3.0.6's protocol: answering it in its format from now on (wire auto)",
+                node(n)
+            ),
+            Event::HeartbeatRefused { node: n, why } => format!(
+                "node {} speaks Heartbeat 3.0.6's protocol; wire auto cannot answer it in its format: {why}",
+                node(n)
             ),
             Event::HeartbeatPeer(n) => format!(
                 "node {} speaks Heartbeat 3.0.6's protocol; starting nothing while it is heard",

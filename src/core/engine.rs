@@ -1,14 +1,20 @@
-//! What the daemon drives: tandem's own protocol ([`Node`]) or
-//! Heartbeat's ([`Compat`]), behind one interface, so that the event loop,
-//! the control socket and the status output are the same for both.
+//! What the daemon and the simulator drive: one node of the cluster,
+//! speaking tandem's own protocol ([`Node`]) or Heartbeat 3.0.6's
+//! ([`Compat`]), over the one group lifecycle both share.
+//!
+//! `wire auto` is a transition of the engine, not of the shell: the shell
+//! hands in every datagram and serial message; the first authentic
+//! Heartbeat message from a configured node turns the native machine
+//! into that node's Heartbeat partner, with the groups it holds.
 
 use super::compat::{Compat, Outgoing};
-use super::groups::{GroupState, Outcome};
+use super::groups::{GroupState, Mask, Outcome};
 use super::node::{Command, Liveness, Node};
 use super::outbox::{Action, Counters, Event};
 use super::params::{GroupId, LinkId, NodeId, Params};
 use super::time::Instant;
-use crate::wire::frame::NodeState;
+use crate::wire::frame::{Drop, NodeState};
+use crate::wire::{heartbeat, sniff, Authenticator};
 
 /// Bytes to send on every link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,143 +25,370 @@ pub enum Transmit {
     Heartbeat(Outgoing),
 }
 
-pub trait Engine: std::fmt::Debug {
-    fn params(&self) -> &Params;
-    fn state(&self) -> NodeState;
-    fn generation(&self) -> u32;
-    fn liveness(&self, node: NodeId) -> Liveness;
-    fn last_heard(&self, node: NodeId) -> Option<Instant>;
-    fn link_state(&self, node: NodeId, link: LinkId) -> Option<(Instant, bool)>;
-    fn group(&self, g: GroupId) -> GroupState;
-    fn holder(&self, g: GroupId) -> Option<NodeId>;
-    fn declines(&self, g: GroupId) -> bool;
-    fn failed(&self, g: GroupId) -> bool;
-    fn counters(&self) -> &Counters;
-
-    fn poll_transmit(&mut self) -> Option<Transmit>;
-    fn poll_action(&mut self) -> Option<Action>;
-    fn poll_event(&mut self) -> Option<(Instant, Event)>;
-    fn poll_timeout(&self) -> Instant;
-
-    fn handle_timeout(&mut self, now: Instant);
-    /// A datagram or a deframed serial message on `link`.
-    fn handle_frame(&mut self, now: Instant, link: LinkId, bytes: &[u8]);
-    fn handle_noise(&mut self, link: LinkId);
-    /// Heartbeat traffic seen by a node that does not speak it.
-    fn handle_heartbeat_traffic(&mut self, now: Instant, src: &str);
-    fn handle_command(&mut self, now: Instant, command: Command);
-    fn handle_resource(&mut self, now: Instant, g: GroupId, outcome: Outcome);
-    fn handle_monitor_failure(&mut self, now: Instant, g: GroupId);
-    fn handle_fence(&mut self, now: Instant, node: NodeId, ok: bool);
-    fn handle_ping(&mut self, now: Instant, reachable: u8);
-    /// A reloaded configuration (same nodes, links and groups).
-    fn reconfigure(
-        &mut self,
-        p: Params,
-        auth: crate::wire::Authenticator,
-    ) -> Result<(), &'static str>;
-    /// Whether this engine speaks Heartbeat's protocol.
-    fn speaks_heartbeat(&self) -> bool;
+/// Which protocol a node speaks (ha.cf's `wire`), with what the shell
+/// read for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wire {
+    /// tandem's own frames.
+    Native,
+    /// Heartbeat's protocol, as the node with this Heartbeat uuid.
+    Heartbeat { uuid: [u8; 16] },
+    /// tandem's own until a configured node is heard speaking Heartbeat's:
+    /// then its partner, as the node with this uuid (`Ok`). `Err` says why
+    /// this configuration cannot be spoken in Heartbeat's protocol: the
+    /// node stays native and says so once.
+    Auto(Result<[u8; 16], String>),
 }
 
-macro_rules! delegate_reads {
-    () => {
-        fn params(&self) -> &Params {
-            Self::params(self)
+/// What the shell reads once at start.
+#[derive(Debug, Clone)]
+pub struct Boot {
+    pub wire: Wire,
+    /// This start's generation (incremented and synced to disk by the
+    /// shell at every start).
+    pub generation: u32,
+    /// The generations last recorded for the other nodes.
+    pub known: Vec<Option<u32>>,
+    /// Groups found running by the start-up status probe.
+    pub running: Mask,
+    /// Wall-clock seconds at `Instant::ZERO` (Heartbeat's `ts` field and
+    /// its generations, which must outgrow any this host had before).
+    pub wall_at_zero: u64,
+}
+
+/// Deliberate bugs for proving that the simulator's checker can fail.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Bugs {
+    /// Native: start a group while another node is still stopping it.
+    pub start_before_stop: bool,
+    /// Heartbeat's protocol: the taker of a standby exchange starts the
+    /// groups as soon as the giver asks, before the giver has stopped them.
+    pub take_before_release: bool,
+}
+
+/// What a native node does on hearing a Heartbeat node.
+#[derive(Debug, Clone)]
+pub enum Auto {
+    /// `wire native`: it starts nothing while the node is heard.
+    Never,
+    /// `wire auto`: it becomes the node's partner (with this uuid).
+    Answer([u8; 16]),
+    /// `wire auto` that cannot: why, and whether it was said.
+    Refused { why: String, said: bool },
+}
+
+impl Auto {
+    fn of(wire: Wire) -> Auto {
+        match wire {
+            Wire::Native | Wire::Heartbeat { .. } => Auto::Never,
+            Wire::Auto(Ok(uuid)) => Auto::Answer(uuid),
+            Wire::Auto(Err(why)) => Auto::Refused { why, said: false },
         }
-        fn state(&self) -> NodeState {
-            Self::state(self)
-        }
-        fn generation(&self) -> u32 {
-            Self::generation(self)
-        }
-        fn liveness(&self, node: NodeId) -> Liveness {
-            Self::liveness(self, node)
-        }
-        fn last_heard(&self, node: NodeId) -> Option<Instant> {
-            Self::last_heard(self, node)
-        }
-        fn link_state(&self, node: NodeId, link: LinkId) -> Option<(Instant, bool)> {
-            Self::link_state(self, node, link)
-        }
-        fn group(&self, g: GroupId) -> GroupState {
-            Self::group(self, g)
-        }
-        fn holder(&self, g: GroupId) -> Option<NodeId> {
-            Self::holder(self, g)
-        }
-        fn declines(&self, g: GroupId) -> bool {
-            Self::declines(self, g)
-        }
-        fn failed(&self, g: GroupId) -> bool {
-            Self::failed(self, g)
-        }
-        fn counters(&self) -> &Counters {
-            Self::counters(self)
-        }
-        fn poll_action(&mut self) -> Option<Action> {
-            Self::poll_action(self)
-        }
-        fn poll_event(&mut self) -> Option<(Instant, Event)> {
-            Self::poll_event(self)
-        }
-        fn poll_timeout(&self) -> Instant {
-            Self::poll_timeout(self)
-        }
-        fn handle_timeout(&mut self, now: Instant) {
-            Self::handle_timeout(self, now)
-        }
-        fn handle_frame(&mut self, now: Instant, link: LinkId, bytes: &[u8]) {
-            Self::handle_frame(self, now, link, bytes)
-        }
-        fn handle_noise(&mut self, link: LinkId) {
-            Self::handle_noise(self, link)
-        }
-        fn handle_command(&mut self, now: Instant, command: Command) {
-            Self::handle_command(self, now, command)
-        }
-        fn handle_resource(&mut self, now: Instant, g: GroupId, outcome: Outcome) {
-            Self::handle_resource(self, now, g, outcome)
-        }
-        fn handle_monitor_failure(&mut self, now: Instant, g: GroupId) {
-            Self::handle_monitor_failure(self, now, g)
-        }
-        fn handle_fence(&mut self, now: Instant, node: NodeId, ok: bool) {
-            Self::handle_fence(self, now, node, ok)
-        }
-        fn handle_ping(&mut self, now: Instant, reachable: u8) {
-            Self::handle_ping(self, now, reachable)
-        }
-        fn reconfigure(
-            &mut self,
-            p: Params,
-            auth: crate::wire::Authenticator,
-        ) -> Result<(), &'static str> {
-            Self::reconfigure(self, p, auth)
+    }
+}
+
+/// One node of the cluster, in the protocol it speaks.
+#[derive(Debug)]
+pub enum Engine {
+    Native {
+        node: Box<Node>,
+        auto: Auto,
+        wall_at_zero: u64,
+    },
+    Heartbeat(Box<Compat>),
+}
+
+/// Calls the same method on whichever machine runs.
+macro_rules! either {
+    ($self:expr, $m:ident => $body:expr) => {
+        match $self {
+            Engine::Native { node: $m, .. } => $body,
+            Engine::Heartbeat($m) => $body,
         }
     };
 }
 
-impl Engine for Node {
-    delegate_reads!();
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        Node::poll_transmit(self).map(Transmit::Native)
+impl Engine {
+    /// The engine of a node starting at `now`.
+    pub fn new(
+        p: Params,
+        auth: Authenticator,
+        boot: Boot,
+        now: Instant,
+    ) -> Result<Engine, &'static str> {
+        let running = boot.running;
+        match boot.wire {
+            Wire::Heartbeat { uuid } => {
+                let compat = heartbeat_machine(
+                    p,
+                    auth,
+                    uuid,
+                    boot.generation,
+                    boot.wall_at_zero,
+                    now,
+                    running,
+                )?;
+                Ok(Engine::Heartbeat(Box::new(compat)))
+            }
+            wire => Ok(Engine::Native {
+                node: Box::new(Node::new(
+                    p,
+                    auth,
+                    boot.generation,
+                    &boot.known,
+                    running,
+                    now,
+                )),
+                auto: Auto::of(wire),
+                wall_at_zero: boot.wall_at_zero,
+            }),
+        }
     }
-    fn handle_heartbeat_traffic(&mut self, now: Instant, src: &str) {
-        Node::handle_heartbeat_traffic(self, now, src)
+
+    /// Plants deliberate bugs (the simulator's checker tests).
+    #[doc(hidden)]
+    pub fn set_bugs(&mut self, bugs: Bugs) {
+        either!(self, m => m.bugs = bugs)
     }
-    fn speaks_heartbeat(&self) -> bool {
-        false
+
+    // ---- reads ---------------------------------------------------------
+
+    /// Whether this node speaks Heartbeat's protocol now.
+    pub fn speaks_heartbeat(&self) -> bool {
+        matches!(self, Engine::Heartbeat(_))
+    }
+
+    pub fn params(&self) -> &Params {
+        either!(self, m => m.params())
+    }
+
+    pub fn state(&self) -> NodeState {
+        either!(self, m => m.state())
+    }
+
+    pub fn generation(&self) -> u32 {
+        either!(self, m => m.generation())
+    }
+
+    pub fn liveness(&self, node: NodeId) -> Liveness {
+        either!(self, m => m.liveness(node))
+    }
+
+    pub fn last_heard(&self, node: NodeId) -> Option<Instant> {
+        either!(self, m => m.last_heard(node))
+    }
+
+    pub fn link_state(&self, node: NodeId, link: LinkId) -> Option<(Instant, bool)> {
+        either!(self, m => m.link_state(node, link))
+    }
+
+    pub fn group(&self, g: GroupId) -> GroupState {
+        either!(self, m => m.group(g))
+    }
+
+    pub fn holder(&self, g: GroupId) -> Option<NodeId> {
+        either!(self, m => m.holder(g))
+    }
+
+    pub fn declines(&self, g: GroupId) -> bool {
+        either!(self, m => m.declines(g))
+    }
+
+    pub fn failed(&self, g: GroupId) -> bool {
+        either!(self, m => m.failed(g))
+    }
+
+    pub fn counters(&self) -> &Counters {
+        either!(self, m => m.counters())
+    }
+
+    // ---- outputs -------------------------------------------------------
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        match self {
+            Engine::Native { node, .. } => node.poll_transmit().map(Transmit::Native),
+            Engine::Heartbeat(c) => c.poll_transmit().map(Transmit::Heartbeat),
+        }
+    }
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        either!(self, m => m.poll_action())
+    }
+
+    pub fn poll_event(&mut self) -> Option<(Instant, Event)> {
+        either!(self, m => m.poll_event())
+    }
+
+    pub fn poll_timeout(&self) -> Instant {
+        either!(self, m => m.poll_timeout())
+    }
+
+    // ---- inputs --------------------------------------------------------
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        either!(self, m => m.handle_timeout(now))
+    }
+
+    /// A datagram or a deframed serial message on `link`, whatever it is.
+    pub fn handle_frame(&mut self, now: Instant, link: LinkId, bytes: &[u8]) {
+        let Engine::Native { node, .. } = self else {
+            return either!(self, m => m.handle_frame(now, link, bytes));
+        };
+        if !sniff::looks_like_heartbeat(bytes) {
+            return node.handle_frame(now, link, bytes);
+        }
+        if self.answer_heartbeat(now, bytes) {
+            return either!(self, m => m.handle_frame(now, link, bytes));
+        }
+        if let Engine::Native { node, .. } = self {
+            match sniff::heartbeat_source(bytes) {
+                Some(src) => node.handle_heartbeat_traffic(now, &src),
+                None => node.handle_dropped(Drop::Heartbeat),
+            }
+        }
+    }
+
+    pub fn handle_noise(&mut self, link: LinkId) {
+        either!(self, m => m.handle_noise(link))
+    }
+
+    pub fn handle_command(&mut self, now: Instant, command: Command) {
+        either!(self, m => m.handle_command(now, command))
+    }
+
+    pub fn handle_resource(&mut self, now: Instant, g: GroupId, outcome: Outcome) {
+        either!(self, m => m.handle_resource(now, g, outcome))
+    }
+
+    pub fn handle_monitor_failure(&mut self, now: Instant, g: GroupId) {
+        either!(self, m => m.handle_monitor_failure(now, g))
+    }
+
+    pub fn handle_fence(&mut self, now: Instant, node: NodeId, ok: bool) {
+        either!(self, m => m.handle_fence(now, node, ok))
+    }
+
+    pub fn handle_ping(&mut self, now: Instant, reachable: u8) {
+        either!(self, m => m.handle_ping(now, reachable))
+    }
+
+    /// A reloaded configuration (same nodes, links and groups). A native
+    /// node takes the new `wire` for what it does on hearing Heartbeat; a
+    /// node that speaks Heartbeat's protocol keeps speaking it.
+    pub fn reconfigure(
+        &mut self,
+        p: Params,
+        auth: Authenticator,
+        wire: Wire,
+    ) -> Result<(), &'static str> {
+        match self {
+            Engine::Native { node, auto, .. } => {
+                node.reconfigure(p, auth)?;
+                *auto = Auto::of(wire);
+                Ok(())
+            }
+            Engine::Heartbeat(c) => c.reconfigure(p, auth),
+        }
+    }
+
+    // ---- wire auto -----------------------------------------------------
+
+    /// `wire auto`: whether Heartbeat message `bytes` turned this native
+    /// node into its sender's Heartbeat partner. Only an authentic
+    /// message from another configured node does.
+    fn answer_heartbeat(&mut self, now: Instant, bytes: &[u8]) -> bool {
+        let Engine::Native {
+            node,
+            auto,
+            wall_at_zero,
+        } = self
+        else {
+            return false;
+        };
+        let uuid = match auto {
+            Auto::Never => return false,
+            Auto::Refused { why, said } => {
+                if !*said {
+                    if let Some(id) = sniff::heartbeat_source(bytes)
+                        .and_then(|src| other_node(node.params(), &src))
+                    {
+                        *said = true;
+                        let why = why.clone();
+                        node.note(now, Event::HeartbeatRefused { node: id, why });
+                    }
+                }
+                return false;
+            }
+            Auto::Answer(uuid) => *uuid,
+        };
+        let Ok((msg, _)) = heartbeat::decode(bytes, node.auth()) else {
+            return false;
+        };
+        let Some(id) = msg
+            .str("src")
+            .and_then(|src| other_node(node.params(), src))
+        else {
+            return false;
+        };
+        // Whatever is not stopped counts as held: a start or stop under
+        // way finishes unseen by the new machine, and claiming a group
+        // too long is safer than two owners.
+        let p = node.params().clone();
+        let running = (0..p.groups.len())
+            .filter(|&g| node.group(g) != GroupState::Stopped)
+            .fold(0, |m, g| m | super::groups::bit(g));
+        let bugs = node.bugs;
+        let generation = node.generation();
+        let auth = node.auth().clone();
+        match heartbeat_machine(p, auth, uuid, generation, *wall_at_zero, now, running) {
+            Ok(mut compat) => {
+                compat.bugs = bugs;
+                compat.note(now, Event::HeartbeatAnswered(id));
+                *self = Engine::Heartbeat(Box::new(compat));
+                true
+            }
+            Err(why) => {
+                *auto = Auto::Refused {
+                    why: why.to_string(),
+                    said: true,
+                };
+                node.note(
+                    now,
+                    Event::HeartbeatRefused {
+                        node: id,
+                        why: why.to_string(),
+                    },
+                );
+                false
+            }
+        }
     }
 }
 
-impl Engine for Compat {
-    delegate_reads!();
-    fn poll_transmit(&mut self) -> Option<Transmit> {
-        Compat::poll_transmit(self).map(Transmit::Heartbeat)
-    }
-    fn handle_heartbeat_traffic(&mut self, _now: Instant, _src: &str) {}
-    fn speaks_heartbeat(&self) -> bool {
-        true
-    }
+/// The one place the Heartbeat machine is built. Heartbeat's partner drops
+/// a generation lower than one it knows: the wall clock (as Heartbeat's
+/// own generations) keeps ahead of the one this host's Heartbeat had, and
+/// tandem's own generation keeps it growing when the clock does not.
+fn heartbeat_machine(
+    p: Params,
+    auth: Authenticator,
+    uuid: [u8; 16],
+    generation: u32,
+    wall_at_zero: u64,
+    now: Instant,
+    running: Mask,
+) -> Result<Compat, &'static str> {
+    let wall = wall_at_zero + now.as_micros() / 1_000_000;
+    let hg = wall.max(u64::from(generation));
+    Compat::new(p, auth, uuid, hg, wall_at_zero, now, running)
+}
+
+/// The id of the configured node named `src`, other than this one.
+fn other_node(p: &Params, src: &str) -> Option<NodeId> {
+    p.nodes
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(src))
+        .filter(|&i| i != usize::from(p.local))
+        .map(|i| i as NodeId)
 }

@@ -15,7 +15,7 @@ pub mod params;
 pub mod time;
 
 pub use describe::Severity;
-pub use engine::{Engine, Transmit};
+pub use engine::{Boot, Bugs, Engine, Transmit, Wire};
 pub use groups::{GroupState, Outcome};
 pub use node::{Command, Liveness, Node, Which};
 pub use outbox::{Action, Counters, Event};

@@ -20,6 +20,7 @@
 //! deadtime is dead; its groups are taken over (after fencing, when a
 //! STONITH device is configured).
 
+use super::engine::Bugs;
 use super::groups::{bit, GroupState, Groups, Mask, Outcome};
 use super::outbox::{Action, Counters, Event, Outbox};
 use super::params::{GroupId, LinkId, NodeId, Params};
@@ -108,14 +109,6 @@ enum Verdict {
     Withdraw,
     Wait,
     Go,
-}
-
-/// Deliberate bugs for proving that the simulator's checker can fail.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Bugs {
-    /// Start a group while another node is still stopping it.
-    pub start_before_stop: bool,
 }
 
 /// One node of the cluster.
@@ -376,6 +369,20 @@ impl Node {
             Err(reason) => self.counters.drop(reason),
         }
         self.leave(now);
+    }
+
+    /// Input dropped before it reached the machine, for the counters.
+    pub fn handle_dropped(&mut self, reason: Drop) {
+        self.counters.drop(reason);
+    }
+
+    /// An event from outside the machine (the engine's), logged in order.
+    pub(super) fn note(&mut self, now: Instant, event: Event) {
+        self.out.event(now, event);
+    }
+
+    pub(super) fn auth(&self) -> &Authenticator {
+        &self.auth
     }
 
     /// Something that was no frame arrived on `link` (serial noise).

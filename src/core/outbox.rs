@@ -75,6 +75,13 @@ pub enum Event {
         from: NodeId,
     },
     HeartbeatPeer(NodeId),
+    /// `wire auto`: this node now speaks Heartbeat's protocol to the node.
+    HeartbeatAnswered(NodeId),
+    /// `wire auto` cannot answer the node in Heartbeat's protocol: why.
+    HeartbeatRefused {
+        node: NodeId,
+        why: String,
+    },
     /// Messages naming this node come with another key: it is alive but
     /// configured differently, so nothing is taken over from it.
     WrongKey(NodeId),

@@ -13,10 +13,10 @@ pub mod status;
 pub mod watchdog;
 
 use crate::config::{self, Config, Files, LoadOptions, Purpose};
-use crate::core::{self, Action, Command, Node, Params, Severity, Which};
+use crate::core::{self, Action, Command, Params, Severity, Which};
 use crate::media::{self, serial::Received, Link};
 use crate::resources::{self, runner, Runner, Step};
-use crate::wire::{sniff, Authenticator};
+use crate::wire::Authenticator;
 use log::Log;
 use mio::net::UnixListener;
 use mio::unix::SourceFd;
@@ -139,117 +139,26 @@ fn not_with_heartbeat(config: &Config) -> Vec<String> {
     heartbeat_conflicts(config)
 }
 
-/// What `wire auto` does with a Heartbeat node it hears: decided from
-/// the configuration at start and at each reload, not per datagram.
-#[derive(Debug)]
-enum Auto {
-    /// `wire native` or `wire heartbeat`, or already switched.
-    Never,
-    /// Becomes the node's Heartbeat partner on its first authentic message.
-    Answer,
-    /// The configuration has what Heartbeat's protocol cannot carry; said
-    /// once (the lines say what to change), then tandem stays native.
-    Cannot { why: String, said: bool },
-}
-
-impl Auto {
-    fn of(config: &Config) -> Auto {
-        if config.hacf.wire.value != config::hacf::WireMode::Auto {
-            return Auto::Never;
+/// The protocol this node speaks, with what the engine needs for it:
+/// Heartbeat's uuid for this node, or why `wire auto` cannot answer a
+/// Heartbeat node (said once, when one is heard). Read at start and at
+/// each reload.
+fn wire_of(config: &Config, paths: &Paths) -> Result<core::Wire, DaemonError> {
+    use config::hacf::WireMode;
+    Ok(match config.hacf.wire.value {
+        WireMode::Native => core::Wire::Native,
+        WireMode::Heartbeat => core::Wire::Heartbeat {
+            uuid: state::heartbeat_uuid(paths).map_err(io_err("heartbeat-uuid file"))?,
+        },
+        WireMode::Auto => {
+            let conflicts = heartbeat_conflicts(config);
+            core::Wire::Auto(if !conflicts.is_empty() {
+                Err(conflicts.join("; "))
+            } else {
+                state::heartbeat_uuid(paths).map_err(|e| format!("heartbeat-uuid file: {e}"))
+            })
         }
-        let conflicts = heartbeat_conflicts(config);
-        if conflicts.is_empty() {
-            Auto::Answer
-        } else {
-            Auto::Cannot {
-                why: conflicts.join("; "),
-                said: false,
-            }
-        }
-    }
-}
-
-/// `wire auto`: an authentic Heartbeat message from a configured node
-/// turns this node into its Heartbeat partner (tandem's engine is
-/// replaced by the compatibility one, with the groups it runs), once,
-/// when the configuration allows it. Returns whether this node now
-/// speaks Heartbeat.
-fn answer_heartbeat(
-    engine: &mut Box<dyn core::Engine>,
-    auto: &mut Auto,
-    config: &Config,
-    paths: &Paths,
-    log: &mut Log,
-    now: core::Instant,
-    bytes: &[u8],
-) -> bool {
-    match auto {
-        Auto::Never => return false,
-        Auto::Cannot { why, said } => {
-            if !*said {
-                if let Some(src) = sniff::heartbeat_source(bytes) {
-                    log.warn(&format!(
-                        "node {src} speaks Heartbeat 3.0.6's protocol; wire auto cannot answer it in its format: {why}"
-                    ));
-                    *said = true;
-                }
-            }
-            return false;
-        }
-        Auto::Answer if !sniff::looks_like_heartbeat(bytes) => return false,
-        Auto::Answer => {}
-    }
-    let auth = Authenticator::new(&config.authkeys);
-    let Ok((msg, _)) = crate::wire::heartbeat::decode(bytes, &auth) else {
-        return false;
-    };
-    let p = engine.params().clone();
-    let Some(src) = msg.str("src") else {
-        return false;
-    };
-    let known = p
-        .nodes
-        .iter()
-        .enumerate()
-        .any(|(i, n)| i != usize::from(p.local) && n.eq_ignore_ascii_case(src));
-    if !known {
-        return false;
-    }
-    let uuid = match state::heartbeat_uuid(paths) {
-        Ok(u) => u,
-        Err(e) => {
-            log.error(&format!("wire auto: heartbeat-uuid file: {e}"));
-            return false;
-        }
-    };
-    // Whatever is not stopped counts as held: a start or stop under way
-    // finishes unseen by the new engine, and claiming a group too long is
-    // safer than two owners.
-    let running = (0..p.groups.len())
-        .filter(|&g| engine.group(g) != core::GroupState::Stopped)
-        .fold(0u64, |m, g| m | (1 << g));
-    let wall = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let hg = wall.max(u64::from(engine.generation()));
-    let wall_at_zero = wall.saturating_sub(now.as_micros() / 1_000_000);
-    match core::compat::Compat::new(p, auth, uuid, hg, wall_at_zero, now, running) {
-        Ok(compat) => {
-            log.info(&format!(
-                "node {src} speaks Heartbeat 3.0.6's protocol: answering it in its format from now on (wire auto)"
-            ));
-            *engine = Box::new(compat);
-            *auto = Auto::Never;
-            true
-        }
-        Err(e) => {
-            log.warn(&format!(
-                "wire auto: cannot answer node {src} in Heartbeat's format: {e}"
-            ));
-            false
-        }
-    }
+    })
 }
 
 /// What a Heartbeat partner cannot agree on: only what Heartbeat's
@@ -436,7 +345,7 @@ struct Daemon {
     opts: Options,
     paths: Paths,
     config: Config,
-    core: Box<dyn core::Engine>,
+    core: core::Engine,
     links: Vec<Link>,
     /// Serial links waiting to be opened again.
     reopen: HashMap<usize, Reopen>,
@@ -467,8 +376,6 @@ struct Daemon {
     notifier: notify::Notifier,
     next_watchdog: Option<Instant>,
     exiting: bool,
-    /// What `wire auto` does when a Heartbeat node is heard.
-    auto: Auto,
     _pid: PidLock,
 }
 
@@ -513,40 +420,24 @@ impl Daemon {
             .fold(0, |m, (g, _)| m | (1 << g));
         let epoch = Instant::now();
         let auth = Authenticator::new(&p.config.authkeys);
-        let auto = Auto::of(&p.config);
-        let core: Box<dyn core::Engine> =
-            if p.config.hacf.wire.value == crate::config::hacf::WireMode::Heartbeat {
-                let uuid = state::heartbeat_uuid(&paths).map_err(io_err("heartbeat-uuid file"))?;
-                // Heartbeat's partner drops a generation lower than one it
-                // knows: the wall clock at start (as Heartbeat's own first
-                // generation) keeps ahead of the one this host's Heartbeat had.
-                let wall = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
-                let hg = wall.max(u64::from(generation));
-                Box::new(
-                    core::compat::Compat::new(
-                        p.params,
-                        auth,
-                        uuid,
-                        hg,
-                        wall,
-                        core::Instant::ZERO,
-                        mask,
-                    )
-                    .map_err(|e| DaemonError::Config(vec![format!("wire heartbeat: {e}")]))?,
-                )
-            } else {
-                Box::new(Node::new(
-                    p.params,
-                    auth,
-                    generation,
-                    &known,
-                    mask,
-                    core::Instant::ZERO,
-                ))
-            };
+        // Heartbeat's `ts` field and generations are wall-clock seconds.
+        let wall_at_zero = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let boot = core::Boot {
+            wire: wire_of(&p.config, &paths)?,
+            generation,
+            known: known.clone(),
+            running: mask,
+            wall_at_zero,
+        };
+        let core = core::Engine::new(p.params, auth, boot, core::Instant::ZERO).map_err(|e| {
+            DaemonError::Config(vec![format!(
+                "wire {}: {e}",
+                p.config.hacf.wire.value.as_str()
+            )])
+        })?;
         let poll = Poll::new().map_err(io_err("epoll"))?;
         let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD])
             .map_err(io_err("signals"))?;
@@ -600,7 +491,6 @@ impl Daemon {
             notifier,
             next_watchdog,
             exiting: false,
-            auto,
             _pid: pid,
         };
         for i in 0..daemon.links.len() {
@@ -921,25 +811,7 @@ impl Daemon {
                         let bytes = &buf[..n];
                         let link = udp.map_or(i, |u| u.link_of(from.ip(), i));
                         let now = core::Instant(self.epoch.elapsed().as_micros() as u64);
-                        if self.core.speaks_heartbeat()
-                            || answer_heartbeat(
-                                &mut self.core,
-                                &mut self.auto,
-                                &self.config,
-                                &self.paths,
-                                &mut self.log,
-                                now,
-                                bytes,
-                            )
-                        {
-                            self.core.handle_frame(now, link, bytes);
-                        } else if sniff::looks_like_heartbeat(bytes) {
-                            if let Some(src) = sniff::heartbeat_source(bytes) {
-                                self.core.handle_heartbeat_traffic(now, &src);
-                            }
-                        } else {
-                            self.core.handle_frame(now, link, bytes);
-                        }
+                        self.core.handle_frame(now, link, bytes);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -957,21 +829,7 @@ impl Daemon {
             for item in items {
                 match item {
                     Received::Frame(f) => self.core.handle_frame(now, i, &f),
-                    Received::Heartbeat(_, message)
-                        if self.core.speaks_heartbeat()
-                            || answer_heartbeat(
-                                &mut self.core,
-                                &mut self.auto,
-                                &self.config,
-                                &self.paths,
-                                &mut self.log,
-                                now,
-                                &message,
-                            ) =>
-                    {
-                        self.core.handle_frame(now, i, &message)
-                    }
-                    Received::Heartbeat(src, _) => self.core.handle_heartbeat_traffic(now, &src),
+                    Received::Heartbeat(_, message) => self.core.handle_frame(now, i, &message),
                     Received::Noise => self.core.handle_noise(i),
                 }
             }
@@ -1123,8 +981,10 @@ impl Daemon {
             )
         })?;
         let auth = Authenticator::new(&p.config.authkeys);
+        let wire = wire_of(&p.config, &self.paths)
+            .map_err(|e| format!("reload refused, the running configuration stays: {e}"))?;
         self.core
-            .reconfigure(p.params, auth)
+            .reconfigure(p.params, auth, wire)
             .map_err(|e| format!("reload refused, the running configuration stays: {e}"))?;
         for problem in self
             .log
@@ -1133,9 +993,6 @@ impl Daemon {
             self.log.warn(&problem);
         }
         self.runner.configure(runner_settings(&p.config));
-        if !self.core.speaks_heartbeat() {
-            self.auto = Auto::of(&p.config);
-        }
         self.config = p.config;
         self.next_monitor = self.monitor_every().map(|d| Instant::now() + d);
         Ok("configuration reloaded".to_string())
@@ -1211,8 +1068,8 @@ impl Daemon {
         };
         let now = self.now();
         match words.as_slice() {
-            ["status"] => Ok(status::text(self.core.as_ref(), &self.config, now)),
-            ["status-json"] => Ok(status::json(self.core.as_ref(), &self.config, now)),
+            ["status"] => Ok(status::text(&self.core, &self.config, now)),
+            ["status-json"] => Ok(status::json(&self.core, &self.config, now)),
             ["standby", rest @ ..] => {
                 let w = which(rest.first())?;
                 self.command(now, Command::Standby(w))
@@ -1240,7 +1097,7 @@ impl Daemon {
             | ["nodestatus", _]
             | ["listhblinks", _]
             | ["hblinkstatus", _, _]
-            | ["rscstatus"] => status::cl_status(self.core.as_ref(), &words, now).map(|s| s + "\n"),
+            | ["rscstatus"] => status::cl_status(&self.core, &words, now).map(|s| s + "\n"),
             [] => Err("empty request".to_string()),
             _ => Err(format!("unknown request `{line}`")),
         }

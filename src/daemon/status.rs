@@ -12,7 +12,7 @@ fn age_ms(now: Instant, then: Instant) -> u64 {
     now.since(then).as_micros() / 1000
 }
 
-fn state_name(core: &dyn Engine) -> &'static str {
+fn state_name(core: &Engine) -> &'static str {
     match core.state() {
         crate::wire::frame::NodeState::Joining => "joining",
         crate::wire::frame::NodeState::Active => "active",
@@ -21,7 +21,7 @@ fn state_name(core: &dyn Engine) -> &'static str {
 }
 
 /// The status as JSON.
-pub fn json(core: &dyn Engine, config: &Config, now: Instant) -> String {
+pub fn json(core: &Engine, config: &Config, now: Instant) -> String {
     let p = core.params();
     let nodes: Vec<Value> = (0..p.nodes.len())
         .map(|n| {
@@ -87,7 +87,7 @@ pub fn json(core: &dyn Engine, config: &Config, now: Instant) -> String {
 }
 
 /// The status as text.
-pub fn text(core: &dyn Engine, config: &Config, now: Instant) -> String {
+pub fn text(core: &Engine, config: &Config, now: Instant) -> String {
     let p = core.params();
     let mut out = String::new();
     let _ = writeln!(
@@ -175,7 +175,7 @@ pub fn text(core: &dyn Engine, config: &Config, now: Instant) -> String {
 }
 
 /// cl_status's answers (the subset a script checks most).
-pub fn cl_status(core: &dyn Engine, words: &[&str], now: Instant) -> Result<String, String> {
+pub fn cl_status(core: &Engine, words: &[&str], now: Instant) -> Result<String, String> {
     let p = core.params();
     let node = |name: &str| -> Result<u8, String> {
         p.nodes

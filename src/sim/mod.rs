@@ -16,10 +16,9 @@ pub mod scenario;
 
 use crate::config::authkeys;
 use crate::config::value::Time;
-use crate::core::node::Bugs;
 use crate::core::{
-    Action, Command, Event, GroupParams, GroupState, Instant, LinkParams, Node, NodeId, Outcome,
-    Params, Which,
+    Action, Boot, Bugs, Command, Engine, Event, GroupParams, GroupState, Instant, LinkParams,
+    NodeId, Outcome, Params, Transmit, Which, Wire,
 };
 use crate::wire::frame::{cluster_id, NodeState};
 use crate::wire::serial::{self, Deframed, Deframer};
@@ -29,6 +28,9 @@ use scenario::{Fault, Path, Scenario};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt::Write;
+
+/// The simulated wall clock at virtual time zero (Heartbeat's `ts`).
+const WALL_AT_ZERO: u64 = 1_800_000_000;
 
 /// Lines of trace kept for the report of a violation.
 const TRACE_KEEP: usize = 300;
@@ -124,7 +126,7 @@ struct Res {
 }
 
 struct SimNode {
-    core: Option<Node>,
+    core: Option<Engine>,
     /// Boots of the machine: a crash kills every script in flight.
     machine: u32,
     /// Starts of the daemon (a daemon restart leaves scripts running).
@@ -401,15 +403,17 @@ impl World {
         let known = node.known.clone();
         let generation = node.generation;
         let local = self.local(n, self.now);
-        let mut core = Node::new(
-            params,
-            self.auth.clone(),
+        let boot = Boot {
+            wire: Wire::Native,
             generation,
-            &known,
+            known,
             running,
-            local,
-        );
-        core.bugs = self.bugs;
+            wall_at_zero: WALL_AT_ZERO,
+        };
+        let Ok(mut core) = Engine::new(params, self.auth.clone(), boot, local) else {
+            unreachable!("a native engine always builds")
+        };
+        core.set_bugs(self.bugs);
         self.nodes[i].core = Some(core);
         self.log(format!(
             "{}: daemon starts, generation {generation}",
@@ -425,7 +429,7 @@ impl World {
     }
 
     /// Calls into node `n`'s core, then carries out what it asks.
-    fn handle(&mut self, n: NodeId, f: impl FnOnce(&mut Node, Instant)) {
+    fn handle(&mut self, n: NodeId, f: impl FnOnce(&mut Engine, Instant)) {
         let now = self.local(n, self.now);
         let Some(core) = self.nodes[usize::from(n)].core.as_mut() else {
             return;
@@ -440,7 +444,7 @@ impl World {
             let Some(core) = self.nodes[i].core.as_mut() else {
                 return;
             };
-            if let Some(frame) = core.poll_transmit() {
+            if let Some(Transmit::Native(frame)) = core.poll_transmit() {
                 self.transmit(n, frame);
                 continue;
             }
