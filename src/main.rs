@@ -438,6 +438,16 @@ struct Sim {
     /// Print the whole trace of --seed
     #[arg(long)]
     trace: bool,
+    /// The scenarios' protocols: native, heartbeat (a pair both `wire
+    /// heartbeat`) or mixed (one `wire heartbeat`, one `wire auto`);
+    /// all three when omitted (--trace: native)
+    #[arg(long, value_name = "MODE", value_parser = parse_mix)]
+    wire: Option<tandem::sim::Mix>,
+}
+
+fn parse_mix(word: &str) -> Result<tandem::sim::Mix, String> {
+    tandem::sim::Mix::parse(word)
+        .ok_or_else(|| format!("`{word}`: expected native, heartbeat or mixed"))
 }
 
 #[derive(Args)]
@@ -545,10 +555,11 @@ fn check_config(args: CheckConfig) -> anyhow::Result<ExitCode> {
 }
 
 fn sim(args: Sim) -> anyhow::Result<ExitCode> {
-    use tandem::sim;
+    use tandem::sim::{self, Mix};
     let bugs = Default::default();
     if args.trace {
-        let report = sim::run(args.seed, bugs, true);
+        let mix = args.wire.unwrap_or(Mix::Native);
+        let report = sim::run(args.seed, mix, bugs, true);
         println!("scenario: {}", report.summary);
         for line in &report.trace {
             println!("{line}");
@@ -564,21 +575,26 @@ fn sim(args: Sim) -> anyhow::Result<ExitCode> {
             }
         });
     }
-    let started = std::time::Instant::now();
-    match sim::run_many(args.seed, args.seeds, bugs) {
-        Ok(n) => {
-            println!(
-                "{n} seeds from {}: no violation ({:.1}s)",
+    let mixes = match args.wire {
+        Some(mix) => vec![mix],
+        None => Mix::ALL.to_vec(),
+    };
+    for mix in mixes {
+        let started = std::time::Instant::now();
+        match sim::run_many(args.seed, args.seeds, mix, bugs) {
+            Ok(n) => println!(
+                "wire {}: {n} seeds from {}: no violation ({:.1}s)",
+                mix.as_str(),
                 args.seed,
                 started.elapsed().as_secs_f64()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(report) => {
-            print!("{}", sim::explain(&report));
-            Ok(ExitCode::FAILURE)
+            ),
+            Err(report) => {
+                print!("{}", sim::explain(&report));
+                return Ok(ExitCode::FAILURE);
+            }
         }
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(args: Run) -> anyhow::Result<ExitCode> {

@@ -44,7 +44,7 @@ use std::collections::VecDeque;
 /// long for the other to become stable, then takes its own groups.
 pub const RQSTDELAY: Time = Time::from_secs(10);
 /// How long a standby exchange waits for the other side's answer.
-const STANDBY_REPLY: Time = Time::from_secs(10);
+pub const STANDBY_REPLY: Time = Time::from_secs(10);
 /// Heartbeat acknowledges every tenth message (ACK_MSG_DIV).
 const ACK_EVERY: u64 = 10;
 /// Sent messages kept for retransmission requests (MAXMSGHIST).
@@ -74,6 +74,10 @@ enum Negotiation {
     Starting(Instant),
     /// Our groups are decided; standby exchanges may run.
     Stable,
+    /// The peer came back after this node declared it dead, both holding
+    /// what they held: release everything, then negotiate anew
+    /// (Heartbeat restarts itself for this).
+    Rejoining,
     /// Shutting down: releasing everything.
     Leaving,
 }
@@ -117,6 +121,10 @@ struct Peer {
     /// (a `done` overtaken by the `resource` sent after it): a late one is
     /// accepted once, a repeat is a replay.
     seen: u64,
+    /// Its generation began while this node listened: its messages
+    /// before the first one heard are missing (asked for again), not
+    /// said before this node was there.
+    fresh_generation: bool,
     uuid: Vec<u8>,
     /// Per link: last heard, up.
     links: Vec<(Instant, bool)>,
@@ -128,6 +136,9 @@ struct Peer {
     /// Messages naming it failed authentication until this instant: it
     /// is alive with another key, and is not taken over.
     unauthentic_until: Option<Instant>,
+    /// It said what it holds (`resource`) or that it starts (`starting`)
+    /// since this node's negotiation began.
+    told: bool,
     /// It (re)started: once it is stable, auto_failback gives it its
     /// groups back. Only then, as Heartbeat: after an operator's standby
     /// the groups stay where they were sent.
@@ -166,6 +177,8 @@ pub struct Compat {
     /// if still open: (when, first, last).
     rexmit: Option<(Instant, u64, u64)>,
     last_tick: Option<Instant>,
+    /// Legacy: when this node last asked for its own groups.
+    legacy_asked: Option<Instant>,
     #[doc(hidden)]
     pub bugs: Bugs,
 }
@@ -198,12 +211,14 @@ impl Compat {
             generation: None,
             newest_seq: 0,
             seen: 0,
+            fresh_generation: false,
             uuid: Vec::new(),
             links: vec![(now, false); p.links.len()],
             holds: 0,
             stable: false,
             unacked: 0,
             unauthentic_until: None,
+            told: false,
             failback_due: false,
         };
         let groups = Groups::new(p.groups.len(), running);
@@ -231,6 +246,7 @@ impl Compat {
             pending_grants: 0,
             rexmit: None,
             last_tick: None,
+            legacy_asked: None,
             bugs: Bugs::default(),
         };
         c.leave(now);
@@ -279,7 +295,9 @@ impl Compat {
 
     pub fn state(&self) -> NodeState {
         match self.negotiation {
-            Negotiation::Init | Negotiation::Starting(_) => NodeState::Joining,
+            Negotiation::Init | Negotiation::Starting(_) | Negotiation::Rejoining => {
+                NodeState::Joining
+            }
             Negotiation::Stable => NodeState::Active,
             Negotiation::Leaving => NodeState::Leaving,
         }
@@ -343,6 +361,14 @@ impl Compat {
     /// Ping nodes are refused with `wire heartbeat`; never called.
     pub fn handle_ping(&mut self, _now: Instant, _reachable: u8) {}
 
+    /// Whether a standby exchange, a start or stop, or an auto_failback
+    /// still to give (after the peer restarted) is under way: a command
+    /// now may be undone by it.
+    pub fn exchange_pending(&self) -> bool {
+        let failback = self.p.auto_failback == AutoFailback::On && self.peer.failback_due;
+        self.standby != Standby::Idle || failback || !self.settled()
+    }
+
     /// The groups the Heartbeat node says it holds.
     pub fn peer_holds(&self, g: GroupId) -> bool {
         self.peer.holds & bit(g) != 0
@@ -398,6 +424,9 @@ impl Compat {
         }
         if let Some((at, _, _)) = self.rexmit {
             consider(at);
+        }
+        if let (Some(at), true) = (self.legacy_asked, self.legacy()) {
+            consider(at.plus(RQSTDELAY));
         }
         match self.standby {
             // Only waiting for the other side times out; our own stops
@@ -523,6 +552,14 @@ impl Compat {
             self.send_resources(now, None);
         }
         if now >= self.next_keepalive && !self.gone {
+            if matches!(self.negotiation, Negotiation::Starting(_)) && !self.peer.told {
+                // Our `starting` or its answer was lost (a node's first
+                // messages are never asked for again): say it again,
+                // rather than take groups it may hold after RQSTDELAY.
+                let mut m = Message::new();
+                m.add("t", "starting");
+                self.send(now, m);
+            }
             self.send_status(now);
         }
     }
@@ -665,23 +702,27 @@ impl Compat {
     }
 
     fn negotiate(&mut self, now: Instant) {
+        if self.negotiation == Negotiation::Rejoining && self.held() == 0 {
+            // Everything released: start over as Heartbeat's restart does,
+            // with a new generation, so that what either side said before
+            // (still on its way) is not taken for what it says now.
+            let wall = self.wall_at_zero + now.as_micros() / 1_000_000;
+            self.generation = (self.generation + 1).max(wall);
+            self.seq = 0;
+            self.history.clear();
+            self.announced_stable = false;
+            self.negotiation = Negotiation::Init;
+        }
         match self.negotiation {
             Negotiation::Init if self.peer.liveness == Liveness::Up && self.legacy() => {
                 // auto_failback legacy: no negotiation; ask the peer for
                 // each of our groups (`ip-request`), take each it grants.
                 self.become_stable(now);
-                let local = self.local_to(self.p.local) & !self.held();
-                for g in 0..self.groups.len() {
-                    if local & bit(g) != 0 {
-                        let key = self.p.groups[g].key.clone();
-                        let mut m = Message::new();
-                        m.add("t", "ip-request").add("ipaddr", key);
-                        self.send(now, m);
-                    }
-                }
+                self.request_groups(now);
             }
             Negotiation::Init if self.peer.liveness == Liveness::Up => {
                 self.negotiation = Negotiation::Starting(now);
+                self.peer.told = false;
                 let mut m = Message::new();
                 m.add("t", "starting");
                 self.send(now, m);
@@ -691,11 +732,16 @@ impl Compat {
                 if self.peer.stable {
                     // The peer is settled: take what it does not hold.
                     // auto_failback gives the rest back through standby.
+                    // Groups found running here at start that it holds
+                    // too are left to it: a starting Heartbeat node holds
+                    // nothing, and the settled owner keeps what it runs.
                     self.become_stable(now);
+                    let theirs = self.held() & self.peer.holds;
+                    self.stop(now, theirs);
                     let free = self.all() & !self.peer.holds & !self.groups.failed();
                     self.start(now, free);
                     self.send_resources(now, None);
-                } else if now >= at.plus(RQSTDELAY) {
+                } else if now >= at.plus(RQSTDELAY) && self.peer.told {
                     // Both starting: each takes its own, as Heartbeat.
                     self.become_stable(now);
                     let mine =
@@ -704,8 +750,34 @@ impl Compat {
                     self.send_resources(now, Some("req_our_resources()"));
                 }
             }
+            Negotiation::Stable if self.legacy() => {
+                if self.peer.liveness == Liveness::Up
+                    && self
+                        .legacy_asked
+                        .is_some_and(|at| now >= at.plus(RQSTDELAY))
+                {
+                    self.request_groups(now);
+                }
+            }
             Negotiation::Stable if self.standby == Standby::Idle => self.fail_back(now),
             _ => {}
+        }
+    }
+
+    /// Legacy: asks the peer for each of this node's own groups not
+    /// running here (`ip-request`). A request or its grant may be lost,
+    /// and nothing in Heartbeat's exchange says so: asked again every
+    /// RQSTDELAY while any is missing.
+    fn request_groups(&mut self, now: Instant) {
+        let missing = self.local_to(self.p.local) & !self.held() & !self.groups.failed();
+        self.legacy_asked = (missing != 0).then_some(now);
+        for g in 0..self.groups.len() {
+            if missing & bit(g) != 0 {
+                let key = self.p.groups[g].key.clone();
+                let mut m = Message::new();
+                m.add("t", "ip-request").add("ipaddr", key);
+                self.send(now, m);
+            }
         }
     }
 
@@ -744,6 +816,10 @@ impl Compat {
     /// how the request names them (Heartbeat names what was asked for:
     /// `all` for hb_standby, `foreign` for auto_failback).
     fn give(&mut self, now: Instant, groups: Mask, word: &'static str) {
+        // The taker takes every group the word names: give all of those
+        // held here (one still starting too), not only those asked for.
+        let named = self.mask_of(self.p.local, word).unwrap_or(groups);
+        let groups = (groups | named) & self.held();
         let mut m = Message::new();
         m.add("t", "ask_resources")
             .add("rsc_hold", word)
@@ -871,8 +947,9 @@ impl Compat {
     }
 
     fn send_status(&mut self, now: Instant) {
+        // While leaving, the node is still active: it stops its groups,
+        // and only its `shutdone st=dead` tells the peer to take them.
         let st = match (self.negotiation, self.peer.liveness) {
-            (Negotiation::Leaving, _) => "dead",
             (Negotiation::Init, Liveness::Unknown) => "up",
             _ => "active",
         };
@@ -945,14 +1022,17 @@ impl Compat {
         let Some(generation) = m.hex("hg") else {
             return self.counters.drop(Drop::BadBody);
         };
+        let mut restarted = false;
         match self.peer.generation {
             Some(known) if generation < known => return self.counters.drop(Drop::Replay),
             Some(known) if generation == known => {}
             previous => {
+                restarted = true;
                 // A new generation: the Heartbeat node (re)started.
                 self.peer.generation = Some(generation);
                 self.peer.newest_seq = 0;
                 self.peer.seen = 0;
+                self.peer.fresh_generation = previous.is_some();
                 self.peer.holds = 0;
                 self.peer.stable = false;
                 if previous.is_some() {
@@ -974,10 +1054,18 @@ impl Compat {
             if !self.peer.first_sight(seq) {
                 return self.counters.drop(Drop::Replay);
             }
-            // A gap after messages already heard: ask for it, later.
-            if had > 0 && seq > had + 1 && self.rexmit.is_none() {
+            // A gap after messages already heard (or, in a generation
+            // that began while we listened, before the first): ask for
+            // it, later.
+            let tracked = had > 0 || self.peer.fresh_generation;
+            if tracked && seq > had + 1 {
                 let first = (had + 1).max(seq.saturating_sub(RESEND_MAX));
-                self.rexmit = Some((now.plus(REXMIT_DELAY), first, seq - 1));
+                // A second gap while one waits joins it: the request asks
+                // only for what is still missing then.
+                self.rexmit = Some(match self.rexmit {
+                    None => (now.plus(REXMIT_DELAY), first, seq - 1),
+                    Some((at, lo, _)) => (at, lo.max(seq.saturating_sub(RESEND_MAX)), seq - 1),
+                });
             }
             self.peer.unacked += 1;
             if self.peer.unacked >= ACK_EVERY {
@@ -994,7 +1082,11 @@ impl Compat {
         if dying && self.peer.liveness == Liveness::Dead {
             return; // its last words, after it left
         }
+        let returning = self.peer.liveness == Liveness::Dead && !restarted;
         self.heard(now, link);
+        if returning && self.negotiation == Negotiation::Stable {
+            self.rejoin(now);
+        }
         match t {
             "status" => {
                 if let Some(dt) = m.hex("dt").filter(|&d| d > 0) {
@@ -1007,6 +1099,7 @@ impl Compat {
             }
             "starting" => {
                 // It (re)starts: it holds nothing yet; tell it what we do.
+                self.peer.told = true;
                 self.peer.holds = 0;
                 self.peer.stable = false;
                 self.peer.failback_due = true;
@@ -1043,7 +1136,8 @@ impl Compat {
             "ip-request" => self.peer_requests(now, m),
             "ip-request-resp" => {
                 let granted = m.str("ok") == Some("OK");
-                if let (true, Some(g)) = (granted, self.group_of(m.str("ipaddr"))) {
+                let stable = self.negotiation == Negotiation::Stable;
+                if let (true, true, Some(g)) = (granted, stable, self.group_of(m.str("ipaddr"))) {
                     self.peer.holds &= !bit(g);
                     self.start(now, bit(g) & !self.groups.failed());
                 }
@@ -1089,6 +1183,19 @@ impl Compat {
         }
     }
 
+    /// The peer returns, same generation, after this node declared it
+    /// dead: each side may run what the other ran meanwhile. As Heartbeat
+    /// ("returning after partition": it restarts itself), release every
+    /// group, then negotiate from the start.
+    fn rejoin(&mut self, now: Instant) {
+        self.out.event(now, Event::PartitionHealed(self.peer_id));
+        self.negotiation = Negotiation::Rejoining;
+        self.standby = Standby::Idle;
+        self.pending_grants = 0;
+        let all = self.all();
+        self.stop(now, all);
+    }
+
     fn peer_resources(&mut self, now: Instant, m: &Message) {
         let Some(holds) = m
             .str("rsc_hold")
@@ -1102,6 +1209,7 @@ impl Compat {
             self.peer.holds |= holds;
             return;
         }
+        self.peer.told = true;
         let before = (self.peer.holds, self.peer.stable);
         self.peer.holds = holds;
         self.peer.stable = m.str("isstable") == Some("1");
@@ -1142,19 +1250,23 @@ impl Compat {
         };
         let word = static_word(word);
         match (m.str("info"), self.standby) {
-            (Some("me"), Standby::Idle) => {
+            (Some("me"), Standby::Idle) if self.negotiation == Negotiation::Stable => {
                 // The peer gives `groups` away: agree, take them when done.
                 let mut r = Message::new();
                 r.add("t", "ask_resources")
                     .add("rsc_hold", word)
                     .add("info", "other");
                 self.send(now, r);
+                let groups = groups & self.peer.holds_or(groups);
                 self.standby = Standby::Taking {
-                    groups: groups & self.peer.holds_or(groups),
+                    groups,
                     word,
                     since: now,
                     released: false,
                 };
+                if self.bugs.take_before_release {
+                    self.start(now, groups & !self.groups.failed());
+                }
             }
             (Some("other"), Standby::Giving { groups, word, .. }) => {
                 self.standby = Standby::Giving {
@@ -1313,9 +1425,10 @@ impl Peer {
     fn first_sight(&mut self, seq: u64) -> bool {
         if self.newest_seq == 0 {
             // The first message of this generation heard: what came
-            // before it was said before this node listened.
+            // before it was said before this node listened, unless the
+            // generation began while it did (then it is still to come).
             self.newest_seq = seq;
-            self.seen = u64::MAX;
+            self.seen = if self.fresh_generation { 1 } else { u64::MAX };
             return true;
         }
         if seq > self.newest_seq {

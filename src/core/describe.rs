@@ -25,6 +25,7 @@ impl Event {
             | Event::StopFailed { .. }
             | Event::HeartbeatPeer(_)
             | Event::HeartbeatRefused { .. }
+            | Event::PartitionHealed(_)
             | Event::WrongKey(_)
             | Event::CommandRefused(_)
             | Event::NoConnectivity { .. }
@@ -103,6 +104,10 @@ impl Event {
                 "group {}: not taking over from node {}: it reaches more ping nodes than this one",
                 group(g),
                 node(from)
+            ),
+            Event::PartitionHealed(n) => format!(
+                "node {} returns after a partition: releasing every group and negotiating anew (Heartbeat's rule)",
+                node(n)
             ),
             Event::HeartbeatAnswered(n) => format!(
                 "node {} speaks Heartbeat 3.0.6's protocol: answering it in its format from now on (wire auto)",

@@ -199,6 +199,15 @@ impl Engine {
         either!(self, m => m.failed(g))
     }
 
+    /// Heartbeat's protocol: an exchange (standby, auto_failback, a start
+    /// or stop) is under way. tandem's own claims last, so never there.
+    pub fn exchange_pending(&self) -> bool {
+        match self {
+            Engine::Native { .. } => false,
+            Engine::Heartbeat(c) => c.exchange_pending(),
+        }
+    }
+
     pub fn counters(&self) -> &Counters {
         either!(self, m => m.counters())
     }
@@ -367,9 +376,11 @@ impl Engine {
 }
 
 /// The one place the Heartbeat machine is built. Heartbeat's partner drops
-/// a generation lower than one it knows: the wall clock (as Heartbeat's
-/// own generations) keeps ahead of the one this host's Heartbeat had, and
-/// tandem's own generation keeps it growing when the clock does not.
+/// a generation lower than one it knows, and takes an equal one for the
+/// same run (a restarted node's messages would be replays): the wall
+/// clock keeps ahead of the generation this host's Heartbeat had, and
+/// adding tandem's own generation (one more at every start) makes two
+/// starts within one second differ.
 fn heartbeat_machine(
     p: Params,
     auth: Authenticator,
@@ -380,7 +391,7 @@ fn heartbeat_machine(
     running: Mask,
 ) -> Result<Compat, &'static str> {
     let wall = wall_at_zero + now.as_micros() / 1_000_000;
-    let hg = wall.max(u64::from(generation));
+    let hg = wall + u64::from(generation);
     Compat::new(p, auth, uuid, hg, wall_at_zero, now, running)
 }
 

@@ -75,6 +75,9 @@ pub enum Event {
         from: NodeId,
     },
     HeartbeatPeer(NodeId),
+    /// Heartbeat's protocol: the node, declared dead, is heard again
+    /// (a partition healed); every group is released and negotiated anew.
+    PartitionHealed(NodeId),
     /// `wire auto`: this node now speaks Heartbeat's protocol to the node.
     HeartbeatAnswered(NodeId),
     /// `wire auto` cannot answer the node in Heartbeat's protocol: why.

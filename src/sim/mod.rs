@@ -15,7 +15,9 @@ pub mod rng;
 pub mod scenario;
 
 use crate::config::authkeys;
+use crate::config::hacf::WireMode;
 use crate::config::value::Time;
+use crate::core::compat::{RQSTDELAY, STANDBY_REPLY};
 use crate::core::{
     Action, Boot, Bugs, Command, Engine, Event, GroupParams, GroupState, Instant, LinkParams,
     NodeId, Outcome, Params, Transmit, Which, Wire,
@@ -24,6 +26,7 @@ use crate::wire::frame::{cluster_id, NodeState};
 use crate::wire::serial::{self, Deframed, Deframer};
 use crate::wire::Authenticator;
 use rng::Rng;
+pub use scenario::Mix;
 use scenario::{Fault, Path, Scenario};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -46,6 +49,7 @@ pub struct Violation {
 #[derive(Debug)]
 pub struct Report {
     pub seed: u64,
+    pub mix: Mix,
     pub violation: Option<Violation>,
     /// The last lines of the trace (all of it when asked for).
     pub trace: Vec<String>,
@@ -77,6 +81,9 @@ enum Ev {
         node: NodeId,
         machine: u32,
         incarnation: u32,
+        /// The group's action number: a newer action on the group by the
+        /// same daemon kills this one, as the runner does.
+        action: u64,
         group: usize,
         outcome: Outcome,
         stop: bool,
@@ -127,6 +134,9 @@ struct Res {
 
 struct SimNode {
     core: Option<Engine>,
+    /// The `wire` its daemon runs with (a restart may change it, in a
+    /// mixed scenario).
+    wire: WireMode,
     /// Boots of the machine: a crash kills every script in flight.
     machine: u32,
     /// Starts of the daemon (a daemon restart leaves scripts running).
@@ -146,6 +156,8 @@ struct SimNode {
     link_index: Vec<Option<usize>>,
     /// The node shut down gracefully.
     left: bool,
+    /// Per group, the number of the newest start or stop begun.
+    actions: Vec<u64>,
 }
 
 /// An expectation that a group is taken over after its owner crashed.
@@ -183,13 +195,26 @@ struct World {
     /// have seen the other's (concurrent commands: either may win).
     concurrent_command: bool,
     healed: bool,
+    /// A command was refused by the node it was given to.
+    refused: bool,
+    /// Daemon starts (and Heartbeat rejoins, which are restarts in its
+    /// protocol) so far, and how many there were at the last command.
+    boots: u64,
+    boots_at_command: u64,
+    /// The last command was given with every node up and every path
+    /// open, and no fault came after it.
+    command_calm: bool,
+    /// Per group: its last start failed on a node speaking Heartbeat's
+    /// protocol, and it has not started anywhere since.
+    heartbeat_failed: Vec<bool>,
 }
 
-/// Runs one seed. `bugs` plants deliberate defects in every node (tests
-/// of the checker); `full_trace` keeps every trace line.
-pub fn run(seed: u64, bugs: Bugs, full_trace: bool) -> Report {
+/// Runs one seed of protocol mix `mix`. `bugs` plants deliberate defects
+/// in every node (tests of the checker); `full_trace` keeps every trace
+/// line.
+pub fn run(seed: u64, mix: Mix, bugs: Bugs, full_trace: bool) -> Report {
     let mut rng = Rng::new(seed);
-    let scenario = Scenario::generate(&mut rng.fork());
+    let scenario = Scenario::generate(&mut rng.fork(), mix);
     let summary = describe(&scenario);
     let mut world = World::new(scenario, rng, bugs, full_trace);
     world.run();
@@ -199,6 +224,7 @@ pub fn run(seed: u64, bugs: Bugs, full_trace: bool) -> Report {
     };
     Report {
         seed,
+        mix,
         violation: world.violation,
         trace,
         stats: world.stats,
@@ -216,8 +242,16 @@ fn describe(s: &Scenario) -> String {
             format!("{kind}({})", m.join(","))
         })
         .collect();
+    let wires: Vec<String> = s
+        .wires
+        .iter()
+        .enumerate()
+        .map(|(i, w)| format!("{} {}", name(i as NodeId), w.as_str()))
+        .collect();
     format!(
-        "{} nodes, {} groups, links {}, keepalive {} deadtime {}, auto_failback {}, ping {}, fencing {}, {}{} faults",
+        "wire {} ({}), {} nodes, {} groups, links {}, keepalive {} deadtime {}, auto_failback {}, ping {}, fencing {}, {}{} faults",
+        s.mix.as_str(),
+        wires.join(", "),
         s.nodes,
         s.groups.len(),
         links.join(" "),
@@ -238,7 +272,12 @@ fn name(n: NodeId) -> String {
 
 impl World {
     fn new(s: Scenario, rng: Rng, bugs: Bugs, full_trace: bool) -> World {
-        let (keys, _) = authkeys::parse("authkeys", b"auth 1\n1 sha256 simulated-key\n");
+        // Heartbeat's protocol signs with sha1 at best.
+        let keys: &[u8] = match s.mix {
+            Mix::Native => b"auth 1\n1 sha256 simulated-key\n",
+            Mix::Heartbeat | Mix::Mixed => b"auth 1\n1 sha1 simulated-key\n",
+        };
+        let (keys, _) = authkeys::parse("authkeys", keys);
         let auth = match keys {
             Some(k) => Authenticator::new(&k),
             None => unreachable!("the simulator's authkeys parse"),
@@ -261,6 +300,7 @@ impl World {
                 let links_here = link_index.iter().flatten().count();
                 SimNode {
                     core: None,
+                    wire: s.wires[i],
                     machine: 0,
                     incarnation: 0,
                     generation: 0,
@@ -273,6 +313,7 @@ impl World {
                     steady_since: 0,
                     link_index,
                     left: false,
+                    actions: vec![0; s.groups.len()],
                 }
             })
             .collect();
@@ -297,6 +338,11 @@ impl World {
             last_command: None,
             concurrent_command: false,
             healed: false,
+            refused: false,
+            boots: 0,
+            boots_at_command: 0,
+            command_calm: false,
+            heartbeat_failed: vec![false; s.groups.len()],
             s,
         }
     }
@@ -384,6 +430,15 @@ impl World {
     fn boot_daemon(&mut self, n: NodeId) {
         let i = usize::from(n);
         let params = self.params(n);
+        if self.s.mix == Mix::Mixed && self.nodes[i].incarnation > 0 && self.rng.percent(30) {
+            // A restart that changes the node's mode, as an operator
+            // migrating (or rolling back) one node does.
+            self.nodes[i].wire = match self.nodes[i].wire {
+                WireMode::Heartbeat => WireMode::Auto,
+                _ => WireMode::Heartbeat,
+            };
+        }
+        self.boots += 1;
         let node = &mut self.nodes[i];
         node.incarnation += 1;
         node.generation += 1;
@@ -403,21 +458,38 @@ impl World {
         let known = node.known.clone();
         let generation = node.generation;
         let local = self.local(n, self.now);
+        // Each node's Heartbeat uuid stays across its restarts.
+        let uuid = [n.wrapping_add(1); 16];
+        let wire = match self.nodes[i].wire {
+            WireMode::Native => Wire::Native,
+            WireMode::Heartbeat => Wire::Heartbeat { uuid },
+            WireMode::Auto => Wire::Auto(Ok(uuid)),
+        };
         let boot = Boot {
-            wire: Wire::Native,
+            wire,
             generation,
             known,
             running,
             wall_at_zero: WALL_AT_ZERO,
         };
-        let Ok(mut core) = Engine::new(params, self.auth.clone(), boot, local) else {
-            unreachable!("a native engine always builds")
+        let wire = self.nodes[i].wire;
+        let mut core = match Engine::new(params, self.auth.clone(), boot, local) {
+            Ok(core) => core,
+            Err(e) => {
+                // The scenario's configuration is one the engine takes.
+                self.fail(
+                    "scenario",
+                    format!("{}: wire {}: {e}", name(n), wire.as_str()),
+                );
+                return;
+            }
         };
         core.set_bugs(self.bugs);
         self.nodes[i].core = Some(core);
         self.log(format!(
-            "{}: daemon starts, generation {generation}",
-            name(n)
+            "{}: daemon starts, wire {}, generation {generation}",
+            name(n),
+            wire.as_str()
         ));
         self.drain(n);
         self.handle(n, |core, now| core.handle_ping(now, 1));
@@ -444,8 +516,8 @@ impl World {
             let Some(core) = self.nodes[i].core.as_mut() else {
                 return;
             };
-            if let Some(Transmit::Native(frame)) = core.poll_transmit() {
-                self.transmit(n, frame);
+            if let Some(t) = core.poll_transmit() {
+                self.transmit(n, t);
                 continue;
             }
             if let Some(action) = core.poll_action() {
@@ -466,19 +538,25 @@ impl World {
         }
     }
 
-    fn transmit(&mut self, from: NodeId, frame: Vec<u8>) {
+    /// Sends on every link of `from`, as the daemon does: a native frame
+    /// framed on serial lines; Heartbeat's text form on serial lines and
+    /// its netstring form elsewhere.
+    fn transmit(&mut self, from: NodeId, t: Transmit) {
         self.stats.frames_sent += 1;
+        let (datagram, line) = match t {
+            Transmit::Native(frame) => {
+                let mut line = Vec::new();
+                serial::encode(&frame, &mut line);
+                (frame, line)
+            }
+            Transmit::Heartbeat(m) => (m.netstring, m.text),
+        };
         for l in 0..self.s.links.len() {
             let link = &self.s.links[l];
             if !link.members.contains(&from) {
                 continue;
             }
-            let mut bytes = Vec::new();
-            if link.serial {
-                serial::encode(&frame, &mut bytes);
-            } else {
-                bytes = frame.clone();
-            }
+            let bytes = if link.serial { &line } else { &datagram };
             let members = link.members.clone();
             for to in members {
                 if to == from || self.cut[l][usize::from(from)][usize::from(to)] {
@@ -517,6 +595,9 @@ impl World {
         let i = usize::from(n);
         let incarnation = self.nodes[i].incarnation;
         let machine = self.nodes[i].machine;
+        if let Action::Start(g) | Action::Stop(g) = action {
+            self.nodes[i].actions[g] += 1;
+        }
         match action {
             Action::Start(g) => {
                 self.check_start(n, g);
@@ -545,6 +626,7 @@ impl World {
                         node: n,
                         machine,
                         incarnation,
+                        action: self.nodes[i].actions[g],
                         group: g,
                         outcome: outcome.1,
                         stop: false,
@@ -565,6 +647,7 @@ impl World {
                         node: n,
                         machine,
                         incarnation,
+                        action: self.nodes[i].actions[g],
                         group: g,
                         outcome,
                         stop: true,
@@ -618,6 +701,17 @@ impl World {
         if let Event::Starting(_) = event {
             self.stats.takeovers += 1;
         }
+        let heartbeat = self.nodes[usize::from(n)]
+            .core
+            .as_ref()
+            .is_some_and(Engine::speaks_heartbeat);
+        match event {
+            Event::CommandRefused(_) => self.refused = true,
+            Event::StartFailed(g) if heartbeat => self.heartbeat_failed[g] = true,
+            Event::Started(g) => self.heartbeat_failed[g] = false,
+            Event::PartitionHealed(_) => self.boots += 1,
+            _ => {}
+        }
     }
 
     fn crash(&mut self, n: NodeId) {
@@ -643,7 +737,16 @@ impl World {
         let converge = self.s.initdead
             + self.s.deadtime * 8
             + (u64::from(self.s.stop_retries) + 2) * (self.s.stop_retry_interval + self.s.stop_max)
-            + 4 * (self.s.start_max + self.s.action_timeout + self.s.fence_time);
+            + 4 * (self.s.start_max + self.s.action_timeout + self.s.fence_time)
+            + match self.s.mix {
+                Mix::Native => 0,
+                // Heartbeat's own delays do not scale with deadtime: two
+                // nodes starting together wait RQSTDELAY, and a standby
+                // exchange waits up to STANDBY_REPLY for the other side.
+                Mix::Heartbeat | Mix::Mixed => {
+                    2 * (RQSTDELAY.as_micros() + STANDBY_REPLY.as_micros())
+                }
+            };
         let end = self.s.faults_end + converge;
         self.push(end, Ev::Check);
         while let Some(Reverse(q)) = self.queue.pop() {
@@ -682,6 +785,7 @@ impl World {
                 node,
                 machine,
                 incarnation,
+                action,
                 group,
                 outcome,
                 stop,
@@ -689,6 +793,14 @@ impl World {
                 let i = usize::from(node);
                 if self.nodes[i].machine != machine {
                     return; // the machine crashed: the script died with it
+                }
+                if self.nodes[i].incarnation == incarnation
+                    && self.nodes[i].actions[group] != action
+                {
+                    // Killed when the daemon began another action on the
+                    // group: it ends unreported, and the newer one decides.
+                    self.log(format!("{}: g{group}: abandoned", name(node)));
+                    return;
                 }
                 // The script's effect on the machine happens now, whether
                 // or not the daemon is there to hear about it.
@@ -708,6 +820,7 @@ impl World {
                         node,
                         machine,
                         incarnation,
+                        action,
                         group,
                         outcome,
                         stop,
@@ -770,8 +883,8 @@ impl World {
             loop {
                 let item = match self.nodes[i].deframers[core_link].next_item() {
                     None => break,
-                    Some(Deframed::Frame(f)) => Some(f.to_vec()),
-                    Some(Deframed::Noise(_)) | Some(Deframed::Heartbeat(..)) => None,
+                    Some(Deframed::Frame(f)) | Some(Deframed::Heartbeat(_, f)) => Some(f.to_vec()),
+                    Some(Deframed::Noise(_)) => None,
                 };
                 match item {
                     Some(frame) => {
@@ -793,6 +906,7 @@ impl World {
         if !self.healed {
             self.stats.faults += 1;
             self.last_disturbance = self.now;
+            self.command_calm = false;
         }
         self.log(format!("FAULT {f:?}"));
         match f {
@@ -868,11 +982,30 @@ impl World {
                     .is_some_and(|c| c.state() == NodeState::Active);
                 if self.up(n) && (active || command == Command::Shutdown) {
                     let inc = self.nodes[usize::from(n)].incarnation;
+                    let before = (
+                        self.last_command,
+                        self.concurrent_command,
+                        self.boots_at_command,
+                        self.command_calm,
+                    );
+                    self.boots_at_command = self.boots;
+                    self.command_calm = self.calm();
                     self.concurrent_command = self
                         .last_command
                         .is_some_and(|(t, ..)| self.now - t < self.s.deadtime);
                     self.last_command = Some((self.now, n, command, inc));
+                    self.refused = false;
                     self.handle(n, |core, now| core.handle_command(now, command));
+                    if self.refused {
+                        // Refused (Heartbeat refuses while not stable): the
+                        // one before still stands.
+                        (
+                            self.last_command,
+                            self.concurrent_command,
+                            self.boots_at_command,
+                            self.command_calm,
+                        ) = before;
+                    }
                 }
             }
         }
@@ -923,6 +1056,19 @@ impl World {
                 self.handle(n, |core, now| core.handle_ping(now, 1));
             }
         }
+    }
+
+    /// Every node up, not frozen, active, with no exchange under way,
+    /// and every path open: a Heartbeat exchange started now completes.
+    fn calm(&self) -> bool {
+        let cut = self.cut.iter().flatten().flatten().any(|&c| c);
+        let settled = |n: &SimNode| {
+            !n.frozen
+                && n.core
+                    .as_ref()
+                    .is_some_and(|c| c.state() == NodeState::Active && !c.exchange_pending())
+        };
+        !cut && self.nodes.iter().all(settled)
     }
 
     // ---- invariants ----------------------------------------------------
@@ -1081,6 +1227,7 @@ impl World {
                     .as_ref()
                     .is_some_and(|c| c.state() == NodeState::Active && !c.failed(g))
             });
+            let possible = possible && !self.heartbeat_may_leave_down(g);
             let ok = match owners.len() {
                 1 => holders.len() == 1,
                 0 => !possible,
@@ -1108,6 +1255,21 @@ impl World {
         self.check_command();
     }
 
+    /// Heartbeat 1 hands a group whose start failed to nobody: its
+    /// protocol names groups only as `local`, `foreign` or `all`, so a node
+    /// that failed one of its groups still names it among those it holds
+    /// or declines. After a failed start under Heartbeat's protocol, the
+    /// group may stay down until it starts somewhere again, and while a
+    /// node speaking it keeps the failure mark.
+    fn heartbeat_may_leave_down(&self, g: usize) -> bool {
+        self.heartbeat_failed[g]
+            || self.nodes.iter().any(|n| {
+                n.core
+                    .as_ref()
+                    .is_some_and(|c| c.speaks_heartbeat() && c.failed(g))
+            })
+    }
+
     fn check_command(&mut self) {
         let Some((_, n, command, incarnation)) = self.last_command else {
             return;
@@ -1122,6 +1284,14 @@ impl World {
         let Some(core) = node.core.as_ref() else {
             return;
         };
+        if core.speaks_heartbeat() && (self.boots != self.boots_at_command || !self.command_calm) {
+            // Heartbeat's hb_standby and hb_takeover are exchanges that
+            // move groups once, not claims that last: one given while a
+            // path is cut or a node is down may time out, a node that
+            // starts again negotiates anew, and auto_failback gives a
+            // restarted node its groups back.
+            return;
+        }
         let which = match command {
             Command::Standby(w) | Command::Takeover(w) => w,
             Command::Shutdown => return,
@@ -1133,7 +1303,10 @@ impl World {
                 Which::Local => local,
                 Which::Foreign | Which::Failback => !local,
             };
-            if !named || core.failed(g) {
+            // Heartbeat's hb_takeover asks the holder; a group down after a
+            // failed start has none.
+            let down = core.speaks_heartbeat() && self.heartbeat_may_leave_down(g);
+            if !named || core.failed(g) || down {
                 continue;
             }
             let here = node.res[g].running;
@@ -1160,10 +1333,11 @@ impl World {
     }
 }
 
-/// Runs seeds `first..first + count`, stopping at the first violation.
-pub fn run_many(first: u64, count: u64, bugs: Bugs) -> Result<u64, Box<Report>> {
+/// Runs seeds `first..first + count` of mix `mix`, stopping at the first
+/// violation.
+pub fn run_many(first: u64, count: u64, mix: Mix, bugs: Bugs) -> Result<u64, Box<Report>> {
     for seed in first..first.saturating_add(count) {
-        let report = run(seed, bugs, false);
+        let report = run(seed, mix, bugs, false);
         if report.violation.is_some() {
             return Err(Box::new(report));
         }
@@ -1186,6 +1360,11 @@ pub fn explain(report: &Report) -> String {
     for line in &report.trace {
         let _ = writeln!(out, "  {line}");
     }
-    let _ = writeln!(out, "reproduce: tandem sim --seed {} --trace", report.seed);
+    let _ = writeln!(
+        out,
+        "reproduce: tandem sim --wire {} --seed {} --trace",
+        report.mix.as_str(),
+        report.seed
+    );
     out
 }

@@ -3,8 +3,37 @@
 //! timeline of faults and operator commands.
 
 use super::rng::Rng;
-use crate::config::hacf::AutoFailback;
+use crate::config::hacf::{AutoFailback, WireMode};
 use crate::core::{Command, NodeId, Which};
+
+/// Which protocols a scenario's nodes speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mix {
+    /// Every node `wire native`: 2 to 4 nodes, every fault.
+    Native,
+    /// Two nodes, both `wire heartbeat` (Heartbeat's haresources mode
+    /// pairs two nodes, without ping nodes or fencing).
+    Heartbeat,
+    /// Two nodes, one `wire heartbeat`, the other `wire auto`; a restart
+    /// may change either node's mode.
+    Mixed,
+}
+
+impl Mix {
+    pub const ALL: [Mix; 3] = [Mix::Native, Mix::Heartbeat, Mix::Mixed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mix::Native => "native",
+            Mix::Heartbeat => "heartbeat",
+            Mix::Mixed => "mixed",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Mix> {
+        Mix::ALL.into_iter().find(|m| m.as_str() == word)
+    }
+}
 
 /// The fault phase lasts at least this many deadtimes.
 pub const DEADTIMES: u64 = 20;
@@ -71,6 +100,9 @@ pub enum Fault {
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    pub mix: Mix,
+    /// The `wire` each node boots with first.
+    pub wires: Vec<WireMode>,
     pub nodes: usize,
     /// Preferred node of each group.
     pub groups: Vec<NodeId>,
@@ -118,8 +150,13 @@ impl Scenario {
             .unwrap_or(0)
     }
 
-    pub fn generate(rng: &mut Rng) -> Scenario {
-        let nodes = rng.range(2, 5) as usize;
+    /// A scenario of protocol mix `mix`. Native scenarios draw exactly
+    /// what they drew before the mix existed: old seeds replay.
+    pub fn generate(rng: &mut Rng, mix: Mix) -> Scenario {
+        let nodes = match mix {
+            Mix::Native => rng.range(2, 5) as usize,
+            Mix::Heartbeat | Mix::Mixed => 2,
+        };
         let quiet = rng.percent(30);
         let groups = (0..rng.range(1, 4))
             .map(|_| rng.below(nodes as u64) as NodeId)
@@ -202,6 +239,8 @@ impl Scenario {
         let start_max = rng.range(0, deadtime / 2);
         let stop_max = rng.range(0, deadtime / 2);
         let mut s = Scenario {
+            mix,
+            wires: vec![WireMode::Native; nodes],
             nodes,
             groups,
             links,
@@ -211,8 +250,8 @@ impl Scenario {
             warntime: deadtime / 2,
             initdead: deadtime * 2,
             auto_failback: *rng.pick(&[AutoFailback::On, AutoFailback::Off, AutoFailback::Legacy]),
-            ping: rng.percent(25),
-            fencing: rng.percent(25),
+            ping: rng.percent(25) && mix == Mix::Native,
+            fencing: rng.percent(25) && mix == Mix::Native,
             fence_time: rng.range(0, deadtime / 2),
             skew_ppm: (0..nodes)
                 .map(|_| rng.range(0, 20_000) as i64 - 10_000)
@@ -232,6 +271,22 @@ impl Scenario {
             faults_end: deadtime * DEADTIMES + rng.range(0, deadtime * 10),
         };
         s.timeline = s.draw_timeline(rng);
+        match mix {
+            Mix::Native => {}
+            Mix::Heartbeat => s.wires = vec![WireMode::Heartbeat; nodes],
+            Mix::Mixed => {
+                let heartbeat = rng.below(2) as usize;
+                s.wires = (0..nodes)
+                    .map(|i| {
+                        if i == heartbeat {
+                            WireMode::Heartbeat
+                        } else {
+                            WireMode::Auto
+                        }
+                    })
+                    .collect();
+            }
+        }
         s
     }
 

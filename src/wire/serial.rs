@@ -78,12 +78,21 @@ pub enum Deframed<'a> {
     Noise(usize),
 }
 
-/// Turns a serial byte stream into frames, resynchronising at zeros.
+/// A Heartbeat text message begins with this line.
+const TEXT_START: &[u8] = b">>>\n";
+/// The start line as it follows another line: where a damaged text
+/// stream is back in step (Heartbeat's reader, too, looks for it).
+const TEXT_RESYNC: &[u8] = b"\n>>>\n";
+
+/// Turns a serial byte stream into frames, resynchronising at zeros (and,
+/// for Heartbeat's text, which has none, at the next `>>>` line).
 #[derive(Debug, Default)]
 pub struct Deframer {
     buf: Vec<u8>,
     /// Skipping an over-long run until the next delimiter.
     skipping: usize,
+    /// The last bytes skipped, to find a `>>>` line among them.
+    skipped_tail: Vec<u8>,
     frame: Vec<u8>,
     pending: Vec<u8>,
 }
@@ -93,6 +102,7 @@ impl Deframer {
         Deframer {
             buf: Vec::with_capacity(BUFFER_MAX),
             skipping: 0,
+            skipped_tail: Vec::with_capacity(TEXT_RESYNC.len()),
             frame: Vec::with_capacity(FRAME_MAX),
             pending: Vec::new(),
         }
@@ -125,15 +135,37 @@ impl Deframer {
             }
             if self.skipping > 0 {
                 self.skipping += 1;
+                if self.skipped_tail.len() == TEXT_RESYNC.len() {
+                    self.skipped_tail.remove(0);
+                }
+                self.skipped_tail.push(b);
+                if self.skipped_tail == TEXT_RESYNC {
+                    // A text message starts: back in step without a zero.
+                    result = Some(Item::Noise(self.skipping - TEXT_START.len()));
+                    self.skipping = 0;
+                    self.buf.extend_from_slice(TEXT_START);
+                    break;
+                }
                 continue;
             }
             self.buf.push(b);
+            if b == b'\n' && self.buf.len() > TEXT_START.len() && self.buf.ends_with(TEXT_RESYNC) {
+                // A text message starts inside a run that is none (its own
+                // start or end line was damaged): what came before is
+                // noise, and the new message is read from its start line.
+                let n = self.buf.len() - TEXT_START.len();
+                self.buf.clear();
+                self.buf.extend_from_slice(TEXT_START);
+                result = Some(Item::Noise(n));
+                break;
+            }
             if b == b'\n' && self.buf.starts_with(b">>>\n") && self.buf.ends_with(b"<<<\n") {
                 result = Some(self.finish_heartbeat());
                 break;
             }
             if self.buf.len() == BUFFER_MAX {
                 self.skipping = self.buf.len();
+                self.skipped_tail.clear();
                 self.buf.clear();
             }
         }
@@ -247,6 +279,39 @@ mod tests {
         assert!(d.buf.len() < BUFFER_MAX);
         d.push(&[0]);
         assert_eq!(d.next_item(), Some(Deframed::Noise(10 * BUFFER_MAX)));
+    }
+
+    #[test]
+    fn heartbeat_text_resynchronises_at_the_next_start_line() {
+        // Heartbeat's text has no zero bytes: a damaged start or end line
+        // must not leave the link deaf until a native frame comes by.
+        let msg = b">>>\nt=status\nsrc=beta\n<<<\n";
+        let mut bad_start = msg.to_vec();
+        bad_start[1] ^= 0x04;
+        let mut bad_end = msg.to_vec();
+        let end = bad_end.len() - 3;
+        bad_end[end] ^= 0x01;
+        let mut long_garbage = vec![b'x'; 3 * BUFFER_MAX];
+        long_garbage.push(b'\n');
+        for damaged in [bad_start, bad_end, long_garbage] {
+            let mut line = damaged.clone();
+            line.extend_from_slice(msg);
+            line.extend_from_slice(msg);
+            let mut d = Deframer::new();
+            d.push(&line);
+            let mut got = Vec::new();
+            while let Some(item) = d.next_item() {
+                got.push(match item {
+                    Deframed::Heartbeat(s, m) => {
+                        assert_eq!(m, &msg[..]);
+                        s
+                    }
+                    Deframed::Noise(_) => "noise".into(),
+                    Deframed::Frame(_) => "frame".into(),
+                });
+            }
+            assert_eq!(got, ["noise", "beta", "beta"], "{damaged:?}");
+        }
     }
 
     #[test]
