@@ -43,6 +43,11 @@ use std::collections::VecDeque;
 /// Heartbeat's RQSTDELAY: when both nodes start together, each waits this
 /// long for the other to become stable, then takes its own groups.
 pub const RQSTDELAY: Time = Time::from_secs(10);
+/// How long a node that rejoins after a healed partition waits, once it
+/// has released everything, before it negotiates anew: Heartbeat restarts
+/// itself 2 s after "returning after partition", time for what either
+/// side said before to arrive and be history.
+pub const REJOIN_DELAY: Time = Time::from_secs(2);
 /// How long a standby exchange waits for the other side's answer.
 pub const STANDBY_REPLY: Time = Time::from_secs(10);
 /// Heartbeat acknowledges every tenth message (ACK_MSG_DIV).
@@ -55,6 +60,8 @@ const RESEND_MAX: u64 = 50;
 /// messages are asked for again: long enough for one overtaken on the
 /// way to arrive (Heartbeat waits a random 50 ms to max_rexmit_delay).
 const REXMIT_DELAY: Time = Time::from_millis(100);
+/// How long an unanswered retransmission request waits to be sent again.
+const REXMIT_AGAIN: Time = Time::from_secs(1);
 
 /// One message, in both of Heartbeat's forms: netstring for UDP links,
 /// text for serial lines.
@@ -76,8 +83,9 @@ enum Negotiation {
     Stable,
     /// The peer came back after this node declared it dead, both holding
     /// what they held: release everything, then negotiate anew
-    /// (Heartbeat restarts itself for this).
-    Rejoining,
+    /// (Heartbeat restarts itself for this, after [`REJOIN_DELAY`]); since
+    /// this instant.
+    Rejoining(Instant),
     /// Shutting down: releasing everything.
     Leaving,
 }
@@ -139,6 +147,8 @@ struct Peer {
     /// It said what it holds (`resource`) or that it starts (`starting`)
     /// since this node's negotiation began.
     told: bool,
+    /// The sequence number of its newest such statement applied.
+    statement_seq: u64,
     /// It (re)started: once it is stable, auto_failback gives it its
     /// groups back. Only then, as Heartbeat: after an operator's standby
     /// the groups stay where they were sent.
@@ -219,6 +229,7 @@ impl Compat {
             unacked: 0,
             unauthentic_until: None,
             told: false,
+            statement_seq: 0,
             failback_due: false,
         };
         let groups = Groups::new(p.groups.len(), running);
@@ -295,7 +306,7 @@ impl Compat {
 
     pub fn state(&self) -> NodeState {
         match self.negotiation {
-            Negotiation::Init | Negotiation::Starting(_) | Negotiation::Rejoining => {
+            Negotiation::Init | Negotiation::Starting(_) | Negotiation::Rejoining(_) => {
                 NodeState::Joining
             }
             Negotiation::Stable => NodeState::Active,
@@ -419,6 +430,9 @@ impl Compat {
         if let Negotiation::Starting(at) = self.negotiation {
             consider(at.plus(RQSTDELAY));
         }
+        if let Negotiation::Rejoining(since) = self.negotiation {
+            consider(since.plus(REJOIN_DELAY));
+        }
         if let Some(until) = self.peer.unauthentic_until {
             consider(until);
         }
@@ -504,11 +518,23 @@ impl Compat {
             }
             Command::Takeover(which) => {
                 let wanted = self.which(which);
+                let failed_here = wanted & self.groups.failed();
                 self.groups.clear_failed(wanted);
-                if wanted & self.peer.holds != 0 && self.peer.liveness == Liveness::Up {
+                let up = self.peer.liveness == Liveness::Up;
+                if wanted & self.peer.holds != 0 && up {
                     let mut m = Message::new();
                     m.add("t", "hb_takeover").add("rsc_hold", which_word(which));
                     self.send(now, m);
+                }
+                // A group whose start failed here runs nowhere unless the
+                // settled peer says it holds it (Heartbeat hands a failed
+                // group to nobody): the operator's takeover starts it here.
+                if !up || self.peer.stable {
+                    let free = failed_here & !self.held() & !self.peer.holds;
+                    self.start(now, free);
+                    if free != 0 {
+                        self.send_resources(now, None);
+                    }
                 }
             }
         }
@@ -702,7 +728,11 @@ impl Compat {
     }
 
     fn negotiate(&mut self, now: Instant) {
-        if self.negotiation == Negotiation::Rejoining && self.held() == 0 {
+        let rejoined = match self.negotiation {
+            Negotiation::Rejoining(since) => now >= since.plus(REJOIN_DELAY) && self.held() == 0,
+            _ => false,
+        };
+        if rejoined {
             // Everything released: start over as Heartbeat's restart does,
             // with a new generation, so that what either side said before
             // (still on its way) is not taken for what it says now.
@@ -711,6 +741,10 @@ impl Compat {
             self.seq = 0;
             self.history.clear();
             self.announced_stable = false;
+            // What it said meanwhile was said before it knew of the
+            // rejoin (messages still on their way by now have arrived).
+            self.peer.holds = 0;
+            self.peer.stable = false;
             self.negotiation = Negotiation::Init;
         }
         match self.negotiation {
@@ -1033,6 +1067,10 @@ impl Compat {
                 self.peer.newest_seq = 0;
                 self.peer.seen = 0;
                 self.peer.fresh_generation = previous.is_some();
+                self.peer.statement_seq = 0;
+                // A restarted peer forgot any exchange it was in with us.
+                self.standby = Standby::Idle;
+                self.pending_grants = 0;
                 self.peer.holds = 0;
                 self.peer.stable = false;
                 if previous.is_some() {
@@ -1086,6 +1124,16 @@ impl Compat {
         self.heard(now, link);
         if returning && self.negotiation == Negotiation::Stable {
             self.rejoin(now);
+        }
+        // What it holds is said in full each time (`starting`, `resource`
+        // rtype=full): one that arrives after a newer one (resent, or
+        // overtaken on the way) is history, not news.
+        if matches!(t, "starting" | "resource") && m.str("info") != Some("mach_down") {
+            let seq = m.hex("seq").unwrap_or(0);
+            if seq < self.peer.statement_seq {
+                return;
+            }
+            self.peer.statement_seq = seq;
         }
         match t {
             "status" => {
@@ -1176,9 +1224,12 @@ impl Compat {
             self.peer.liveness = Liveness::Up;
             self.out.event(now, Event::NodeUp(node));
             if self.negotiation == Negotiation::Stable {
-                // Back after a death or partition: it negotiates anew.
+                // Back after a death or partition: it negotiates anew, and
+                // learns what this node holds now (two nodes that each
+                // took over from the other find out so, and rejoin).
                 self.peer.holds = 0;
                 self.peer.stable = false;
+                self.send_resources(now, None);
             }
         }
     }
@@ -1189,7 +1240,11 @@ impl Compat {
     /// group, then negotiate from the start.
     fn rejoin(&mut self, now: Instant) {
         self.out.event(now, Event::PartitionHealed(self.peer_id));
-        self.negotiation = Negotiation::Rejoining;
+        self.negotiation = Negotiation::Rejoining(now);
+        // What it said before may be about to change (it may be rejoining
+        // too): the negotiation waits for what it says next.
+        self.peer.holds = 0;
+        self.peer.stable = false;
         self.standby = Standby::Idle;
         self.pending_grants = 0;
         let all = self.all();
@@ -1227,6 +1282,9 @@ impl Compat {
         }
         // Two owners must never run a group: if the peer holds what we
         // run, and we are not in an exchange that explains it, log it.
+        // Both settled with it (each took over from the other, dead to it
+        // for a while): release everything and negotiate anew, as after a
+        // healed partition. The peer sees the same and does the same.
         let both = holds & self.running();
         if both != 0 && self.standby == Standby::Idle {
             for g in 0..self.groups.len() {
@@ -1239,6 +1297,9 @@ impl Compat {
                         },
                     );
                 }
+            }
+            if self.negotiation == Negotiation::Stable && self.peer.stable {
+                self.rejoin(now);
             }
         }
     }
@@ -1396,6 +1457,9 @@ impl Compat {
                 .add("firstseq", lo.to_string())
                 .add("lastseq", hi.to_string());
             self.send(now, m);
+            // The request or its answer may be lost too: asked again while
+            // the gap is still within the window of numbers tracked.
+            self.rexmit = Some((now.plus(REXMIT_AGAIN), lo, hi));
         }
     }
 }

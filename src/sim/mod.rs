@@ -871,12 +871,14 @@ impl World {
         let Some(core_link) = self.nodes[i].link_index[link] else {
             return;
         };
-        if clean {
-            // When the newest frame that got through was sent: a late
-            // duplicate of an old frame proves nothing about now.
-            let newest = &mut self.delivered[usize::from(from)][i];
-            *newest = Some(newest.map_or(sent, |t| t.max(sent)));
-        }
+        // What the receiver knew of the sender before: a node speaking
+        // Heartbeat's protocol counts only what it takes as news (see
+        // below).
+        let heartbeat_receiver = self.nodes[i]
+            .core
+            .as_ref()
+            .is_some_and(Engine::speaks_heartbeat);
+        let heard_before = self.nodes[i].core.as_ref().and_then(|c| c.last_heard(from));
         self.stats.frames_delivered += 1;
         if self.s.links[link].serial {
             self.nodes[i].deframers[core_link].push(&bytes);
@@ -899,6 +901,21 @@ impl World {
             }
         } else {
             self.handle(to, |core, now| core.handle_frame(now, core_link, &bytes));
+        }
+        // Heartbeat's protocol resends old messages on request, and a
+        // resend is no proof that the sender lives now (it could be a
+        // capture played back), nor is a native frame to a node that
+        // speaks Heartbeat news to it: for such a receiver, a delivery
+        // counts when it heard the sender by it.
+        let news = !heartbeat_receiver || {
+            let after = self.nodes[i].core.as_ref().and_then(|c| c.last_heard(from));
+            after.is_some() && after != heard_before
+        };
+        if clean && news {
+            // When the newest frame that got through was sent: a late
+            // duplicate of an old frame proves nothing about now.
+            let newest = &mut self.delivered[usize::from(from)][i];
+            *newest = Some(newest.map_or(sent, |t| t.max(sent)));
         }
     }
 
