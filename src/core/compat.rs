@@ -784,15 +784,16 @@ impl Compat {
                     self.send_resources(now, Some("req_our_resources()"));
                 }
             }
-            Negotiation::Stable if self.legacy() => {
-                if self.peer.liveness == Liveness::Up
+            Negotiation::Stable
+                if self.legacy()
+                    && self.peer.liveness == Liveness::Up
                     && self
                         .legacy_asked
-                        .is_some_and(|at| now >= at.plus(RQSTDELAY))
-                {
-                    self.request_groups(now);
-                }
+                        .is_some_and(|at| now >= at.plus(RQSTDELAY)) =>
+            {
+                self.request_groups(now);
             }
+            Negotiation::Stable if self.legacy() => {}
             Negotiation::Stable if self.standby == Standby::Idle => self.fail_back(now),
             _ => {}
         }
