@@ -91,7 +91,12 @@ fn a_seed_replays_identically() {
         let a = sim::run(4242, mix, Bugs::default(), true);
         let b = sim::run(4242, mix, Bugs::default(), true);
         assert_eq!(a.trace, b.trace, "{}", mix.as_str());
-        assert!(a.trace.len() > 30, "{}: {} lines", mix.as_str(), a.trace.len());
+        assert!(
+            a.trace.len() > 30,
+            "{}: {} lines",
+            mix.as_str(),
+            a.trace.len()
+        );
         assert!(a.stats.virtual_us > 0 && a.stats.faults > 0);
     }
 }
