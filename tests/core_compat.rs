@@ -181,6 +181,18 @@ impl Pair {
         }
     }
 
+    /// Alpha gives every group away (`ask_resources all me`, then `done`
+    /// without waiting for the answer) and tandem's starts complete.
+    fn alpha_hands_over_all(&mut self) {
+        self.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "me")]);
+        self.alpha(&[
+            ("t", "ask_resources"),
+            ("rsc_hold", "all"),
+            ("info", "done"),
+        ]);
+        self.finish_actions();
+    }
+
     /// What tandem said of type `t` since message `from`.
     fn said_since(&self, from: usize, t: &str) -> Vec<&Message> {
         self.said[from..]
@@ -471,13 +483,7 @@ fn a_peer_heard_only_with_another_key_is_not_taken_over() {
 #[test]
 fn after_giving_tandem_says_it_is_stable_when_the_taker_is_done() {
     let mut p = joined(AutoFailback::Off);
-    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "me")]);
-    p.alpha(&[
-        ("t", "ask_resources"),
-        ("rsc_hold", "all"),
-        ("info", "done"),
-    ]);
-    p.finish_actions();
+    p.alpha_hands_over_all();
     p.run(100, true);
     assert_eq!(p.t.group(0), GroupState::Running);
     let from = p.said.len();
@@ -656,13 +662,7 @@ fn a_slow_stop_while_giving_sets_no_deadline_in_the_past() {
     // Found by fuzzing: while our stop ran longer than the standby reply
     // time, the exchange's deadline stayed in the past.
     let mut p = joined(AutoFailback::Off);
-    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "me")]);
-    p.alpha(&[
-        ("t", "ask_resources"),
-        ("rsc_hold", "all"),
-        ("info", "done"),
-    ]);
-    p.finish_actions();
+    p.alpha_hands_over_all();
     p.t.handle_command(p.now, Command::Standby(Which::All));
     p.drain();
     p.alpha(&[
@@ -685,13 +685,7 @@ fn a_slow_stop_while_giving_sets_no_deadline_in_the_past() {
 fn a_stop_that_keeps_failing_escalates_after_stop_retries() {
     let mut p = joined_to_a_running_alpha();
     // alpha hands the group over, then tandem is told to stop.
-    p.alpha(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "me")]);
-    p.alpha(&[
-        ("t", "ask_resources"),
-        ("rsc_hold", "all"),
-        ("info", "done"),
-    ]);
-    p.finish_actions();
+    p.alpha_hands_over_all();
     assert_eq!(p.t.group(0), GroupState::Running);
     p.events.clear();
     p.t.handle_command(p.now, Command::Shutdown);
