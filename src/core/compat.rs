@@ -27,7 +27,7 @@
 //! Two nodes only, as Heartbeat's haresources mode. Pure: the shell
 //! decodes nothing; it hands in bytes and sends out what it is given.
 
-use super::engine::Bugs;
+use super::bugs::Bugs;
 use super::groups::{bit, GroupState, Groups, Mask, Outcome};
 use super::node::{Command, Liveness, Which};
 use super::outbox::{Action, Counters, Event, Outbox};

@@ -7,6 +7,7 @@
 //! Heartbeat message from a configured node turns the native machine
 //! into that node's Heartbeat partner, with the groups it holds.
 
+use super::bugs::Bugs;
 use super::compat::{Compat, Outgoing};
 use super::groups::{GroupState, Mask, Outcome};
 use super::node::{Command, Liveness, Node};
@@ -54,17 +55,6 @@ pub struct Boot {
     /// Wall-clock seconds at `Instant::ZERO` (Heartbeat's `ts` field and
     /// its generations, which must outgrow any this host had before).
     pub wall_at_zero: u64,
-}
-
-/// Deliberate bugs for proving that the simulator's checker can fail.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Bugs {
-    /// Native: start a group while another node is still stopping it.
-    pub start_before_stop: bool,
-    /// Heartbeat's protocol: the taker of a standby exchange starts the
-    /// groups as soon as the giver asks, before the giver has stopped them.
-    pub take_before_release: bool,
 }
 
 /// What a native node does on hearing a Heartbeat node.

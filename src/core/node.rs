@@ -20,7 +20,7 @@
 //! deadtime is dead; its groups are taken over (after fencing, when a
 //! STONITH device is configured).
 
-use super::engine::Bugs;
+use super::bugs::Bugs;
 use super::groups::{bit, GroupState, Groups, Mask, Outcome};
 use super::outbox::{Action, Counters, Event, Outbox};
 use super::params::{GroupId, LinkId, NodeId, Params};
