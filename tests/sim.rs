@@ -159,10 +159,12 @@ fn regression_simulator_seeds() {
 /// - 104: a node leaving said `st=dead` before its groups were stopped;
 /// - 177: a second gap in the peer's sequence numbers while a
 ///   retransmission request waited was never asked for;
-/// - 178: a lost legacy `ip-request` left the group down for good.
+/// - 178: a lost legacy `ip-request` left the group down for good;
+/// - 2434: a `starting` said again made its receiver forget the groups
+///   the sender had found running, and take them after RQSTDELAY.
 #[test]
 fn regression_heartbeat_protocol_seeds() {
-    for seed in [0, 11, 35, 39, 51, 89, 97, 104, 177, 178] {
+    for seed in [0, 11, 35, 39, 51, 89, 97, 104, 177, 178, 2434] {
         assert_holds(Mix::Heartbeat, seed, 1);
     }
 }

@@ -144,8 +144,8 @@ struct Peer {
     /// Messages naming it failed authentication until this instant: it
     /// is alive with another key, and is not taken over.
     unauthentic_until: Option<Instant>,
-    /// It said what it holds (`resource`) or that it starts (`starting`)
-    /// since this node's negotiation began.
+    /// It said what it holds (`resource`) since this node's negotiation
+    /// began.
     told: bool,
     /// The sequence number of its newest such statement applied.
     statement_seq: u64,
@@ -1147,9 +1147,11 @@ impl Compat {
                 }
             }
             "starting" => {
-                // It (re)starts: it holds nothing yet; tell it what we do.
-                self.peer.told = true;
-                self.peer.holds = 0;
+                // It starts: tell it what we do. What it holds (groups
+                // found running at its start) its `resource` says, and
+                // only that lets "both starting" go on; a new generation
+                // already forgot what it held before, and a `starting`
+                // said again must not.
                 self.peer.stable = false;
                 self.peer.failback_due = true;
                 self.send_resources(now, None);
