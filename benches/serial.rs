@@ -14,9 +14,10 @@ mod common;
 
 use std::io::Read;
 use std::time::{Duration, Instant};
-use tandem::config::{authkeys, hacf::AutoFailback, value::Time};
+use tandem::config::{authkeys, hacf::AutoFailback};
 use tandem::core::compat::Compat;
-use tandem::core::{GroupParams, Instant as CoreInstant, LinkParams, Node, Params};
+use tandem::core::{GroupParams, LinkParams, Node, Params};
+use tandem::time::{Instant as CoreInstant, Time};
 use tandem::wire::Authenticator;
 
 fn params() -> Params {

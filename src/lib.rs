@@ -24,4 +24,5 @@ pub mod director;
 pub mod media;
 pub mod resources;
 pub mod sim;
+pub mod time;
 pub mod wire;

@@ -5,12 +5,11 @@
 
 use tandem::config::authkeys;
 use tandem::config::hacf::AutoFailback;
-use tandem::config::value::Time;
 use tandem::core::compat::Compat;
 use tandem::core::{
-    Action, Command, Event, GroupParams, GroupState, Instant, LinkParams, Liveness, Outcome,
-    Params, Which,
+    Action, Command, Event, GroupParams, GroupState, LinkParams, Liveness, Outcome, Params, Which,
 };
+use tandem::time::{Instant, Time};
 use tandem::wire::frame::Drop;
 use tandem::wire::heartbeat::{decode, encode_netstring, Message};
 use tandem::wire::Authenticator;

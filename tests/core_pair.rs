@@ -4,11 +4,11 @@
 
 use tandem::config::authkeys;
 use tandem::config::hacf::AutoFailback;
-use tandem::config::value::Time;
 use tandem::core::{
-    Action, Command, Event, GroupParams, GroupState, Instant, LinkParams, Liveness, Node, Outcome,
-    Params, Which,
+    Action, Command, Event, GroupParams, GroupState, LinkParams, Liveness, Node, Outcome, Params,
+    Which,
 };
+use tandem::time::{Instant, Time};
 use tandem::wire::frame::{cluster_id, Drop, NodeState};
 use tandem::wire::Authenticator;
 

@@ -6,7 +6,8 @@ use tandem::config::diag::Severity;
 use tandem::config::hacf::{
     self, AutoFailback, GenerationMethod, HaCf, Handling, Medium, Stonith, WireMode,
 };
-use tandem::config::value::{Source, Time};
+use tandem::config::value::Source;
+use tandem::time::Time;
 
 /// `line` goes between the node list and a link, so that `udpport` and
 /// `baud` still come before the media lines.

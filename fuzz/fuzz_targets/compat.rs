@@ -6,9 +6,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem::config::{authkeys, hacf::AutoFailback, value::Time};
+use tandem::config::{authkeys, hacf::AutoFailback};
+use tandem::time::{Instant, Time};
 use tandem::core::compat::Compat;
-use tandem::core::{Command, GroupParams, Instant, LinkParams, Outcome, Params, Which};
+use tandem::core::{Command, GroupParams, LinkParams, Outcome, Params, Which};
 use tandem::wire::heartbeat::{encode_netstring, Message};
 use tandem::wire::Authenticator;
 

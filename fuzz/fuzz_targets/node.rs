@@ -3,8 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem::config::{authkeys, hacf::AutoFailback, value::Time};
-use tandem::core::{GroupParams, Instant, LinkParams, Node, Params};
+use tandem::config::{authkeys, hacf::AutoFailback};
+use tandem::time::{Instant, Time};
+use tandem::core::{GroupParams, LinkParams, Node, Params};
 use tandem::wire::{frame::cluster_id, Authenticator};
 
 fuzz_target!(|data: &[u8]| {

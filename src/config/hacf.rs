@@ -8,7 +8,8 @@
 
 use super::diag::{At, Diagnostics};
 use super::lines;
-use super::value::{parse_bool, parse_in, parse_time, Setting, Source, Time, TIME_FORM};
+use super::value::{parse_bool, parse_in, parse_time, Setting, Source, TIME_FORM};
+use crate::time::Time;
 use serde::Serialize;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

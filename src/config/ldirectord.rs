@@ -8,7 +8,8 @@
 
 use super::diag::{At, Diagnostics};
 use super::lines::{split, strip_comment};
-use super::value::{parse_bool, parse_in, parse_time, Time};
+use super::value::{parse_bool, parse_in, parse_time};
+use crate::time::Time;
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -1,107 +1,13 @@
 //! Value readers shared by ha.cf, haresources and authkeys: times, booleans,
 //! bounded integers, and the provenance of every setting.
 
+use crate::time::Time;
 use serde::{Serialize, Serializer};
 use std::fmt;
-
-/// A span of time as Heartbeat's ha.cf writes it, kept in microseconds so
-/// that `500us` survives (Heartbeat itself rounds to milliseconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Time {
-    micros: u64,
-}
 
 /// The longest time ha.cf may name: a week. Longer is a typo, and keeping
 /// the bound low leaves room for arithmetic (2 × deadtime) without overflow.
 pub const TIME_MAX: Time = Time::from_secs(7 * 24 * 3600);
-
-impl Time {
-    pub const ZERO: Time = Time { micros: 0 };
-
-    pub const fn from_micros(micros: u64) -> Time {
-        Time { micros }
-    }
-
-    pub const fn from_millis(millis: u64) -> Time {
-        Time {
-            micros: millis * 1_000,
-        }
-    }
-
-    pub const fn from_secs(secs: u64) -> Time {
-        Time {
-            micros: secs * 1_000_000,
-        }
-    }
-
-    pub const fn as_micros(self) -> u64 {
-        self.micros
-    }
-
-    /// Whole milliseconds, rounded down (Heartbeat's unit on the wire).
-    pub const fn as_millis(self) -> u64 {
-        self.micros / 1_000
-    }
-
-    pub const fn saturating_mul(self, n: u64) -> Time {
-        Time {
-            micros: self.micros.saturating_mul(n),
-        }
-    }
-
-    pub const fn div(self, n: u64) -> Time {
-        Time {
-            micros: self.micros / n,
-        }
-    }
-
-    /// The form ha.cf accepts back: `2` (seconds), `1500ms` or `500us`.
-    pub fn to_hacf(self) -> String {
-        if self.micros.is_multiple_of(1_000_000) {
-            format!("{}", self.micros / 1_000_000)
-        } else if self.micros.is_multiple_of(1_000) {
-            format!("{}ms", self.micros / 1_000)
-        } else {
-            format!("{}us", self.micros)
-        }
-    }
-}
-
-impl fmt::Display for Time {
-    /// Human form: `30s`, `1.5s`, `500ms`, `250us`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let us = self.micros;
-        if us >= 1_000_000 {
-            let secs = us / 1_000_000;
-            let frac = us % 1_000_000;
-            if frac == 0 {
-                write!(f, "{secs}s")
-            } else {
-                let digits = format!("{frac:06}");
-                write!(f, "{secs}.{}s", digits.trim_end_matches('0'))
-            }
-        } else if us >= 1_000 && us.is_multiple_of(1_000) {
-            write!(f, "{}ms", us / 1_000)
-        } else if us >= 1_000 {
-            let digits = format!("{:03}", us % 1_000);
-            write!(f, "{}.{}ms", us / 1_000, digits.trim_end_matches('0'))
-        } else {
-            write!(f, "{us}us")
-        }
-    }
-}
-
-impl Serialize for Time {
-    /// Machines get milliseconds (fractional where needed), the unit
-    /// Heartbeat's tools and the status JSON use.
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.micros.is_multiple_of(1_000) {
-            s.serialize_u64(self.micros / 1_000)
-        } else {
-            s.serialize_f64(self.micros as f64 / 1_000.0)
-        }
-    }
-}
 
 /// What a time value looks like, for error messages.
 pub const TIME_FORM: &str = "seconds (`2`, `1.5`), or a number with `ms` or `us` (`500ms`)";

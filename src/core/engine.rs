@@ -13,7 +13,7 @@ use super::groups::{GroupState, Mask, Outcome};
 use super::node::{Command, Liveness, Node};
 use super::outbox::{Action, Counters, Event};
 use super::params::{GroupId, LinkId, NodeId, Params};
-use super::time::Instant;
+use crate::time::Instant;
 use crate::wire::frame::{Drop, NodeState};
 use crate::wire::{heartbeat, sniff, Authenticator};
 

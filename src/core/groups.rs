@@ -6,7 +6,7 @@
 
 use super::outbox::{Action, Event, Outbox};
 use super::params::{GroupId, Params};
-use super::time::Instant;
+use crate::time::Instant;
 pub use crate::wire::frame::Mask;
 
 /// The bit of group `g` in a [`Mask`].

@@ -21,7 +21,6 @@ pub mod groups;
 pub mod node;
 pub mod outbox;
 pub mod params;
-pub mod time;
 
 pub use bugs::Bugs;
 pub use describe::Severity;
@@ -30,4 +29,3 @@ pub use groups::{GroupState, Outcome};
 pub use node::{Command, Liveness, Node, Which};
 pub use outbox::{Action, Counters, Event};
 pub use params::{GroupId, GroupParams, LinkId, LinkParams, NodeId, Params};
-pub use time::Instant;

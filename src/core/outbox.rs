@@ -3,8 +3,8 @@
 //! protocol and Heartbeat's) fill the same queues.
 
 use super::params::{GroupId, LinkId, NodeId};
-use super::time::Instant;
-use crate::config::value::Time;
+use crate::time::Instant;
+use crate::time::Time;
 use crate::wire::frame::Drop;
 use std::collections::VecDeque;
 

@@ -2,8 +2,8 @@
 //! nodes and groups by number, links by what they reach.
 
 use crate::config::hacf::AutoFailback;
-use crate::config::value::Time;
 use crate::config::Config;
+use crate::time::Time;
 use crate::wire::frame::{cluster_id, GROUPS_MAX};
 
 /// A node's number: its index among the node names sorted, so that every

@@ -16,6 +16,7 @@ use crate::config::{self, Config, Files, LoadOptions, Purpose};
 use crate::core::{self, Action, Command, Params, Severity, Which};
 use crate::media::{self, serial::Received, Link};
 use crate::resources::{self, runner, Runner, Step};
+use crate::time;
 use crate::wire::Authenticator;
 use log::Log;
 use mio::net::UnixListener;
@@ -432,7 +433,7 @@ impl Daemon {
             running: mask,
             wall_at_zero,
         };
-        let core = core::Engine::new(p.params, auth, boot, core::Instant::ZERO).map_err(|e| {
+        let core = core::Engine::new(p.params, auth, boot, time::Instant::ZERO).map_err(|e| {
             DaemonError::Config(vec![format!(
                 "wire {}: {e}",
                 p.config.hacf.wire.value.as_str()
@@ -531,11 +532,11 @@ impl Daemon {
         Ok(daemon)
     }
 
-    fn now(&self) -> core::Instant {
-        core::Instant(self.epoch.elapsed().as_micros() as u64)
+    fn now(&self) -> time::Instant {
+        time::Instant(self.epoch.elapsed().as_micros() as u64)
     }
 
-    fn at(&self, t: core::Instant) -> Instant {
+    fn at(&self, t: time::Instant) -> Instant {
         self.epoch + Duration::from_micros(t.as_micros())
     }
 
@@ -810,7 +811,7 @@ impl Daemon {
                     Ok((n, from)) => {
                         let bytes = &buf[..n];
                         let link = udp.map_or(i, |u| u.link_of(from.ip(), i));
-                        let now = core::Instant(self.epoch.elapsed().as_micros() as u64);
+                        let now = time::Instant(self.epoch.elapsed().as_micros() as u64);
                         self.core.handle_frame(now, link, bytes);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -891,7 +892,7 @@ impl Daemon {
 
     /// A job ended: a start's or stop's outcome goes to the core; a failed
     /// monitor of a running group moves the group.
-    fn finished(&mut self, now: core::Instant, f: resources::Finished) {
+    fn finished(&mut self, now: time::Instant, f: resources::Finished) {
         match (f.step, f.outcome) {
             (Step::Monitor, core::Outcome::Ok) => {}
             (Step::Monitor, _) => self.core.handle_monitor_failure(now, f.group),
@@ -1104,7 +1105,7 @@ impl Daemon {
     }
 
     /// Hands an operator command to the core and reports a refusal.
-    fn command(&mut self, now: core::Instant, command: Command) -> Result<String, String> {
+    fn command(&mut self, now: time::Instant, command: Command) -> Result<String, String> {
         self.log.info(&format!("control: {command:?}"));
         self.core.handle_command(now, command);
         // A refusal comes back as an event at once.

@@ -3,7 +3,8 @@
 //! cl_status-style one-word answers for Heartbeat users' scripts.
 
 use crate::config::Config;
-use crate::core::{Engine, GroupState, Instant, Liveness};
+use crate::core::{Engine, GroupState, Liveness};
+use crate::time::Instant;
 use crate::wire::frame::Drop;
 use serde_json::{json, Value};
 use std::fmt::Write;

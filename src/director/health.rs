@@ -8,8 +8,8 @@
 //! 1, as ldirectord). The first result after start decides at once: a
 //! server is neither up nor down until it has been checked.
 
-use crate::config::value::Time;
-use crate::core::Instant;
+use crate::time::Instant;
+use crate::time::Time;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

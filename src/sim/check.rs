@@ -4,8 +4,8 @@
 //! "calm" mean for the checks lives here too.
 
 use super::{name, SimNode, Takeover, World};
-use crate::config::value::Time;
 use crate::core::{Command, GroupState, NodeId, Which};
+use crate::time::Time;
 use crate::wire::frame::NodeState;
 
 impl World {

@@ -17,12 +17,12 @@ pub mod scenario;
 
 use crate::config::authkeys;
 use crate::config::hacf::WireMode;
-use crate::config::value::Time;
 use crate::core::compat::{RQSTDELAY, STANDBY_REPLY};
 use crate::core::{
-    Action, Boot, Bugs, Command, Engine, Event, GroupParams, GroupState, Instant, LinkParams,
-    NodeId, Outcome, Params, Transmit, Wire,
+    Action, Boot, Bugs, Command, Engine, Event, GroupParams, GroupState, LinkParams, NodeId,
+    Outcome, Params, Transmit, Wire,
 };
+use crate::time::{Instant, Time};
 use crate::wire::frame::{cluster_id, NodeState};
 use crate::wire::serial::{self, Deframed, Deframer};
 use crate::wire::Authenticator;
