@@ -15,7 +15,6 @@
 // modules allow it, one call at a time, with a SAFETY note.
 #![deny(unsafe_code)]
 
-pub mod actions;
 pub mod config;
 pub mod core;
 pub mod daemon;
@@ -24,5 +23,6 @@ pub mod director;
 pub mod media;
 pub mod resources;
 pub mod sim;
+pub mod takeover;
 pub mod time;
 pub mod wire;

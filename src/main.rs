@@ -222,7 +222,7 @@ enum Action {
 }
 
 fn action(a: Action) -> anyhow::Result<ExitCode> {
-    use tandem::actions::{addr, arp, Builtin};
+    use tandem::takeover::{addr, arp, Builtin};
     match a {
         Action::Resource { resource, action } => {
             let r = tandem::config::haresources::parse_resource(&resource)
@@ -269,27 +269,27 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(3));
                 }
                 ("start", Builtin::MacTakeover { device, mac }) => {
-                    let own = tandem::actions::mac::take(device, *mac)?;
+                    let own = tandem::takeover::mac::take(device, *mac)?;
                     println!(
                         "{device}: its own address was {}",
-                        tandem::actions::mac::format(&own)
+                        tandem::takeover::mac::format(&own)
                     );
                     announce(&b)?;
                 }
                 ("stop", Builtin::MacTakeover { device, mac }) => {
-                    match tandem::actions::mac::release(device, *mac)? {
+                    match tandem::takeover::mac::release(device, *mac)? {
                         Some(own) => println!(
                             "{device}: has its own address {} again",
-                            tandem::actions::mac::format(&own)
+                            tandem::takeover::mac::format(&own)
                         ),
                         None => println!(
                             "{device}: does not have {}",
-                            tandem::actions::mac::format(mac)
+                            tandem::takeover::mac::format(mac)
                         ),
                     }
                 }
                 ("status", Builtin::MacTakeover { device, mac }) => {
-                    let has = tandem::actions::mac::current(device)? == *mac;
+                    let has = tandem::takeover::mac::current(device)? == *mac;
                     println!("{}", if has { "running" } else { "stopped" });
                     return Ok(if has {
                         ExitCode::SUCCESS
@@ -314,7 +314,7 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
             name,
             ip,
         } => {
-            use tandem::actions::dns;
+            use tandem::takeover::dns;
             let server: std::net::SocketAddr = match server.parse() {
                 Ok(s) => s,
                 Err(_) => std::net::SocketAddr::new(

@@ -255,7 +255,7 @@ fn runner_settings(config: &Config) -> crate::resources::runner::Settings {
     let h = &config.hacf;
     crate::resources::runner::Settings {
         timeout: timeout(config),
-        arp: crate::actions::arp::Policy {
+        arp: crate::takeover::arp::Policy {
             count: h.arp_count.value,
             interval: Duration::from_micros(h.arp_interval.value.as_micros()),
             form: h.arp_form.value,

@@ -63,7 +63,7 @@ impl Pinger {
         msg[4..6].copy_from_slice(&self.id.to_be_bytes());
         msg[6..8].copy_from_slice(&self.seq.to_be_bytes());
         msg[8..16].copy_from_slice(b"tandem\0\0");
-        let sum = crate::actions::arp::checksum(&[&msg]);
+        let sum = crate::takeover::arp::checksum(&[&msg]);
         msg[2..4].copy_from_slice(&sum.to_be_bytes());
         for (node, _) in &self.nodes {
             for addr in &node.addresses {

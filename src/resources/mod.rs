@@ -36,7 +36,7 @@ pub struct Program {
     pub token: String,
     /// Carried out in-process (IPaddr, IPaddr2, IPv6addr, SendArp): no
     /// child, no shell on the takeover path. `path` is then empty.
-    pub builtin: Option<crate::actions::Builtin>,
+    pub builtin: Option<crate::takeover::Builtin>,
     pub path: PathBuf,
     pub args: Vec<String>,
     pub convention: Convention,
@@ -142,7 +142,7 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
         // DynDNS waits for a server's answer (seconds, with retries): it
         // runs as a child, this same binary, never in the event loop.
         Resolution::Builtin if r.script == "DynDNS" => {
-            crate::actions::Builtin::of_script(&r.script, &r.args).map_err(|e| e.to_string())?;
+            crate::takeover::Builtin::of_script(&r.script, &r.args).map_err(|e| e.to_string())?;
             let exe =
                 std::env::current_exe().map_err(|e| format!("cannot find tandem itself: {e}"))?;
             return Ok(Program {
@@ -161,9 +161,9 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
         }
         Resolution::Builtin => {
             let builtin = if r.script == "MacTakeover" || r.script == "DynDNS" {
-                crate::actions::Builtin::of_script(&r.script, &r.args)
+                crate::takeover::Builtin::of_script(&r.script, &r.args)
             } else {
-                crate::actions::Builtin::of(&r.kind)
+                crate::takeover::Builtin::of(&r.kind)
             }
             .map_err(|e| e.to_string())?;
             return Ok(Program {

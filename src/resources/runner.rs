@@ -93,7 +93,7 @@ pub struct Settings {
     /// `resource_timeout`: how long one action may run.
     pub timeout: Duration,
     /// `arp_count`, `arp_interval`, `arp_form`.
-    pub arp: crate::actions::arp::Policy,
+    pub arp: crate::takeover::arp::Policy,
 }
 
 impl Runner {
@@ -386,8 +386,11 @@ impl Runner {
 }
 
 /// Carries out a built-in resource's start or stop; says what it did.
-fn builtin(b: &crate::actions::Builtin, step: Step) -> Result<String, crate::actions::ActionError> {
-    use crate::actions::{addr, mac, ActionError, Builtin};
+fn builtin(
+    b: &crate::takeover::Builtin,
+    step: Step,
+) -> Result<String, crate::takeover::TakeoverError> {
+    use crate::takeover::{addr, mac, Builtin, TakeoverError};
     match (b, step) {
         (
             Builtin::MacTakeover {
@@ -430,7 +433,7 @@ fn builtin(b: &crate::actions::Builtin, step: Step) -> Result<String, crate::act
         // Monitors of built-ins are answered before this is called.
         (_, Step::Monitor) => Ok("checked".to_string()),
         // Never in-process (it waits for a server): resolved to a child.
-        (Builtin::DynDns { .. }, _) => Err(ActionError::Usage(
+        (Builtin::DynDns { .. }, _) => Err(TakeoverError::Usage(
             "DynDNS runs as a child process".to_string(),
         )),
     }
@@ -441,7 +444,7 @@ fn builtin(b: &crate::actions::Builtin, step: Step) -> Result<String, crate::act
 fn push_announcements(
     list: &mut Vec<Announcement>,
     g: GroupId,
-    b: &crate::actions::Builtin,
+    b: &crate::takeover::Builtin,
     now: Instant,
 ) {
     for (device, ip) in b.announces() {
@@ -458,7 +461,7 @@ fn push_announcements(
 /// Sends the announcements that are due.
 fn announce_due(
     list: &mut Vec<Announcement>,
-    policy: crate::actions::arp::Policy,
+    policy: crate::takeover::arp::Policy,
     now: Instant,
     say: &mut dyn FnMut(String),
 ) {
@@ -466,7 +469,7 @@ fn announce_due(
         .iter_mut()
         .filter(|a| a.next <= now && a.sent < policy.count)
     {
-        if let Err(e) = crate::actions::arp::announce(&a.device, a.ip, policy.form) {
+        if let Err(e) = crate::takeover::arp::announce(&a.device, a.ip, policy.form) {
             say(format!("gratuitous ARP for {} on {}: {e}", a.ip, a.device));
         }
         a.sent += 1;

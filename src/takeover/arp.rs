@@ -2,7 +2,7 @@
 //! this interface's MAC, so that neighbours' caches follow at once
 //! instead of after their entries age out.
 
-use super::ActionError;
+use super::TakeoverError;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -110,7 +110,7 @@ pub fn announce_burst(
     device: &str,
     ip: std::net::IpAddr,
     policy: Policy,
-) -> Result<(), ActionError> {
+) -> Result<(), TakeoverError> {
     for i in 0..policy.count {
         if i > 0 {
             std::thread::sleep(policy.interval);
@@ -123,7 +123,7 @@ pub fn announce_burst(
 /// Sends one announcement for `ip` on `device`: gratuitous ARP in the
 /// given form (both: a request, then a reply) for IPv4, an unsolicited
 /// neighbour advertisement for IPv6 (which has one form).
-pub fn announce(device: &str, ip: std::net::IpAddr, form: Form) -> Result<(), ActionError> {
+pub fn announce(device: &str, ip: std::net::IpAddr, form: Form) -> Result<(), TakeoverError> {
     match ip {
         std::net::IpAddr::V4(v4) => {
             if form != Form::Reply {
@@ -138,10 +138,10 @@ pub fn announce(device: &str, ip: std::net::IpAddr, form: Form) -> Result<(), Ac
     }
 }
 
-fn send_frame(device: &str, build: impl Fn([u8; 6]) -> Vec<u8>) -> Result<(), ActionError> {
+fn send_frame(device: &str, build: impl Fn([u8; 6]) -> Vec<u8>) -> Result<(), TakeoverError> {
     // The interface from its index and sysfs address, not from a scan of
     // every interface: this is the takeover's fast path.
-    let index = nix::net::if_::if_nametoindex(device).map_err(|e| ActionError::Device {
+    let index = nix::net::if_::if_nametoindex(device).map_err(|e| TakeoverError::Device {
         device: device.to_string(),
         reason: e.desc().to_string(),
     })?;
@@ -149,7 +149,7 @@ fn send_frame(device: &str, build: impl Fn([u8; 6]) -> Vec<u8>) -> Result<(), Ac
     let frame = build(mac);
     let mut dst = [0u8; 6];
     dst.copy_from_slice(&frame[0..6]);
-    send_raw(index, &frame, dst).map_err(|e| ActionError::Arp(format!("{device}: {e}")))
+    send_raw(index, &frame, dst).map_err(|e| TakeoverError::Arp(format!("{device}: {e}")))
 }
 
 /// Sends one Ethernet frame on interface `index` from a packet socket

@@ -2,7 +2,7 @@
 //! do, in-process. One synchronous request and its acknowledgement: the
 //! kernel answers at once, so the event loop may wait for it.
 
-use super::ActionError;
+use super::TakeoverError;
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
     NLM_F_REQUEST,
@@ -41,8 +41,8 @@ impl Alias {
     }
 }
 
-fn index(device: &str) -> Result<u32, ActionError> {
-    nix::net::if_::if_nametoindex(device).map_err(|e| ActionError::Device {
+fn index(device: &str) -> Result<u32, TakeoverError> {
+    nix::net::if_::if_nametoindex(device).map_err(|e| TakeoverError::Device {
         device: device.to_string(),
         reason: e.desc().to_string(),
     })
@@ -72,8 +72,8 @@ fn message(alias: &Alias, index: u32) -> AddressMessage {
 pub(crate) fn request(
     msg: RouteNetlinkMessage,
     flags: u16,
-) -> Result<Vec<RouteNetlinkMessage>, ActionError> {
-    let io = |e: std::io::Error| ActionError::Netlink(e.to_string());
+) -> Result<Vec<RouteNetlinkMessage>, TakeoverError> {
+    let io = |e: std::io::Error| TakeoverError::Netlink(e.to_string());
     let mut socket = Socket::new(NETLINK_ROUTE).map_err(io)?;
     socket.bind_auto().map_err(io)?;
     socket.connect(&SocketAddr::new(0, 0)).map_err(io)?;
@@ -90,13 +90,13 @@ pub(crate) fn request(
         let mut offset = 0;
         while offset < bytes.len() {
             let reply = <NetlinkMessage<RouteNetlinkMessage>>::deserialize(&bytes[offset..])
-                .map_err(|e| ActionError::Netlink(e.to_string()))?;
+                .map_err(|e| TakeoverError::Netlink(e.to_string()))?;
             let len = reply.header.length as usize;
             match reply.payload {
                 NetlinkPayload::Error(e) => {
                     return match e.code {
                         None => Ok(out),
-                        Some(code) => Err(ActionError::Kernel(-code.get())),
+                        Some(code) => Err(TakeoverError::Kernel(-code.get())),
                     };
                 }
                 NetlinkPayload::Done(_) => return Ok(out),
@@ -113,29 +113,28 @@ pub(crate) fn request(
 
 /// Adds the alias. An address already there counts as added (scripts must
 /// be idempotent, and so is this); returns whether it was added now.
-pub fn add(alias: &Alias) -> Result<bool, ActionError> {
+pub fn add(alias: &Alias) -> Result<bool, TakeoverError> {
     let msg = RouteNetlinkMessage::NewAddress(message(alias, index(&alias.device)?));
     match request(msg, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) {
         Ok(_) => Ok(true),
-        Err(ActionError::Kernel(libc::EEXIST)) => Ok(false),
+        Err(TakeoverError::Kernel(libc::EEXIST)) => Ok(false),
         Err(e) => Err(e),
     }
 }
 
 /// Removes the alias; one already gone counts as removed.
-pub fn remove(alias: &Alias) -> Result<bool, ActionError> {
+pub fn remove(alias: &Alias) -> Result<bool, TakeoverError> {
     let msg = RouteNetlinkMessage::DelAddress(message(alias, index(&alias.device)?));
     match request(msg, NLM_F_REQUEST | NLM_F_ACK) {
         Ok(_) => Ok(true),
-        Err(ActionError::Kernel(libc::EADDRNOTAVAIL)) | Err(ActionError::Kernel(libc::ENODEV)) => {
-            Ok(false)
-        }
+        Err(TakeoverError::Kernel(libc::EADDRNOTAVAIL))
+        | Err(TakeoverError::Kernel(libc::ENODEV)) => Ok(false),
         Err(e) => Err(e),
     }
 }
 
 /// Whether the alias's address is on its interface now.
-pub fn present(alias: &Alias) -> Result<bool, ActionError> {
+pub fn present(alias: &Alias) -> Result<bool, TakeoverError> {
     let index = index(&alias.device)?;
     let mut m = AddressMessage::default();
     m.header.family = match alias.ip {

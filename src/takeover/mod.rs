@@ -11,7 +11,7 @@ pub mod mac;
 pub use addr::Alias;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ActionError {
+pub enum TakeoverError {
     #[error("interface {device}: {reason}")]
     Device { device: String, reason: String },
     #[error("netlink: {0}")]
@@ -51,34 +51,34 @@ pub enum Builtin {
 impl Builtin {
     /// The built-in for a haresources resource, resolving the interface
     /// and prefix as IPaddr does when they are not given.
-    pub fn of(kind: &ResourceKind) -> Result<Builtin, ActionError> {
+    pub fn of(kind: &ResourceKind) -> Result<Builtin, TakeoverError> {
         match kind {
             ResourceKind::IpAlias(a) => Ok(Builtin::Address(alias(a)?)),
             ResourceKind::SendArp { ip, nic } => {
                 let device = match nic {
                     Some(n) => n.clone(),
                     None => addr::find_interface(*ip, None).map(|(d, _)| d).ok_or_else(|| {
-                        ActionError::Usage(format!(
+                        TakeoverError::Usage(format!(
                             "no interface has an address in the network of {ip}; name it: SendArp::{ip}/NIC"
                         ))
                     })?,
                 };
                 Ok(Builtin::SendArp { ip: *ip, device })
             }
-            _ => Err(ActionError::Usage("not a built-in resource".to_string())),
+            _ => Err(TakeoverError::Usage("not a built-in resource".to_string())),
         }
     }
 
     /// The built-in for a resource by name and arguments, for those the
     /// haresources parser keeps as a plain script (MacTakeover).
-    pub fn of_script(script: &str, args: &[String]) -> Result<Builtin, ActionError> {
+    pub fn of_script(script: &str, args: &[String]) -> Result<Builtin, TakeoverError> {
         const FORM: &str = "MacTakeover::NIC::MAC (e.g. MacTakeover::eth0::02:00:5e:00:01:01)";
         match (script, args) {
             ("MacTakeover", [device, mac]) => {
                 let mac = mac::parse(mac)
                     .filter(|m| m[0] & 1 == 0 && *m != [0; 6])
                     .ok_or_else(|| {
-                        ActionError::Usage(format!(
+                        TakeoverError::Usage(format!(
                             "`{mac}` is not a unicast Ethernet address; expected {FORM}"
                         ))
                     })?;
@@ -87,10 +87,11 @@ impl Builtin {
                     mac,
                 })
             }
-            ("MacTakeover", _) => Err(ActionError::Usage(format!("expected {FORM}"))),
+            ("MacTakeover", _) => Err(TakeoverError::Usage(format!("expected {FORM}"))),
             ("DynDNS", [name, ip, server, key_file, rest @ ..]) if rest.len() <= 1 => {
                 const DNS_FORM: &str = "DynDNS::NAME::IP::SERVER[:PORT]::KEYFILE[::TTL]";
-                let usage = |what: &str| ActionError::Usage(format!("{what}; expected {DNS_FORM}"));
+                let usage =
+                    |what: &str| TakeoverError::Usage(format!("{what}; expected {DNS_FORM}"));
                 let ip: IpAddr = ip
                     .parse()
                     .map_err(|_| usage(&format!("`{ip}` is not an IP address")))?;
@@ -119,10 +120,10 @@ impl Builtin {
                     ttl,
                 })
             }
-            ("DynDNS", _) => Err(ActionError::Usage(
+            ("DynDNS", _) => Err(TakeoverError::Usage(
                 "expected DynDNS::NAME::IP::SERVER[:PORT]::KEYFILE[::TTL]".to_string(),
             )),
-            _ => Err(ActionError::Usage("not a built-in resource".to_string())),
+            _ => Err(TakeoverError::Usage("not a built-in resource".to_string())),
         }
     }
 
@@ -144,7 +145,7 @@ impl Builtin {
 
     /// Whether this built-in's effect is in place on this host: `None`
     /// for those that leave nothing here to look at (SendArp, DynDNS).
-    pub fn in_place(&self) -> Option<Result<bool, ActionError>> {
+    pub fn in_place(&self) -> Option<Result<bool, TakeoverError>> {
         match self {
             Builtin::Address(a) => Some(addr::present(a)),
             Builtin::MacTakeover { device, mac } => Some(mac::current(device).map(|m| m == *mac)),
@@ -154,7 +155,7 @@ impl Builtin {
 
     /// Carries out a DynDNS start: the signed update, with retries. Blocks
     /// for up to a few seconds: the daemon runs it in a child process.
-    pub fn dns_update(&self) -> Result<String, ActionError> {
+    pub fn dns_update(&self) -> Result<String, TakeoverError> {
         let Builtin::DynDns {
             name,
             ip,
@@ -163,11 +164,11 @@ impl Builtin {
             ttl,
         } = self
         else {
-            return Err(ActionError::Usage("not a DynDNS resource".to_string()));
+            return Err(TakeoverError::Usage("not a DynDNS resource".to_string()));
         };
         let key = dns::read_key(std::path::Path::new(key_file))?;
         let zone = dns::zone_of(name)
-            .ok_or_else(|| ActionError::Usage(format!("`{name}` has no zone")))?;
+            .ok_or_else(|| TakeoverError::Usage(format!("`{name}` has no zone")))?;
         let update = dns::Update {
             zone,
             name: name.clone(),
@@ -179,7 +180,7 @@ impl Builtin {
     }
 }
 
-fn alias(a: &IpAlias) -> Result<Alias, ActionError> {
+fn alias(a: &IpAlias) -> Result<Alias, TakeoverError> {
     let (device, prefix) = match (&a.nic, a.prefix, a.ip) {
         (Some(nic), Some(p), _) => (nic.clone(), p),
         (Some(nic), None, IpAddr::V4(ip)) => {
@@ -188,12 +189,12 @@ fn alias(a: &IpAlias) -> Result<Alias, ActionError> {
         }
         (Some(nic), None, IpAddr::V6(_)) => (nic.clone(), 64),
         (None, p, IpAddr::V4(ip)) => addr::find_interface(ip, p).ok_or_else(|| {
-            ActionError::Usage(format!(
+            TakeoverError::Usage(format!(
                 "no interface has an address in the network of {ip}; name it: IPaddr2::{ip}/PREFIX/NIC"
             ))
         })?,
         (None, _, IpAddr::V6(ip)) => {
-            return Err(ActionError::Usage(format!(
+            return Err(TakeoverError::Usage(format!(
                 "name the interface for {ip}: IPv6addr::{ip}/PREFIX/NIC"
             )))
         }

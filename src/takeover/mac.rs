@@ -3,7 +3,7 @@
 //! switches learn the new port from the gratuitous ARPs that follow. On
 //! release the interface gets its own address back.
 
-use super::ActionError;
+use super::TakeoverError;
 use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -30,22 +30,22 @@ pub fn format(mac: &[u8; 6]) -> String {
 }
 
 /// The interface's current hardware address.
-pub fn current(device: &str) -> Result<[u8; 6], ActionError> {
+pub fn current(device: &str) -> Result<[u8; 6], TakeoverError> {
     let text =
         std::fs::read_to_string(format!("/sys/class/net/{device}/address")).map_err(|e| {
-            ActionError::Device {
+            TakeoverError::Device {
                 device: device.to_string(),
                 reason: e.to_string(),
             }
         })?;
-    parse(text.trim()).ok_or_else(|| ActionError::Device {
+    parse(text.trim()).ok_or_else(|| TakeoverError::Device {
         device: device.to_string(),
         reason: format!("`{}` is not an Ethernet address", text.trim()),
     })
 }
 
-fn set_link(device: &str, up: Option<bool>, mac: Option<[u8; 6]>) -> Result<(), ActionError> {
-    let index = nix::net::if_::if_nametoindex(device).map_err(|e| ActionError::Device {
+fn set_link(device: &str, up: Option<bool>, mac: Option<[u8; 6]>) -> Result<(), TakeoverError> {
+    let index = nix::net::if_::if_nametoindex(device).map_err(|e| TakeoverError::Device {
         device: device.to_string(),
         reason: e.desc().to_string(),
     })?;
@@ -65,7 +65,7 @@ fn set_link(device: &str, up: Option<bool>, mac: Option<[u8; 6]>) -> Result<(), 
 
 /// Puts `mac` on `device` (down, set, up: many drivers refuse a new
 /// address on a running interface); returns the address it had.
-fn set(device: &str, mac: [u8; 6]) -> Result<[u8; 6], ActionError> {
+fn set(device: &str, mac: [u8; 6]) -> Result<[u8; 6], TakeoverError> {
     let before = current(device)?;
     if before == mac {
         return Ok(before);
@@ -85,9 +85,9 @@ fn set(device: &str, mac: [u8; 6]) -> Result<[u8; 6], ActionError> {
 /// file, so that `tandem action` (the shipped script) and a restarted
 /// daemon can give it back. Keyed by network namespace as well as name:
 /// `eth0` in two namespaces is two interfaces.
-fn memory(device: &str) -> Result<std::path::PathBuf, ActionError> {
+fn memory(device: &str) -> Result<std::path::PathBuf, TakeoverError> {
     if device.is_empty() || device.contains('/') || device.starts_with('.') {
-        return Err(ActionError::Device {
+        return Err(TakeoverError::Device {
             device: device.to_string(),
             reason: "not an interface name".to_string(),
         });
@@ -143,7 +143,7 @@ const MEMORY_DIR: &str = "/run/tandem/mac";
 /// address the interface had unless one is remembered already (a second
 /// start must not remember the shared address as the own one). Returns
 /// the own address.
-pub fn take(device: &str, mac: [u8; 6]) -> Result<[u8; 6], ActionError> {
+pub fn take(device: &str, mac: [u8; 6]) -> Result<[u8; 6], TakeoverError> {
     let path = memory(device)?;
     let remembered = std::fs::read_to_string(&path)
         .ok()
@@ -153,7 +153,7 @@ pub fn take(device: &str, mac: [u8; 6]) -> Result<[u8; 6], ActionError> {
         None => {
             let own = current(device)?;
             if own == mac {
-                return Err(ActionError::Device {
+                return Err(TakeoverError::Device {
                     device: device.to_string(),
                     reason: format!(
                         "already has {} and its own address is not known",
@@ -161,7 +161,7 @@ pub fn take(device: &str, mac: [u8; 6]) -> Result<[u8; 6], ActionError> {
                     ),
                 });
             }
-            let fail = |e: std::io::Error| ActionError::Device {
+            let fail = |e: std::io::Error| TakeoverError::Device {
                 device: device.to_string(),
                 reason: format!("cannot remember its address in {}: {e}", path.display()),
             };
@@ -177,7 +177,7 @@ pub fn take(device: &str, mac: [u8; 6]) -> Result<[u8; 6], ActionError> {
 /// Releases: gives `device` its own address back if it has the shared
 /// `mac`. Returns the address given back, or `None` when the interface
 /// did not have the shared one.
-pub fn release(device: &str, mac: [u8; 6]) -> Result<Option<[u8; 6]>, ActionError> {
+pub fn release(device: &str, mac: [u8; 6]) -> Result<Option<[u8; 6]>, TakeoverError> {
     let path = memory(device)?;
     if current(device)? != mac {
         let _ = std::fs::remove_file(&path);
@@ -186,7 +186,7 @@ pub fn release(device: &str, mac: [u8; 6]) -> Result<Option<[u8; 6]>, ActionErro
     let own = std::fs::read_to_string(&path)
         .ok()
         .and_then(|t| parse(t.trim()))
-        .ok_or_else(|| ActionError::Device {
+        .ok_or_else(|| TakeoverError::Device {
             device: device.to_string(),
             reason: format!(
                 "its own address is not known ({} is gone); set it with `ip link set {device} address ...`",

@@ -7,7 +7,7 @@
 //! The encoder and the bounded response reader are small and exact; the
 //! HMACs are the same RustCrypto crates the wire format uses.
 
-use super::ActionError;
+use super::TakeoverError;
 use hmac::{Hmac, Mac};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -70,8 +70,8 @@ impl Algorithm {
 }
 
 /// Reads a BIND key file: `key "NAME" { algorithm hmac-sha256; secret "BASE64"; };`
-pub fn parse_key(text: &str, file: &str) -> Result<Key, ActionError> {
-    let bad = |what: &str| ActionError::Usage(format!("{file}: {what}"));
+pub fn parse_key(text: &str, file: &str) -> Result<Key, TakeoverError> {
+    let bad = |what: &str| TakeoverError::Usage(format!("{file}: {what}"));
     let after = |word: &str| -> Option<&str> {
         let i = text.find(word)?;
         Some(text[i + word.len()..].trim_start())
@@ -112,10 +112,10 @@ pub fn parse_key(text: &str, file: &str) -> Result<Key, ActionError> {
 }
 
 /// Reads and parses a BIND key file.
-pub fn read_key(path: &std::path::Path) -> Result<Key, ActionError> {
+pub fn read_key(path: &std::path::Path) -> Result<Key, TakeoverError> {
     let file = path.display().to_string();
     let text =
-        std::fs::read_to_string(path).map_err(|e| ActionError::Usage(format!("{file}: {e}")))?;
+        std::fs::read_to_string(path).map_err(|e| TakeoverError::Usage(format!("{file}: {e}")))?;
     parse_key(&text, &file)
 }
 
@@ -128,10 +128,10 @@ pub fn zone_of(name: &str) -> Option<String> {
 }
 
 /// A name in wire form (uncompressed, lowercase: canonical for TSIG).
-pub(crate) fn name(out: &mut Vec<u8>, n: &str) -> Result<(), ActionError> {
+pub(crate) fn name(out: &mut Vec<u8>, n: &str) -> Result<(), TakeoverError> {
     for label in n.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
         if label.len() > 63 {
-            return Err(ActionError::Usage(format!(
+            return Err(TakeoverError::Usage(format!(
                 "`{n}`: a label is longer than 63"
             )));
         }
@@ -161,7 +161,7 @@ pub struct Update {
 
 /// TSIG's signed variables after the message: name, class, TTL,
 /// algorithm, time, fudge, error, other data.
-fn tsig_variables(key: &Key, time: u64, error: u16) -> Result<Vec<u8>, ActionError> {
+fn tsig_variables(key: &Key, time: u64, error: u16) -> Result<Vec<u8>, TakeoverError> {
     let mut v = Vec::new();
     name(&mut v, &key.name)?;
     u16be(&mut v, CLASS_ANY);
@@ -180,7 +180,7 @@ pub fn encode(
     key: &Key,
     id: u16,
     time: u64,
-) -> Result<(Vec<u8>, Vec<u8>), ActionError> {
+) -> Result<(Vec<u8>, Vec<u8>), TakeoverError> {
     let rtype = match u.ip {
         IpAddr::V4(_) => TYPE_A,
         IpAddr::V6(_) => TYPE_AAAA,
@@ -324,8 +324,8 @@ pub fn check_response(
     id: u16,
     key: &Key,
     request_mac: &[u8],
-) -> Result<(), ActionError> {
-    let bad = |why: &str| ActionError::Dns(format!("malformed answer: {why}"));
+) -> Result<(), TakeoverError> {
+    let bad = |why: &str| TakeoverError::Dns(format!("malformed answer: {why}"));
     let mut r = Reader { b: resp, at: 0 };
     let rid = r.u16().ok_or_else(|| bad("short"))?;
     let flags = r.u16().ok_or_else(|| bad("short"))?;
@@ -351,7 +351,7 @@ pub fn check_response(
         r.take(usize::from(len)).ok_or_else(|| bad("record"))?;
     }
     if arcount == 0 {
-        return Err(ActionError::Dns(format!(
+        return Err(TakeoverError::Dns(format!(
             "the server answered {} unsigned",
             rcode_name(rcode)
         )));
@@ -376,7 +376,7 @@ pub fn check_response(
     r.u16().ok_or_else(|| bad("tsig"))?; // original id
     let error = r.u16().ok_or_else(|| bad("tsig"))?;
     if error != 0 {
-        return Err(ActionError::Dns(format!(
+        return Err(TakeoverError::Dns(format!(
             "the server refused the signature: {}",
             rcode_name(error)
         )));
@@ -391,12 +391,12 @@ pub fn check_response(
         .mac(&key.secret, &[&len, request_mac, &unsigned, &vars]);
     use subtle::ConstantTimeEq;
     if expected.len() != mac.len() || expected.ct_eq(&mac).unwrap_u8() == 0 {
-        return Err(ActionError::Dns(
+        return Err(TakeoverError::Dns(
             "the answer's signature does not verify".to_string(),
         ));
     }
     if rcode != 0 {
-        return Err(ActionError::Dns(format!(
+        return Err(TakeoverError::Dns(format!(
             "the server answered {}",
             rcode_name(rcode)
         )));
@@ -406,8 +406,8 @@ pub fn check_response(
 
 /// Sends the update to `server`, up to `tries` times with doubling waits
 /// (1 s, 2 s, ...); the same message is safe to repeat.
-pub fn send(u: &Update, key: &Key, server: SocketAddr, tries: u32) -> Result<(), ActionError> {
-    let io = |e: std::io::Error| ActionError::Dns(format!("{server}: {e}"));
+pub fn send(u: &Update, key: &Key, server: SocketAddr, tries: u32) -> Result<(), TakeoverError> {
+    let io = |e: std::io::Error| TakeoverError::Dns(format!("{server}: {e}"));
     let time = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -417,16 +417,16 @@ pub fn send(u: &Update, key: &Key, server: SocketAddr, tries: u32) -> Result<(),
     let bind: SocketAddr = if server.is_ipv4() {
         "0.0.0.0:0"
             .parse()
-            .map_err(|_| ActionError::Dns("bind".into()))?
+            .map_err(|_| TakeoverError::Dns("bind".into()))?
     } else {
         "[::]:0"
             .parse()
-            .map_err(|_| ActionError::Dns("bind".into()))?
+            .map_err(|_| TakeoverError::Dns("bind".into()))?
     };
     let sock = UdpSocket::bind(bind).map_err(io)?;
     sock.connect(server).map_err(io)?;
     let mut wait = Duration::from_secs(1);
-    let mut last = ActionError::Dns(format!("{server}: no answer"));
+    let mut last = TakeoverError::Dns(format!("{server}: no answer"));
     for _ in 0..tries.max(1) {
         sock.send(&msg).map_err(io)?;
         sock.set_read_timeout(Some(wait)).map_err(io)?;
@@ -437,7 +437,7 @@ pub fn send(u: &Update, key: &Key, server: SocketAddr, tries: u32) -> Result<(),
                 // A refusal is final: repeating it changes nothing.
                 Err(e) => return Err(e),
             },
-            Err(e) => last = ActionError::Dns(format!("{server}: no answer ({e})")),
+            Err(e) => last = TakeoverError::Dns(format!("{server}: no answer ({e})")),
         }
         wait *= 2;
     }
