@@ -5,7 +5,7 @@
 //! and stop scripts leave a file behind. The same harness drives the
 //! integration tests.
 
-use crate::daemon::control;
+use crate::host::control;
 use serde_json::Value;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};

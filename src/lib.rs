@@ -20,6 +20,7 @@ pub mod core;
 pub mod daemon;
 pub mod demo;
 pub mod director;
+pub mod host;
 pub mod media;
 pub mod resources;
 pub mod sim;

@@ -142,7 +142,7 @@ fn director(args: DirectorCmd) -> anyhow::Result<ExitCode> {
     };
     if let Some(request) = request {
         let timeout = std::time::Duration::from_secs(10);
-        let body = tandem::daemon::control::request(&socket, request, timeout)?;
+        let body = tandem::host::control::request(&socket, request, timeout)?;
         print!("{body}");
         return Ok(ExitCode::SUCCESS);
     }
@@ -622,7 +622,7 @@ fn run(args: Run) -> anyhow::Result<ExitCode> {
 fn control(daemon: &Daemon, request: &str) -> anyhow::Result<ExitCode> {
     let paths = tandem::daemon::state::Paths::new(daemon.state_dir.as_deref());
     let timeout = std::time::Duration::from_secs(10);
-    let body = tandem::daemon::control::request(&paths.control(), request, timeout)?;
+    let body = tandem::host::control::request(&paths.control(), request, timeout)?;
     print!("{body}");
     Ok(ExitCode::SUCCESS)
 }

@@ -219,7 +219,7 @@ fn stable_pair(dir: &Path, seg: &mut Segment, hb: &HeartbeatNode) {
 /// `tandem standby` on beta hands the group back to alpha.
 fn standby_beta(dir: &Path, seg: &Segment, hb: &HeartbeatNode) {
     let control = dir.join("beta/state/control");
-    let answer = tandem::daemon::control::request(&control, "standby all", Duration::from_secs(5));
+    let answer = tandem::host::control::request(&control, "standby all", Duration::from_secs(5));
     assert!(answer.is_ok(), "{answer:?}");
     let back = wait_for(Duration::from_secs(30), || {
         has_vip(seg, 0) && !has_vip(seg, 1)
@@ -435,7 +435,7 @@ fn two_tandem_nodes_speaking_heartbeat_agree_with_each_other() {
     assert!(placed, "{}", logs(dir));
     let control = |n: &str| dir.join(n).join("state/control");
     let answer =
-        tandem::daemon::control::request(&control("alpha"), "standby all", Duration::from_secs(5));
+        tandem::host::control::request(&control("alpha"), "standby all", Duration::from_secs(5));
     assert!(answer.is_ok(), "{answer:?}");
     let moved = wait_for(Duration::from_secs(30), || {
         has_vip(&seg, 1) && !has_vip(&seg, 0)

@@ -4,9 +4,6 @@
 //! outputs. No async runtime, no locks, no threads.
 
 pub mod announce;
-pub mod control;
-pub mod log;
-pub mod notify;
 pub mod ping;
 pub mod state;
 pub mod status;
@@ -14,17 +11,17 @@ pub mod watchdog;
 
 use crate::config::{self, Config, Files, LoadOptions, Purpose};
 use crate::core::{self, Action, Command, Params, Severity, Which};
+use crate::host::pid::PidLock;
+use crate::host::{control, log::Log, sd_notify};
 use crate::media::{self, serial::Received, Link};
 use crate::resources::{self, runner, Runner, Step};
 use crate::time;
 use crate::wire::Authenticator;
-use log::Log;
-use mio::net::UnixListener;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use signal_hook::consts::signal::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 use signal_hook_mio::v1_0::Signals;
-use state::{Paths, PidLock};
+use state::Paths;
 use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
@@ -331,7 +328,7 @@ pub fn run(opts: Options) -> Result<(), DaemonError> {
             source: e.into(),
         })?;
     }
-    let pid = PidLock::take(&paths).map_err(io_err("pid file"))?;
+    let pid = PidLock::take(&paths.pid()).map_err(io_err("pid file"))?;
     let mut daemon = Daemon::new(opts, paths, prepared, pid)?;
     daemon.run()
 }
@@ -369,12 +366,10 @@ struct Daemon {
     log: Log,
     poll: Poll,
     signals: Signals,
-    control: Option<UnixListener>,
-    conns: HashMap<usize, control::Conn>,
-    next_conn: usize,
+    control: Option<control::Server>,
     known: Vec<Option<u32>>,
     epoch: Instant,
-    notifier: notify::Notifier,
+    notifier: sd_notify::Notifier,
     next_watchdog: Option<Instant>,
     exiting: bool,
     _pid: PidLock,
@@ -461,7 +456,7 @@ impl Daemon {
         );
         let runner = Runner::new(p.programs, env, runner_settings(&p.config), RUNNER_BASE);
         go_realtime(&p.config, &mut log);
-        let notifier = notify::Notifier::from_env();
+        let notifier = sd_notify::Notifier::from_env();
         let next_watchdog = notifier.watchdog.map(|d| epoch + d);
         let mut daemon = Daemon {
             opts,
@@ -485,8 +480,6 @@ impl Daemon {
             poll,
             signals,
             control: None,
-            conns: HashMap::new(),
-            next_conn: 0,
             known,
             epoch,
             notifier,
@@ -519,15 +512,16 @@ impl Daemon {
             daemon.pinger = Some(p);
         }
         // Last: once the socket is there, the daemon answers on it.
-        let mut control = control::listen(&daemon.paths.control()).map_err(io_err(format!(
+        let control = control::Server::bind(
+            &daemon.paths.control(),
+            daemon.poll.registry(),
+            CONTROL,
+            CONN_BASE,
+        )
+        .map_err(io_err(format!(
             "control socket {}",
             daemon.paths.control().display()
         )))?;
-        daemon
-            .poll
-            .registry()
-            .register(&mut control, CONTROL, Interest::READABLE)
-            .map_err(io_err("control socket"))?;
         daemon.control = Some(control);
         Ok(daemon)
     }
@@ -659,7 +653,7 @@ impl Daemon {
                 }
             }
             for ev in events.iter() {
-                self.dispatch(ev.token(), ev.is_writable());
+                self.dispatch(ev.token());
             }
             self.on_deadlines();
             self.pump();
@@ -774,7 +768,7 @@ impl Daemon {
         }
     }
 
-    fn dispatch(&mut self, token: Token, writable: bool) {
+    fn dispatch(&mut self, token: Token) {
         match token {
             SIGNALS => self.on_signals(),
             PING => {
@@ -784,8 +778,7 @@ impl Daemon {
                 }
                 self.ping_update(wall);
             }
-            CONTROL => self.accept(),
-            Token(t) if t >= CONN_BASE => self.on_conn(t, writable),
+            t if self.control.as_ref().is_some_and(|c| c.owns(t)) => self.on_control(t),
             Token(t) if t >= RUNNER_BASE => {
                 if let Some(g) = self.runner.group_of(token) {
                     let log = &mut self.log;
@@ -999,56 +992,20 @@ impl Daemon {
         Ok("configuration reloaded".to_string())
     }
 
-    fn accept(&mut self) {
-        let Some(control) = self.control.as_ref() else {
+    fn on_control(&mut self, token: Token) {
+        let Some(server) = self.control.as_mut() else {
             return;
         };
-        loop {
-            match control.accept() {
-                Ok((stream, _)) => {
-                    let id = CONN_BASE + self.next_conn;
-                    self.next_conn = (self.next_conn + 1) % (1 << 20);
-                    let mut conn = control::Conn::new(stream);
-                    if self
-                        .poll
-                        .registry()
-                        .register(
-                            &mut conn.stream,
-                            Token(id),
-                            Interest::READABLE | Interest::WRITABLE,
-                        )
-                        .is_ok()
-                    {
-                        self.conns.insert(id, conn);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.log.warn(&format!("control socket: accept: {e}"));
-                    return;
-                }
+        match server.ready(self.poll.registry(), token) {
+            control::Served::Idle => {}
+            control::Served::AcceptFailed(e) => {
+                self.log.warn(&format!("control socket: accept: {e}"));
             }
-        }
-    }
-
-    fn on_conn(&mut self, id: usize, writable: bool) {
-        let Some(mut conn) = self.conns.remove(&id) else {
-            return;
-        };
-        let mut progress = conn.on_readable();
-        if let control::Progress::Request(line) = progress {
-            let reply = self.serve(&line);
-            progress = conn.reply(reply);
-        } else if writable && matches!(progress, control::Progress::Pending) {
-            progress = conn.on_writable();
-        }
-        match progress {
-            control::Progress::Close => {
-                let _ = self.poll.registry().deregister(&mut conn.stream);
-            }
-            _ => {
-                self.conns.insert(id, conn);
+            control::Served::Request { client, line } => {
+                let answer = self.serve(&line);
+                if let Some(server) = self.control.as_mut() {
+                    server.reply(self.poll.registry(), client, answer);
+                }
             }
         }
     }

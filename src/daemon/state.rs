@@ -1,9 +1,10 @@
 //! What the daemon keeps on disk: its generation (bumped and synced at
 //! every start, like Heartbeat's hb_generation), the generations last
 //! seen from the other nodes (so a replayed capture is refused after a
-//! restart), and the pid file that stops a second daemon.
+//! restart), and this node's Heartbeat uuid. The pid file that stops a
+//! second daemon is `host::pid`.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -114,66 +115,6 @@ pub fn record_generations(paths: &Paths, nodes: &[String], gens: &[Option<u32>])
         }
     }
     write_synced(&paths.peers(), &text)
-}
-
-/// The pid file, locked for as long as the daemon runs.
-#[derive(Debug)]
-pub struct PidLock {
-    file: nix::fcntl::Flock<File>,
-    path: PathBuf,
-}
-
-impl PidLock {
-    /// Takes the lock or says which process holds it.
-    pub fn take(paths: &Paths) -> io::Result<PidLock> {
-        fs::create_dir_all(&paths.run)?;
-        let path = paths.pid();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
-        // flock(2): held by the open file, so it survives daemon(3)'s
-        // fork and goes away with the process, however it ends.
-        use nix::fcntl::{Flock, FlockArg};
-        let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(locked) => locked,
-            Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-                let pid = read_small(&path).unwrap_or_default();
-                return Err(io::Error::new(
-                    io::ErrorKind::AddrInUse,
-                    format!(
-                        "tandem is already running (pid {}, lock {})",
-                        pid.trim(),
-                        path.display()
-                    ),
-                ));
-            }
-            Err((_, e)) => return Err(io::Error::from(e)),
-        };
-        let mut lock = PidLock { file, path };
-        lock.write_pid()?;
-        Ok(lock)
-    }
-
-    /// Writes this process's pid (again after daemonizing).
-    pub fn write_pid(&mut self) -> io::Result<()> {
-        self.file.set_len(0)?;
-        let mut f: &File = &self.file;
-        f.write_all(format!("{}\n", std::process::id()).as_bytes())?;
-        f.sync_all()
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for PidLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
-    }
 }
 
 /// This node's 16-byte identity for Heartbeat peers, who remember nodes

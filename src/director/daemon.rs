@@ -14,11 +14,10 @@ use super::ipvs::{Ipvs, IpvsError};
 use super::probe::{self, Outcome, Probe, Started};
 use super::table::{self, Table};
 use crate::config::ldirectord::{self, Address, Director, Virtual};
-use crate::daemon::control::{self, Conn};
-use crate::daemon::log::Log;
+use crate::host::control;
+use crate::host::log::Log;
 use crate::time::Instant;
 use crate::time::Time;
-use mio::net::UnixListener;
 use mio::{Events, Interest, Poll, Token};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -29,9 +28,8 @@ const LISTENER: Token = Token(0);
 const SIGNALS: Token = Token(1);
 /// Control connections: tokens from here.
 const CONN_BASE: usize = 2;
-const CONN_MAX: usize = 64;
 /// Probes: tokens from here.
-const PROBE_BASE: usize = CONN_BASE + CONN_MAX;
+const PROBE_BASE: usize = CONN_BASE + control::CLIENTS_MAX;
 
 /// How often the kernel's table is compared with the wanted one even
 /// when no verdict changed.
@@ -202,8 +200,7 @@ pub struct Daemon {
     kernel: Table,
     tls: Arc<rustls::ClientConfig>,
     probes: Vec<Option<(Probe, usize)>>,
-    conns: Vec<Option<Conn>>,
-    listener: UnixListener,
+    control: control::Server,
     signals: signal_hook_mio::v1_0::Signals,
     /// The first reconcile waits for every server's first verdict or
     /// this moment, whichever comes first.
@@ -250,11 +247,8 @@ impl Daemon {
             std::fs::create_dir_all(dir).map_err(io(dir.display().to_string()))?;
         }
         let poll = Poll::new().map_err(io("poll"))?;
-        let mut listener =
-            control::listen(&opts.socket).map_err(io(opts.socket.display().to_string()))?;
-        poll.registry()
-            .register(&mut listener, LISTENER, Interest::READABLE)
-            .map_err(io("poll"))?;
+        let control = control::Server::bind(&opts.socket, poll.registry(), LISTENER, CONN_BASE)
+            .map_err(io(opts.socket.display().to_string()))?;
         use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
         let mut signals = signal_hook_mio::v1_0::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGCHLD])
             .map_err(io("signals"))?;
@@ -285,8 +279,7 @@ impl Daemon {
             kernel: Table::default(),
             tls,
             probes: Vec::new(),
-            conns: (0..CONN_MAX).map(|_| None).collect(),
-            listener,
+            control,
             signals,
             hold_until: Some(Instant::ZERO.plus(longest)),
             dirty: true,
@@ -342,11 +335,8 @@ impl Daemon {
             }
             for ev in events.iter() {
                 match ev.token() {
-                    LISTENER => self.accept(),
                     SIGNALS => self.signals(),
-                    Token(t) if (CONN_BASE..PROBE_BASE).contains(&t) => {
-                        self.conn_event(t - CONN_BASE)
-                    }
+                    t if self.control.owns(t) => self.on_control(t),
                     Token(t) => self.probe_event(t - PROBE_BASE),
                 }
             }
@@ -870,52 +860,15 @@ impl Daemon {
         }
     }
 
-    fn accept(&mut self) {
-        loop {
-            match self.listener.accept() {
-                Ok((mut stream, _)) => {
-                    let Some(slot) = self.conns.iter().position(Option::is_none) else {
-                        continue; // dropped: too many clients at once
-                    };
-                    if self
-                        .poll
-                        .registry()
-                        .register(
-                            &mut stream,
-                            Token(CONN_BASE + slot),
-                            Interest::READABLE | Interest::WRITABLE,
-                        )
-                        .is_ok()
-                    {
-                        self.conns[slot] = Some(Conn::new(stream));
-                    }
-                }
-                Err(_) => return,
+    fn on_control(&mut self, token: Token) {
+        match self.control.ready(self.poll.registry(), token) {
+            control::Served::Idle => {}
+            control::Served::AcceptFailed(e) => {
+                self.log.warn(&format!("control socket: accept: {e}"));
             }
-        }
-    }
-
-    fn conn_event(&mut self, slot: usize) {
-        let Some(Some(conn)) = self.conns.get_mut(slot) else {
-            return;
-        };
-        let progress = match conn.on_readable() {
-            control::Progress::Request(line) => {
-                let reply = self.answer(line.trim());
-                match &mut self.conns[slot] {
-                    Some(conn) => conn.reply(reply),
-                    None => return,
-                }
-            }
-            control::Progress::Pending => match &mut self.conns[slot] {
-                Some(conn) => conn.on_writable(),
-                None => return,
-            },
-            control::Progress::Close => control::Progress::Close,
-        };
-        if let control::Progress::Close = progress {
-            if let Some(mut c) = self.conns[slot].take() {
-                let _ = self.poll.registry().deregister(&mut c.stream);
+            control::Served::Request { client, line } => {
+                let answer = self.answer(line.trim());
+                self.control.reply(self.poll.registry(), client, answer);
             }
         }
     }

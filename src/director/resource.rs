@@ -121,7 +121,7 @@ pub enum Done {
 /// `ldirectord::FILE start|stop|status`.
 pub fn director(config: &Path, action: &str) -> Result<Done, String> {
     let socket = daemon::socket_for(config);
-    let ask = |req: &str| crate::daemon::control::request(&socket, req, Duration::from_secs(5));
+    let ask = |req: &str| crate::host::control::request(&socket, req, Duration::from_secs(5));
     let running = || ask("ping").is_ok();
     match action {
         "status" => Ok(Done::Running(running())),

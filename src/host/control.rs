@@ -8,6 +8,7 @@
 //! `rscstatus`.
 
 use mio::net::{UnixListener, UnixStream};
+use mio::{Interest, Registry, Token};
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::time::Duration;
@@ -15,17 +16,126 @@ use std::time::Duration;
 /// A request longer than this is refused (requests are a few words).
 pub const REQUEST_MAX: usize = 512;
 
+/// Clients served at once; one more is closed as soon as it connects, so
+/// a stuck script cannot make the daemon hold descriptors without bound.
+pub const CLIENTS_MAX: usize = 64;
+
+/// The control socket's server, for either daemon's poll loop: it owns
+/// the listener (on `listener` token) and up to [`CLIENTS_MAX`] clients on
+/// the tokens from `first` on. The loop hands it each of those events and
+/// answers the requests it returns with [`Server::reply`].
+#[derive(Debug)]
+pub struct Server {
+    listener: UnixListener,
+    token: Token,
+    first: usize,
+    clients: Vec<Option<Conn>>,
+    /// Clients closed at once because all slots were taken.
+    pub turned_away: u64,
+}
+
+/// What the loop must do after handing the server an event.
+#[derive(Debug)]
+pub enum Served {
+    /// Nothing.
+    Idle,
+    /// A client asked this: answer it with [`Server::reply`].
+    Request { client: usize, line: String },
+    /// accept(2) failed for a reason other than "try again".
+    AcceptFailed(io::Error),
+}
+
+impl Server {
+    /// Binds the socket at `path` (see [`listen`]) and registers it.
+    pub fn bind(
+        path: &Path,
+        registry: &Registry,
+        token: Token,
+        first: usize,
+    ) -> io::Result<Server> {
+        let mut listener = listen(path)?;
+        registry.register(&mut listener, token, Interest::READABLE)?;
+        Ok(Server {
+            listener,
+            token,
+            first,
+            clients: (0..CLIENTS_MAX).map(|_| None).collect(),
+            turned_away: 0,
+        })
+    }
+
+    /// Whether `token` is the listener's or one of the clients'.
+    pub fn owns(&self, token: Token) -> bool {
+        token == self.token || (self.first..self.first + CLIENTS_MAX).contains(&token.0)
+    }
+
+    /// Handles one readiness event on a token the server owns.
+    pub fn ready(&mut self, registry: &Registry, token: Token) -> Served {
+        if token == self.token {
+            return self.accept(registry);
+        }
+        let client = token.0.wrapping_sub(self.first);
+        let Some(Some(conn)) = self.clients.get_mut(client) else {
+            return Served::Idle;
+        };
+        let progress = match conn.on_readable() {
+            Progress::Request(line) => return Served::Request { client, line },
+            Progress::Pending => conn.on_writable(),
+            Progress::Close => Progress::Close,
+        };
+        self.settle(registry, client, progress);
+        Served::Idle
+    }
+
+    /// Sends the answer to a request [`Server::ready`] returned.
+    pub fn reply(&mut self, registry: &Registry, client: usize, answer: Result<String, String>) {
+        if let Some(Some(conn)) = self.clients.get_mut(client) {
+            let progress = conn.reply(answer);
+            self.settle(registry, client, progress);
+        }
+    }
+
+    fn settle(&mut self, registry: &Registry, client: usize, progress: Progress) {
+        if let Progress::Close = progress {
+            if let Some(mut conn) = self.clients.get_mut(client).and_then(Option::take) {
+                let _ = registry.deregister(&mut conn.stream);
+            }
+        }
+    }
+
+    fn accept(&mut self, registry: &Registry) -> Served {
+        loop {
+            match self.listener.accept() {
+                Ok((mut stream, _)) => {
+                    let Some(slot) = self.clients.iter().position(Option::is_none) else {
+                        self.turned_away += 1;
+                        continue; // dropped: closing the stream refuses it
+                    };
+                    let token = Token(self.first + slot);
+                    let interest = Interest::READABLE | Interest::WRITABLE;
+                    if registry.register(&mut stream, token, interest).is_ok() {
+                        self.clients[slot] = Some(Conn::new(stream));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Served::Idle,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Served::AcceptFailed(e),
+            }
+        }
+    }
+}
+
 /// One client connection being served by the loop.
 #[derive(Debug)]
-pub struct Conn {
-    pub stream: UnixStream,
+struct Conn {
+    stream: UnixStream,
     request: Vec<u8>,
     reply: Vec<u8>,
     written: usize,
 }
 
 /// What a connection needs next.
-pub enum Progress {
+enum Progress {
     /// Keep waiting.
     Pending,
     /// A complete request line.
@@ -35,7 +145,7 @@ pub enum Progress {
 }
 
 impl Conn {
-    pub fn new(stream: UnixStream) -> Conn {
+    fn new(stream: UnixStream) -> Conn {
         Conn {
             stream,
             request: Vec::new(),
@@ -45,7 +155,7 @@ impl Conn {
     }
 
     /// Reads what the client sent.
-    pub fn on_readable(&mut self) -> Progress {
+    fn on_readable(&mut self) -> Progress {
         let mut buf = [0u8; 256];
         loop {
             match self.stream.read(&mut buf) {
@@ -76,7 +186,7 @@ impl Conn {
     }
 
     /// Queues the reply and writes as much as the socket takes.
-    pub fn reply(&mut self, ok: Result<String, String>) -> Progress {
+    fn reply(&mut self, ok: Result<String, String>) -> Progress {
         self.reply = match ok {
             Ok(body) => format!("OK\n{body}").into_bytes(),
             Err(msg) => format!("ERROR {msg}\n").into_bytes(),
@@ -84,7 +194,7 @@ impl Conn {
         self.on_writable()
     }
 
-    pub fn on_writable(&mut self) -> Progress {
+    fn on_writable(&mut self) -> Progress {
         if self.reply.is_empty() {
             // Writable before the request arrived: nothing to say yet.
             return Progress::Pending;
@@ -105,7 +215,7 @@ impl Conn {
 /// Binds the control socket, replacing a stale one (the pid lock has
 /// already proven no other daemon runs), readable only by root and the
 /// `haclient` group when it exists.
-pub fn listen(path: &Path) -> io::Result<UnixListener> {
+fn listen(path: &Path) -> io::Result<UnixListener> {
     use std::os::unix::fs::PermissionsExt;
     match std::fs::remove_file(path) {
         Ok(()) => {}
