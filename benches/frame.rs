@@ -37,7 +37,7 @@ fn codec(c: &mut Criterion) {
         } else {
             format!("auth 1\n1 {method} 3f1c0e1a9b7d4e62a5c8f0d2b6e4a19c\n")
         };
-        let auth = Authenticator::new(&authkeys::parse("k", text.as_bytes()).0.expect("keys"));
+        let auth = Authenticator::from(&authkeys::parse("k", text.as_bytes()).0.expect("keys"));
         let frame = keepalive();
         let mut buf = Vec::with_capacity(64);
         c.bench_function(&format!("keepalive encode+sign {method}"), |b| {
@@ -54,7 +54,7 @@ fn codec(c: &mut Criterion) {
             b.iter(|| Frame::decode(black_box(&wire), cluster, &auth).expect("decodes"))
         });
     }
-    let auth = Authenticator::new(
+    let auth = Authenticator::from(
         &authkeys::parse("k", b"auth 1\n1 sha256 k\n")
             .0
             .expect("keys"),

@@ -52,7 +52,7 @@ fn params() -> Params {
 }
 
 fn auth(text: &str) -> Authenticator {
-    Authenticator::new(
+    Authenticator::from(
         &authkeys::parse("authkeys", text.as_bytes())
             .0
             .expect("keys"),

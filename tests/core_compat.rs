@@ -19,7 +19,7 @@ const KEYS: &str = "auth 1\n1 sha1 pair-secret\n";
 fn auth() -> Authenticator {
     let (keys, d) = authkeys::parse("authkeys", KEYS.as_bytes());
     assert!(!d.has_errors());
-    Authenticator::new(&keys.expect("keys"))
+    Authenticator::from(&keys.expect("keys"))
 }
 
 fn params(auto_failback: AutoFailback) -> Params {
@@ -425,7 +425,7 @@ fn replays_and_wrong_keys_are_counted_not_obeyed() {
     let mut m = Message::new();
     m.add("t", "shutdone").add("src", "alpha");
     let (keys, _) = authkeys::parse("authkeys", b"auth 1\n1 sha1 guess\n");
-    let bytes = encode_netstring(&m, &Authenticator::new(&keys.expect("keys"))).expect("encode");
+    let bytes = encode_netstring(&m, &Authenticator::from(&keys.expect("keys"))).expect("encode");
     p.t.handle_frame(p.now, 0, &bytes);
     p.drain();
     assert!(p.actions.is_empty());
@@ -454,7 +454,7 @@ fn every_tenth_message_is_acknowledged_and_lost_ones_are_resent() {
 fn a_peer_heard_only_with_another_key_is_not_taken_over() {
     let mut p = Pair::new(AutoFailback::On);
     let (keys, _) = authkeys::parse("authkeys", b"auth 1\n1 sha1 another\n");
-    let other = Authenticator::new(&keys.expect("keys"));
+    let other = Authenticator::from(&keys.expect("keys"));
     // Alpha is alive, holding the group, but signs with another key.
     for i in 0..20u64 {
         let mut m = Message::new();

@@ -53,7 +53,7 @@ fn params(local: u8, failback: AutoFailback) -> Params {
 }
 
 fn auth() -> Authenticator {
-    Authenticator::new(&authkeys::parse("k", b"auth 1\n1 sha256 pair\n").0.unwrap())
+    Authenticator::from(&authkeys::parse("k", b"auth 1\n1 sha256 pair\n").0.unwrap())
 }
 
 /// Two nodes, links that deliver instantly, scripts that take 10 ms.

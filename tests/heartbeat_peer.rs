@@ -27,7 +27,7 @@ fn hacf() -> String {
 fn authenticator(text: &str) -> Authenticator {
     let (keys, d) = authkeys::parse("authkeys", text.as_bytes());
     assert!(!d.has_errors(), "{d:?}");
-    Authenticator::new(&keys.expect("keys"))
+    Authenticator::from(&keys.expect("keys"))
 }
 
 /// What the tandem side saw while it spoke for node beta.

@@ -11,7 +11,7 @@ use tandem::wire::Authenticator;
 fn auth(text: &str) -> Authenticator {
     let (keys, d) = authkeys::parse("authkeys", text.as_bytes());
     assert!(!d.has_errors(), "{d:?}");
-    Authenticator::new(&keys.expect("keys"))
+    Authenticator::from(&keys.expect("keys"))
 }
 
 fn fixture(name: &str) -> Vec<u8> {

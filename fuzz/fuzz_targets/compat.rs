@@ -44,7 +44,7 @@ const INFOS: [&str; 7] = [
 const STATES: [&str; 5] = ["init", "up", "active", "dead", "ping"];
 
 fuzz_target!(|data: &[u8]| {
-    let auth = Authenticator::new(&authkeys::parse("a", b"auth 1\n1 crc\n").0.unwrap());
+    let auth = Authenticator::from(&authkeys::parse("a", b"auth 1\n1 crc\n").0.unwrap());
     let failback = match data.first().map(|b| b % 3) {
         Some(0) => AutoFailback::On,
         Some(1) => AutoFailback::Off,

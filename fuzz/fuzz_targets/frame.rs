@@ -18,7 +18,7 @@ fn auths() -> &'static [Authenticator] {
             "auth 3\n3 md5 k\n4 sha1 j\n",
         ]
         .iter()
-        .map(|t| Authenticator::new(&authkeys::parse("a", t.as_bytes()).0.unwrap()))
+        .map(|t| Authenticator::from(&authkeys::parse("a", t.as_bytes()).0.unwrap()))
         .collect()
     })
 }

@@ -16,7 +16,7 @@ use tandem::wire::Authenticator;
 
 fn crc() -> &'static Authenticator {
     static AUTH: OnceLock<Authenticator> = OnceLock::new();
-    AUTH.get_or_init(|| Authenticator::new(&authkeys::parse("a", b"auth 1\n1 crc\n").0.unwrap()))
+    AUTH.get_or_init(|| Authenticator::from(&authkeys::parse("a", b"auth 1\n1 crc\n").0.unwrap()))
 }
 
 fn round_trip(bytes: &[u8]) {

@@ -9,7 +9,7 @@ use tandem::core::{GroupParams, LinkParams, Node, Params};
 use tandem::wire::{frame::cluster_id, Authenticator};
 
 fuzz_target!(|data: &[u8]| {
-    let auth = Authenticator::new(&authkeys::parse("a", b"auth 1\n1 crc\n").0.unwrap());
+    let auth = Authenticator::from(&authkeys::parse("a", b"auth 1\n1 crc\n").0.unwrap());
     let signer = auth.clone();
     let params = Params {
         cluster: cluster_id("fuzz"),

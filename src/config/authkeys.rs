@@ -12,46 +12,13 @@
 use super::diag::{At, Diagnostics};
 use super::lines;
 use super::value::{parse_in, Setting, Source};
+use crate::wire::auth::AuthMethod;
+use crate::wire::auth::Authenticator;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
 /// Heartbeat's MAXAUTH: indexes 0..=15.
 pub const INDEX_MAX: u8 = 15;
-
-/// How frames are authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AuthMethod {
-    /// A CRC: detects corruption, authenticates nothing (Heartbeat's crc).
-    Crc,
-    /// HMAC-MD5 (Heartbeat's md5).
-    Md5,
-    /// HMAC-SHA1 (Heartbeat's sha1).
-    Sha1,
-    /// HMAC-SHA256, tandem's default for native frames.
-    Sha256,
-}
-
-impl AuthMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMethod::Crc => "crc",
-            AuthMethod::Md5 => "md5",
-            AuthMethod::Sha1 => "sha1",
-            AuthMethod::Sha256 => "sha256",
-        }
-    }
-
-    fn parse(text: &str) -> Option<AuthMethod> {
-        match text {
-            "crc" => Some(AuthMethod::Crc),
-            "md5" => Some(AuthMethod::Md5),
-            "sha1" => Some(AuthMethod::Sha1),
-            "sha256" => Some(AuthMethod::Sha256),
-            _ => None,
-        }
-    }
-}
 
 /// A shared secret. It never appears in logs, `Debug` output or JSON.
 #[derive(Clone, PartialEq, Eq)]
@@ -131,6 +98,20 @@ impl AuthKeys {
             }
         }
         out
+    }
+}
+
+impl From<&AuthKeys> for Authenticator {
+    fn from(authkeys: &AuthKeys) -> Authenticator {
+        let keys: Vec<(u8, AuthMethod, &[u8])> = authkeys
+            .keys
+            .iter()
+            .map(|k| {
+                let secret = k.value.key.as_ref().map(|s| s.expose()).unwrap_or(&[]);
+                (k.value.index, k.value.method, secret)
+            })
+            .collect();
+        Authenticator::new(authkeys.sign.value, &keys)
     }
 }
 
@@ -261,7 +242,7 @@ fn parse_key(at: &At<'_>, words: &[&str], diags: &mut Diagnostics) -> Option<Aut
         diags.error(at, format!("missing method; expected `{FORM}`"));
         return None;
     };
-    let Some(method) = AuthMethod::parse(method_text) else {
+    let Some(method) = AuthMethod::from_name(method_text) else {
         diags.error(
             at,
             format!("`{method_text}` is not a method; expected crc, md5, sha1 or sha256"),

@@ -162,7 +162,7 @@ fn wire_of(config: &Config, paths: &Paths) -> Result<core::Wire, DaemonError> {
 /// What a Heartbeat partner cannot agree on: only what Heartbeat's
 /// haresources mode speaks can be. Each names its line.
 fn heartbeat_conflicts(config: &Config) -> Vec<String> {
-    use config::authkeys::AuthMethod;
+    use crate::wire::auth::AuthMethod;
     let h = &config.hacf;
     let mut out = Vec::new();
     let mut say = |source: &config::value::Source, directive: &str, why: &str| {
@@ -415,7 +415,7 @@ impl Daemon {
             .filter(|(_, r)| **r)
             .fold(0, |m, (g, _)| m | (1 << g));
         let epoch = Instant::now();
-        let auth = Authenticator::new(&p.config.authkeys);
+        let auth = Authenticator::from(&p.config.authkeys);
         // Heartbeat's `ts` field and generations are wall-clock seconds.
         let wall_at_zero = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -974,7 +974,7 @@ impl Daemon {
                 e.to_string().replace('\n', "; ")
             )
         })?;
-        let auth = Authenticator::new(&p.config.authkeys);
+        let auth = Authenticator::from(&p.config.authkeys);
         let wire = wire_of(&p.config, &self.paths)
             .map_err(|e| format!("reload refused, the running configuration stays: {e}"))?;
         self.core

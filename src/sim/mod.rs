@@ -280,7 +280,7 @@ impl World {
         };
         let (keys, _) = authkeys::parse("authkeys", keys);
         let auth = match keys {
-            Some(k) => Authenticator::new(&k),
+            Some(k) => Authenticator::from(&k),
             None => unreachable!("the simulator's authkeys parse"),
         };
         let n = s.nodes;

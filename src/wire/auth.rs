@@ -5,8 +5,44 @@
 //! only valid for one sequence number, and it keeps a keepalive at 40 bytes.
 //! `crc` is a CRC-32: it detects line noise and authenticates nothing.
 
-use crate::config::authkeys::{AuthKeys, AuthMethod};
 use hmac::{Hmac, Mac};
+use serde::Serialize;
+
+/// How frames are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMethod {
+    /// A CRC: detects corruption, authenticates nothing (Heartbeat's crc).
+    Crc,
+    /// HMAC-MD5 (Heartbeat's md5).
+    Md5,
+    /// HMAC-SHA1 (Heartbeat's sha1).
+    Sha1,
+    /// HMAC-SHA256, tandem's default for native frames.
+    Sha256,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Crc => "crc",
+            AuthMethod::Md5 => "md5",
+            AuthMethod::Sha1 => "sha1",
+            AuthMethod::Sha256 => "sha256",
+        }
+    }
+
+    /// The method authkeys names `text`.
+    pub fn from_name(text: &str) -> Option<AuthMethod> {
+        match text {
+            "crc" => Some(AuthMethod::Crc),
+            "md5" => Some(AuthMethod::Md5),
+            "sha1" => Some(AuthMethod::Sha1),
+            "sha256" => Some(AuthMethod::Sha256),
+            _ => None,
+        }
+    }
+}
 
 /// Length of an HMAC tag on the wire.
 pub const HMAC_TAG_LEN: usize = 16;
@@ -67,18 +103,16 @@ impl std::fmt::Debug for Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(authkeys: &AuthKeys) -> Authenticator {
-        let mut keys: [Option<Keyed>; 16] = Default::default();
-        for k in &authkeys.keys {
-            let secret = k.value.key.as_ref().map(|s| s.expose()).unwrap_or(&[]);
-            if let Some(slot) = keys.get_mut(usize::from(k.value.index)) {
-                *slot = Some(Keyed::new(k.value.method, secret));
+    /// Keys by index (`crc` takes an empty secret); `sign` must be one of
+    /// them (authkeys guarantees it). An index over 15 is ignored.
+    pub fn new(sign: u8, keys: &[(u8, AuthMethod, &[u8])]) -> Authenticator {
+        let mut slots: [Option<Keyed>; 16] = Default::default();
+        for &(index, method, secret) in keys {
+            if let Some(slot) = slots.get_mut(usize::from(index)) {
+                *slot = Some(Keyed::new(method, secret));
             }
         }
-        Authenticator {
-            keys,
-            sign: authkeys.sign.value,
-        }
+        Authenticator { keys: slots, sign }
     }
 
     /// The key index that signs outgoing frames.
@@ -210,14 +244,7 @@ impl Authenticator {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::config::authkeys;
-
-    fn auth(text: &str) -> Authenticator {
-        let (keys, d) = authkeys::parse("authkeys", text.as_bytes());
-        assert!(!d.has_errors(), "{d:?}");
-        Authenticator::new(&keys.unwrap())
-    }
+    use super::testing::auth;
 
     #[test]
     fn every_method_signs_and_verifies() {
@@ -250,5 +277,31 @@ mod tests {
         let mut frame = b"x".to_vec();
         old.sign(&mut frame);
         assert!(both.verify(1, &frame[..1], &frame[1..]));
+    }
+}
+
+/// For the wire's own tests: an authenticator from authkeys text in its
+/// simplest form (`auth N`, then `index method [key]` lines). The config
+/// layer owns the real parser; the wire sits below it.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{AuthMethod, Authenticator};
+
+    pub(crate) fn auth(text: &str) -> Authenticator {
+        let mut sign = 0;
+        let mut keys = Vec::new();
+        for line in text.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                ["auth", n] => sign = n.parse().expect("auth index"),
+                [i, m, rest @ ..] => keys.push((
+                    i.parse::<u8>().expect("index"),
+                    AuthMethod::from_name(m).expect("method"),
+                    rest.first().copied().unwrap_or("").as_bytes(),
+                )),
+                _ => panic!("not an authkeys line: {line}"),
+            }
+        }
+        Authenticator::new(sign, &keys)
     }
 }

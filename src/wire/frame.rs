@@ -419,11 +419,7 @@ impl Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::authkeys;
-
-    fn auth(text: &str) -> Authenticator {
-        Authenticator::new(&authkeys::parse("k", text.as_bytes()).0.unwrap())
-    }
+    use crate::wire::auth::testing::auth;
 
     fn keepalive() -> Frame {
         Frame {

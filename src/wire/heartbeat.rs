@@ -494,13 +494,7 @@ fn decode_text(bytes: &[u8], auth: &Authenticator) -> Result<Message, DecodeErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::authkeys;
-
-    fn auth(text: &str) -> Authenticator {
-        let (keys, d) = authkeys::parse("authkeys", text.as_bytes());
-        assert!(!d.has_errors(), "{d:?}");
-        Authenticator::new(&keys.expect("keys"))
-    }
+    use crate::wire::auth::testing::auth;
 
     fn status() -> Message {
         let mut m = Message::new();
