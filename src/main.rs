@@ -102,13 +102,13 @@ fn director_resource(
     r: &tandem::config::haresources::Resource,
     action: &str,
 ) -> anyhow::Result<ExitCode> {
+    use tandem::config::haresources::ResourceKind;
     use tandem::director::resource::{self, Done};
-    let done = if r.script == "LVSSyncDaemonSwap" {
-        resource::sync(&r.args, action)
-    } else {
-        let dir = std::path::Path::new("/etc/ha.d");
-        let config = resource::config_path(r.args.first().map(String::as_str), dir);
-        resource::director(&config, action)
+    let dir = std::path::Path::new("/etc/ha.d");
+    let done = match (&r.kind, r.kind.director_file(dir)) {
+        (ResourceKind::SyncDaemonSwap(swap), _) => resource::sync(swap, action),
+        (_, Some(config)) => resource::director(&config, action),
+        _ => Err(format!("{}: not a director resource", r.script)),
     }
     .map_err(|e| anyhow::anyhow!("{}: {e}", r.token))?;
     Ok(match done {
@@ -222,86 +222,36 @@ enum Action {
 }
 
 fn action(a: Action) -> anyhow::Result<ExitCode> {
-    use tandem::takeover::{addr, arp, Builtin};
+    use tandem::config::haresources::ResourceKind;
+    use tandem::takeover::{arp, Builtin};
     match a {
         Action::Resource { resource, action } => {
             let r = tandem::config::haresources::parse_resource(&resource)
                 .map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
-            if tandem::director::resource::SCRIPTS.contains(&r.script.as_str()) {
+            if r.kind.runs_as_child() && !matches!(r.kind, ResourceKind::DynDns(_)) {
                 return director_resource(&r, &action);
             }
-            let b = if r.script == "MacTakeover" || r.script == "DynDNS" {
-                Builtin::of_script(&r.script, &r.args)
-            } else {
-                Builtin::of(&r.kind)
-            }
-            .map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
+            let b = Builtin::of(&r.kind).map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
             let announce = |b: &Builtin| -> anyhow::Result<()> {
                 for (dev, ip) in b.announces() {
                     arp::announce_burst(&dev, ip, arp::Policy::default())?;
                 }
                 Ok(())
             };
-            match (action.as_str(), &b) {
-                ("start", Builtin::Address(al)) => {
-                    addr::add(al)?;
+            match action.as_str() {
+                "start" => {
+                    println!("{}", b.start()?);
                     announce(&b)?;
                 }
-                ("start", Builtin::SendArp { .. }) => announce(&b)?,
-                ("stop", Builtin::Address(al)) => {
-                    addr::remove(al)?;
-                }
-                ("stop", Builtin::SendArp { .. }) => {}
-                ("status", Builtin::Address(al)) => {
-                    return Ok(if addr::present(al)? {
-                        println!("running");
-                        ExitCode::SUCCESS
-                    } else {
-                        println!("stopped");
-                        ExitCode::from(3)
-                    });
-                }
-                ("start", Builtin::DynDns { .. }) => println!("{}", b.dns_update()?),
-                // The record stays: the node taking over points it at itself.
-                ("stop", Builtin::DynDns { .. }) => {}
-                ("status", Builtin::DynDns { .. }) => {
-                    println!("stopped");
-                    return Ok(ExitCode::from(3));
-                }
-                ("start", Builtin::MacTakeover { device, mac }) => {
-                    let own = tandem::takeover::mac::take(device, *mac)?;
-                    println!(
-                        "{device}: its own address was {}",
-                        tandem::takeover::mac::format(&own)
-                    );
-                    announce(&b)?;
-                }
-                ("stop", Builtin::MacTakeover { device, mac }) => {
-                    match tandem::takeover::mac::release(device, *mac)? {
-                        Some(own) => println!(
-                            "{device}: has its own address {} again",
-                            tandem::takeover::mac::format(&own)
-                        ),
-                        None => println!(
-                            "{device}: does not have {}",
-                            tandem::takeover::mac::format(mac)
-                        ),
+                "stop" => println!("{}", b.stop()?),
+                "status" => {
+                    let running = b.status()?;
+                    println!("{}", if running { "running" } else { "stopped" });
+                    if !running {
+                        return Ok(ExitCode::from(3));
                     }
                 }
-                ("status", Builtin::MacTakeover { device, mac }) => {
-                    let has = tandem::takeover::mac::current(device)? == *mac;
-                    println!("{}", if has { "running" } else { "stopped" });
-                    return Ok(if has {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(3)
-                    });
-                }
-                ("status", Builtin::SendArp { .. }) => {
-                    println!("stopped");
-                    return Ok(ExitCode::from(3));
-                }
-                (other, _) => anyhow::bail!("`{other}`: expected start, stop or status"),
+                other => anyhow::bail!("`{other}`: expected start, stop or status"),
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -151,7 +151,10 @@ fn write_config(out: &mut String, c: &Config, resolutions: &[Vec<Resolution>]) {
         for (i, (r, how)) in g.resources.iter().zip(res).enumerate() {
             let found = match how {
                 Resolution::Builtin
-                    if crate::director::resource::SCRIPTS.contains(&r.script.as_str()) =>
+                    if matches!(
+                        r.kind,
+                        ResourceKind::Director { .. } | ResourceKind::SyncDaemonSwap(_)
+                    ) =>
                 {
                     "built in (tandem runs it as a child process)".to_string()
                 }
@@ -184,7 +187,7 @@ fn write_config(out: &mut String, c: &Config, resolutions: &[Vec<Resolution>]) {
                 }
                 ResourceKind::SendArp { ip, .. } => format!("gratuitous ARP for {ip}"),
                 ResourceKind::Ocf { params, .. } => format!("{} parameters", params.len()),
-                ResourceKind::Script => {
+                _ => {
                     if r.args.is_empty() {
                         String::new()
                     } else {

@@ -11,7 +11,7 @@ use super::diag::{At, Diagnostics};
 use super::lines;
 use super::value::{Setting, Source};
 use serde::Serialize;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 /// A resource group: started left to right on one node, stopped right to
@@ -59,8 +59,78 @@ pub enum ResourceKind {
         agent: String,
         params: Vec<(String, String)>,
     },
+    /// MacTakeover::NIC::MAC: the shared MAC on this node's interface.
+    MacTakeover { device: String, mac: [u8; 6] },
+    /// DynDNS::NAME::IP::SERVER[:PORT]::KEYFILE[::TTL]: a signed DNS UPDATE.
+    DynDns(DynDns),
+    /// ldirectord::FILE or LVSDirector::FILE: `tandem director` on FILE
+    /// (relative to the configuration directory; `ldirectord.cf` if none).
+    Director { file: Option<String> },
+    /// LVSSyncDaemonSwap::ROLE[::IFACE[::SYNCID[::GROUP]]]: the kernel's
+    /// connection-sync daemon in ROLE while the group runs here.
+    SyncDaemonSwap(SyncSwap),
     /// Any other resource.d or init.d script.
     Script,
+}
+
+impl ResourceKind {
+    /// Carried out by tandem itself, never a script found on disk.
+    pub fn is_builtin(&self) -> bool {
+        !matches!(self, ResourceKind::Script | ResourceKind::Ocf { .. })
+    }
+
+    /// Run by the pair's daemon as a child of this binary (`tandem action
+    /// resource`), since it waits on a server or another process.
+    pub fn runs_as_child(&self) -> bool {
+        matches!(
+            self,
+            ResourceKind::DynDns(_)
+                | ResourceKind::Director { .. }
+                | ResourceKind::SyncDaemonSwap(_)
+        )
+    }
+
+    /// The director's configuration file, resolved as ldirectord does: a
+    /// relative name is in the configuration directory `dir`.
+    pub fn director_file(&self, dir: &Path) -> Option<PathBuf> {
+        let ResourceKind::Director { file } = self else {
+            return None;
+        };
+        let p = Path::new(file.as_deref().unwrap_or("ldirectord.cf"));
+        Some(if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        })
+    }
+}
+
+/// A DynDNS resource's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DynDns {
+    pub name: String,
+    pub ip: IpAddr,
+    pub server: SocketAddr,
+    pub key_file: String,
+    pub ttl: u32,
+}
+
+/// The kernel's connection-sync daemon role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncRole {
+    Master,
+    Backup,
+}
+
+/// An LVSSyncDaemonSwap resource's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncSwap {
+    pub role: SyncRole,
+    pub interface: String,
+    pub syncid: u32,
+    /// The multicast group (`None`: the kernel's default).
+    pub group: Option<IpAddr>,
 }
 
 /// An IP address alias as IPaddr/IPaddr2's shorthand writes it.
@@ -72,20 +142,6 @@ pub struct IpAlias {
     pub label: Option<String>,
     pub broadcast: Option<Ipv4Addr>,
 }
-
-/// Resources tandem carries out in its own process (netlink and a raw
-/// packet socket), never through a shell: the takeover fast path.
-pub const BUILTIN: &[&str] = &[
-    "IPaddr",
-    "IPaddr2",
-    "IPv6addr",
-    "SendArp",
-    "MacTakeover",
-    "DynDNS",
-    "ldirectord",
-    "LVSDirector",
-    "LVSSyncDaemonSwap",
-];
 
 /// Parses haresources; `nodes` are the nodes ha.cf lists.
 /// Node names are checked against `nodes` when given (ha.cf parsed).
@@ -154,24 +210,27 @@ fn parse_group(
         return None;
     }
     let mut resources = Vec::new();
-    let mut ok = true;
+    let mut bad = 0;
     for token in tokens {
         match parse_resource(token) {
             Ok(r) => resources.push(r),
             Err(e) => {
                 diags.error(&At::line(file, line, token), e);
-                ok = false;
+                bad += 1;
             }
         }
     }
-    if resources.is_empty() && ok {
+    if resources.is_empty() && bad == 0 {
         diags.error(
             &At::line(file, line, &node),
             "no resources; expected `NODE RESOURCE [RESOURCE...]`",
         );
         return None;
     }
-    ok.then(|| ResourceGroup {
+    // A group with a bad resource is kept without it, so that the checks
+    // that follow (scripts present, directors' files) report in the same
+    // pass; the error above already refuses the configuration.
+    (!resources.is_empty()).then(|| ResourceGroup {
         node: Setting {
             value: node,
             source: Source::File {
@@ -238,6 +297,20 @@ pub fn parse_resource(token: &str) -> Result<Resource, String> {
         "IPaddr" | "IPaddr2" => ResourceKind::IpAlias(parse_ip_alias(script, &args, false)?),
         "IPv6addr" => ResourceKind::IpAlias(parse_ip_alias(script, &args, true)?),
         "SendArp" => parse_send_arp(&args)?,
+        "MacTakeover" => parse_mac_takeover(&args)?,
+        "DynDNS" => ResourceKind::DynDns(parse_dyndns(&args)?),
+        "ldirectord" | "LVSDirector" => match args.as_slice() {
+            [] => ResourceKind::Director { file: None },
+            [file] => ResourceKind::Director {
+                file: Some(file.clone()),
+            },
+            _ => {
+                return Err(format!(
+                    "{script} takes one argument, the configuration file"
+                ))
+            }
+        },
+        "LVSSyncDaemonSwap" => ResourceKind::SyncDaemonSwap(parse_sync_swap(&args)?),
         _ => ResourceKind::Script,
     };
     Ok(Resource {
@@ -409,6 +482,110 @@ fn parse_send_arp(args: &[String]) -> Result<ResourceKind, String> {
     })
 }
 
+fn parse_mac_takeover(args: &[String]) -> Result<ResourceKind, String> {
+    const FORM: &str = "MacTakeover::NIC::MAC (e.g. MacTakeover::eth0::02:00:5e:00:01:01)";
+    let [device, mac] = args else {
+        return Err(format!("expected {FORM}"));
+    };
+    let mac = parse_mac(mac)
+        .filter(|m| m[0] & 1 == 0 && *m != [0; 6])
+        .ok_or_else(|| format!("`{mac}` is not a unicast Ethernet address; expected {FORM}"))?;
+    Ok(ResourceKind::MacTakeover {
+        device: device.clone(),
+        mac,
+    })
+}
+
+/// `02:00:5e:00:01:01`: six two-digit hex octets.
+pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let mut out = [0u8; 6];
+    let mut parts = text.split(':');
+    for b in &mut out {
+        let p = parts.next()?;
+        if p.len() != 2 {
+            return None;
+        }
+        *b = u8::from_str_radix(p, 16).ok()?;
+    }
+    parts.next().is_none().then_some(out)
+}
+
+fn parse_dyndns(args: &[String]) -> Result<DynDns, String> {
+    const FORM: &str = "DynDNS::NAME::IP::SERVER[:PORT]::KEYFILE[::TTL]";
+    let [name, ip, server, key_file, rest @ ..] = args else {
+        return Err(format!("expected {FORM}"));
+    };
+    if rest.len() > 1 {
+        return Err(format!("expected {FORM}"));
+    }
+    let usage = |what: &str| format!("{what}; expected {FORM}");
+    let ip: IpAddr = ip
+        .parse()
+        .map_err(|_| usage(&format!("`{ip}` is not an IP address")))?;
+    let server = server
+        .parse::<SocketAddr>()
+        .or_else(|_| server.parse::<IpAddr>().map(|a| SocketAddr::new(a, 53)))
+        .map_err(|_| usage(&format!("`{server}` is not ADDRESS[:PORT]")))?;
+    if !key_file.starts_with('/') {
+        return Err(usage(&format!("`{key_file}` is not an absolute path")));
+    }
+    let ttl = match rest.first() {
+        Some(t) => t
+            .parse()
+            .map_err(|_| usage(&format!("`{t}` is not a TTL in seconds")))?,
+        None => 60,
+    };
+    Ok(DynDns {
+        name: name.clone(),
+        ip,
+        server,
+        key_file: key_file.clone(),
+        ttl,
+    })
+}
+
+/// `master|backup [IFACE [SYNCID [GROUP]]]`.
+fn parse_sync_swap(args: &[String]) -> Result<SyncSwap, String> {
+    let usage = "LVSSyncDaemonSwap::master|backup[::IFACE[::SYNCID[::GROUP]]]";
+    if args.is_empty() || args.len() > 4 {
+        return Err(format!("expected {usage}"));
+    }
+    let role = match args[0].as_str() {
+        "master" => SyncRole::Master,
+        "backup" => SyncRole::Backup,
+        other => return Err(format!("`{other}`: expected master or backup ({usage})")),
+    };
+    let interface = args.get(1).cloned().unwrap_or_else(|| "eth0".into());
+    if interface.is_empty() || interface.len() > 15 || interface.contains('/') {
+        return Err(format!("`{interface}`: not an interface name"));
+    }
+    let syncid = match args.get(2) {
+        Some(s) => s
+            .parse::<u8>()
+            .map_err(|_| format!("`{s}`: a sync id is 0 to 255"))?
+            .into(),
+        None => 0,
+    };
+    let group = match args.get(3) {
+        Some(g) => {
+            let ip: IpAddr = g
+                .parse()
+                .map_err(|_| format!("`{g}`: not a multicast group address"))?;
+            if !ip.is_multicast() {
+                return Err(format!("`{g}`: not a multicast group address"));
+            }
+            Some(ip)
+        }
+        None => None,
+    };
+    Ok(SyncSwap {
+        role,
+        interface,
+        syncid,
+        group,
+    })
+}
+
 /// Where the program that manages a resource was found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "found", rename_all = "snake_case")]
@@ -479,7 +656,7 @@ pub fn resolve(resource: &Resource, search: &SearchPaths) -> Resolution {
             }
         };
     }
-    if BUILTIN.contains(&resource.script.as_str()) {
+    if resource.kind.is_builtin() {
         return Resolution::Builtin;
     }
     let in_resource_d = search.resource_d.join(&resource.script);
@@ -545,6 +722,64 @@ pub fn to_text(groups: &[ResourceGroup]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sync(token: &str) -> Result<SyncSwap, String> {
+        match parse_resource(token)?.kind {
+            ResourceKind::SyncDaemonSwap(s) => Ok(s),
+            other => panic!("{token}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sync_daemon_swap_arguments() {
+        let d = sync("LVSSyncDaemonSwap::master").unwrap();
+        assert_eq!(
+            (d.role, d.interface.as_str(), d.syncid),
+            (SyncRole::Master, "eth0", 0)
+        );
+        let d = sync("LVSSyncDaemonSwap::backup::br0::7::239.255.0.81").unwrap();
+        assert_eq!(d.group, Some("239.255.0.81".parse().unwrap()));
+        for bad in [
+            "LVSSyncDaemonSwap::slave",
+            "LVSSyncDaemonSwap::master::eth0::300",
+            "LVSSyncDaemonSwap::master::eth0::1::192.0.2.1",
+            "LVSSyncDaemonSwap::master::../x",
+            "LVSSyncDaemonSwap",
+        ] {
+            assert!(parse_resource(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn relative_director_files_are_in_the_configuration_directory() {
+        let dir = Path::new("/etc/ha.d");
+        let file = |t: &str| one(t).kind.director_file(dir);
+        assert_eq!(file("ldirectord"), Some(dir.join("ldirectord.cf")));
+        assert_eq!(file("LVSDirector::www.cf"), Some(dir.join("www.cf")));
+        assert_eq!(file("ldirectord::/srv/lvs.cf"), Some("/srv/lvs.cf".into()));
+        assert_eq!(file("IPaddr2::192.0.2.10/24/eth0"), None);
+        assert!(parse_resource("ldirectord::a.cf::b.cf").is_err());
+    }
+
+    #[test]
+    fn mac_takeover_and_dyndns_are_parsed_with_the_file() {
+        assert_eq!(
+            one("MacTakeover::eth0::02:00:5e:00:01:01").kind,
+            ResourceKind::MacTakeover {
+                device: "eth0".into(),
+                mac: [2, 0, 0x5e, 0, 1, 1]
+            }
+        );
+        assert!(parse_resource("MacTakeover::eth0::01:00:5e:00:01:01").is_err());
+        assert!(parse_resource("MacTakeover::eth0").is_err());
+        let ResourceKind::DynDns(d) =
+            one("DynDNS::www.example.org::192.0.2.10::192.0.2.53::/etc/ha.d/k.key").kind
+        else {
+            panic!("not DynDNS");
+        };
+        assert_eq!((d.server.port(), d.ttl), (53, 60));
+        assert!(parse_resource("DynDNS::www::192.0.2.10::192.0.2.53::relative.key").is_err());
+    }
 
     fn one(token: &str) -> Resource {
         parse_resource(token).unwrap_or_else(|e| panic!("{token}: {e}"))

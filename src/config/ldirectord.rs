@@ -266,6 +266,22 @@ struct Entry {
     value: String,
 }
 
+/// Reads and parses the file at `path`: the director, or every problem
+/// found, one `file:line: directive: message` per line. The one reader of
+/// ldirectord.cf, for the director and for the pair's configuration check.
+pub fn load(path: &std::path::Path) -> Result<Director, String> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    let (director, diags) = parse(&name, &bytes);
+    director.ok_or_else(|| {
+        diags
+            .errors()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 /// Reads ldirectord.cf text. Returns the configuration when there is no
 /// error; the findings either way.
 pub fn parse(file: &str, bytes: &[u8]) -> (Option<Director>, Diagnostics) {

@@ -249,8 +249,14 @@ pub fn load(opts: &LoadOptions) -> Loaded {
     };
     let (config, parse_diags) = parse(&texts, &local_node);
     diags.extend(parse_diags);
-    if let Some(config) = &config {
-        check_scripts(config, opts, &names.1, &mut diags);
+    match &config {
+        Some(config) => check_scripts(&config.groups, opts, &names.1, &mut diags),
+        // The groups that did parse are still checked (their scripts,
+        // their directors' files), so that one pass reports every problem.
+        None => {
+            let (groups, _) = haresources::parse(&names.1, &haresources, None);
+            check_scripts(&groups, opts, &names.1, &mut diags);
+        }
     }
     let config = if diags.has_errors() { None } else { config };
     Loaded {
@@ -293,15 +299,16 @@ fn check_director(
         line,
         directive: Some(&resource.token),
     };
-    if resource.script != "LVSSyncDaemonSwap" {
-        let path =
-            crate::director::resource::config_path(resource.args.first().map(String::as_str), dir);
-        if !path.exists() && opts.purpose == Purpose::Check {
-            diags.warning(&at, format!("{} does not exist", display(&path)));
-            return;
-        }
+    let Some(path) = resource.kind.director_file(dir) else {
+        return;
+    };
+    if !path.exists() && opts.purpose == Purpose::Check {
+        diags.warning(&at, format!("{} does not exist", display(&path)));
+        return;
     }
-    if let Err(e) = crate::director::resource::check(&resource.script, &resource.args, dir) {
+    // The director's file is read now: a bad one never starts a
+    // half-configured pair.
+    if let Err(e) = ldirectord::load(&path) {
         for l in e.lines() {
             diags.error(&at, l.to_string());
         }
@@ -309,15 +316,24 @@ fn check_director(
 }
 
 /// Every resource's program must exist on this host to run.
-fn check_scripts(config: &Config, opts: &LoadOptions, file: &str, diags: &mut Diagnostics) {
+fn check_scripts(
+    groups: &[haresources::ResourceGroup],
+    opts: &LoadOptions,
+    file: &str,
+    diags: &mut Diagnostics,
+) {
     let search = opts.search_paths();
-    for group in &config.groups {
+    for group in groups {
         let line = match &group.node.source {
             value::Source::File { line, .. } => Some(*line),
             value::Source::Default(_) => None,
         };
         for resource in &group.resources {
-            if crate::director::resource::SCRIPTS.contains(&resource.script.as_str()) {
+            if matches!(
+                resource.kind,
+                haresources::ResourceKind::Director { .. }
+                    | haresources::ResourceKind::SyncDaemonSwap(_)
+            ) {
                 check_director(resource, opts, file, line, diags);
                 continue;
             }

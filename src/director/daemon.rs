@@ -82,20 +82,7 @@ pub fn socket_for(config: &Path) -> PathBuf {
 /// Reads and checks the configuration: all of it or an error listing
 /// every problem, one `file:line: directive: message` per line.
 pub fn load(path: &Path) -> Result<Director, DirectorError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| DirectorError::Config(format!("{name}: cannot read: {e}")))?;
-    let (director, diags) = ldirectord::parse(&name, &bytes);
-    match director {
-        Some(d) => Ok(d),
-        None => Err(DirectorError::Config(
-            diags
-                .errors()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )),
-    }
+    ldirectord::load(path).map_err(DirectorError::Config)
 }
 
 /// One real server of one virtual service, as the director checks it.

@@ -7,6 +7,7 @@
 //! an error, never a panic.
 
 use super::table::{DestConf, DestKey, Op, ServiceConf, ServiceKey, Table};
+use crate::config::haresources::SyncRole;
 use crate::config::ldirectord::Forward;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -288,21 +289,13 @@ pub fn encode(op: &Op, family: u16, seq: u32) -> Vec<u8> {
     m.finish()
 }
 
-/// The connection-sync daemon's role: the active director's master sends
-/// its connection table, the standby's backup receives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SyncRole {
-    Master,
-    Backup,
-}
-
-impl SyncRole {
-    fn code(self) -> u32 {
-        match self {
-            SyncRole::Master => 1,
-            SyncRole::Backup => 2,
-        }
+/// The connection-sync daemon's role (the active director's master sends
+/// its connection table, the standby's backup receives it) as the kernel
+/// numbers it.
+fn role_code(role: SyncRole) -> u32 {
+    match role {
+        SyncRole::Master => 1,
+        SyncRole::Backup => 2,
     }
 }
 
@@ -331,7 +324,7 @@ pub fn daemon_request(family: u16, seq: u32, d: &SyncDaemon, start: bool) -> Vec
         cmd,
         IPVS_GENL_VERSION,
     );
-    m.begin(ATTR_DAEMON).u32(DAEMON_STATE, d.role.code());
+    m.begin(ATTR_DAEMON).u32(DAEMON_STATE, role_code(d.role));
     if start {
         m.attr(DAEMON_MCAST_IFN, &nul_terminated(&d.interface))
             .u32(DAEMON_SYNC_ID, d.syncid);

@@ -115,13 +115,23 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
         }
         // The director (and the sync daemon swap) run as children of
         // this same binary: starting a director waits for it to answer.
-        Resolution::Builtin if crate::director::resource::SCRIPTS.contains(&r.script.as_str()) => {
+        Resolution::Builtin
+            if matches!(
+                r.kind,
+                ResourceKind::Director { .. } | ResourceKind::SyncDaemonSwap(_)
+            ) =>
+        {
             let dir = search
                 .resource_d
                 .parent()
                 .unwrap_or(std::path::Path::new("/etc/ha.d"));
-            // Checked (the file read) when the configuration was loaded.
-            let args = crate::director::resource::child_args(&r.script, &r.args, dir);
+            // The child does not know the configuration directory: it gets
+            // the director's file made absolute (read when the
+            // configuration was loaded).
+            let args = match r.kind.director_file(dir) {
+                Some(file) => vec![file.display().to_string()],
+                None => r.args.clone(),
+            };
             let exe =
                 std::env::current_exe().map_err(|e| format!("cannot find tandem itself: {e}"))?;
             let mut token = r.script.clone();
@@ -141,8 +151,7 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
         }
         // DynDNS waits for a server's answer (seconds, with retries): it
         // runs as a child, this same binary, never in the event loop.
-        Resolution::Builtin if r.script == "DynDNS" => {
-            crate::takeover::Builtin::of_script(&r.script, &r.args).map_err(|e| e.to_string())?;
+        Resolution::Builtin if matches!(r.kind, ResourceKind::DynDns(_)) => {
             let exe =
                 std::env::current_exe().map_err(|e| format!("cannot find tandem itself: {e}"))?;
             return Ok(Program {
@@ -160,12 +169,7 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
             });
         }
         Resolution::Builtin => {
-            let builtin = if r.script == "MacTakeover" || r.script == "DynDNS" {
-                crate::takeover::Builtin::of_script(&r.script, &r.args)
-            } else {
-                crate::takeover::Builtin::of(&r.kind)
-            }
-            .map_err(|e| e.to_string())?;
+            let builtin = crate::takeover::Builtin::of(&r.kind).map_err(|e| e.to_string())?;
             return Ok(Program {
                 token: r.token.clone(),
                 builtin: Some(builtin),

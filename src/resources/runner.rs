@@ -390,52 +390,16 @@ fn builtin(
     b: &crate::takeover::Builtin,
     step: Step,
 ) -> Result<String, crate::takeover::TakeoverError> {
-    use crate::takeover::{addr, mac, Builtin, TakeoverError};
+    use crate::takeover::{Builtin, TakeoverError};
     match (b, step) {
-        (
-            Builtin::MacTakeover {
-                device,
-                mac: shared,
-            },
-            Step::Start,
-        ) => {
-            let own = mac::take(device, *shared)?;
-            Ok(format!(
-                "{device} now has {} (its own: {})",
-                mac::format(shared),
-                mac::format(&own)
-            ))
-        }
-        (
-            Builtin::MacTakeover {
-                device,
-                mac: shared,
-            },
-            Step::Stop,
-        ) => Ok(match mac::release(device, *shared)? {
-            Some(own) => format!("{device} has its own {} again", mac::format(&own)),
-            None => format!("{device} does not have {}", mac::format(shared)),
-        }),
-        (Builtin::Address(a), Step::Start) => Ok(if addr::add(a)? {
-            format!("added {}/{} on {}", a.ip, a.prefix, a.device)
-        } else {
-            format!("{}/{} already on {}", a.ip, a.prefix, a.device)
-        }),
-        (Builtin::Address(a), Step::Stop) => Ok(if addr::remove(a)? {
-            format!("removed {}/{} from {}", a.ip, a.prefix, a.device)
-        } else {
-            format!("{} already gone from {}", a.ip, a.device)
-        }),
-        (Builtin::SendArp { ip, device }, Step::Start) => {
-            Ok(format!("announcing {ip} on {device}"))
-        }
-        (Builtin::SendArp { .. }, Step::Stop) => Ok("nothing to undo".to_string()),
-        // Monitors of built-ins are answered before this is called.
-        (_, Step::Monitor) => Ok("checked".to_string()),
         // Never in-process (it waits for a server): resolved to a child.
         (Builtin::DynDns { .. }, _) => Err(TakeoverError::Usage(
             "DynDNS runs as a child process".to_string(),
         )),
+        (_, Step::Start) => b.start(),
+        (_, Step::Stop) => b.stop(),
+        // Monitors of built-ins are answered before this is called.
+        (_, Step::Monitor) => Ok("checked".to_string()),
     }
 }
 

@@ -4,24 +4,12 @@
 //! release the interface gets its own address back.
 
 use super::TakeoverError;
+use crate::config::haresources::parse_mac as parse;
 use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 
-/// A MAC address as six bytes, from `02:00:5e:00:01:01`.
-pub fn parse(text: &str) -> Option<[u8; 6]> {
-    let mut out = [0u8; 6];
-    let mut parts = text.split(':');
-    for b in &mut out {
-        let p = parts.next()?;
-        if p.len() != 2 {
-            return None;
-        }
-        *b = u8::from_str_radix(p, 16).ok()?;
-    }
-    parts.next().is_none().then_some(out)
-}
-
+/// `02:00:5e:00:01:01`, as ip(8) prints it.
 pub fn format(mac: &[u8; 6]) -> String {
     mac.iter()
         .map(|b| format!("{b:02x}"))

@@ -26,7 +26,7 @@ pub enum TakeoverError {
     Usage(String),
 }
 
-use crate::config::haresources::{IpAlias, ResourceKind};
+use crate::config::haresources::{DynDns, IpAlias, ResourceKind};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// A resource tandem carries out itself.
@@ -39,13 +39,7 @@ pub enum Builtin {
     /// MacTakeover::NIC::MAC: the shared MAC on this node's interface.
     MacTakeover { device: String, mac: [u8; 6] },
     /// DynDNS::NAME::IP::SERVER::KEYFILE[::TTL]: a signed DNS UPDATE.
-    DynDns {
-        name: String,
-        ip: IpAddr,
-        server: std::net::SocketAddr,
-        key_file: String,
-        ttl: u32,
-    },
+    DynDns(DynDns),
 }
 
 impl Builtin {
@@ -65,65 +59,14 @@ impl Builtin {
                 };
                 Ok(Builtin::SendArp { ip: *ip, device })
             }
-            _ => Err(TakeoverError::Usage("not a built-in resource".to_string())),
-        }
-    }
-
-    /// The built-in for a resource by name and arguments, for those the
-    /// haresources parser keeps as a plain script (MacTakeover).
-    pub fn of_script(script: &str, args: &[String]) -> Result<Builtin, TakeoverError> {
-        const FORM: &str = "MacTakeover::NIC::MAC (e.g. MacTakeover::eth0::02:00:5e:00:01:01)";
-        match (script, args) {
-            ("MacTakeover", [device, mac]) => {
-                let mac = mac::parse(mac)
-                    .filter(|m| m[0] & 1 == 0 && *m != [0; 6])
-                    .ok_or_else(|| {
-                        TakeoverError::Usage(format!(
-                            "`{mac}` is not a unicast Ethernet address; expected {FORM}"
-                        ))
-                    })?;
-                Ok(Builtin::MacTakeover {
-                    device: device.clone(),
-                    mac,
-                })
-            }
-            ("MacTakeover", _) => Err(TakeoverError::Usage(format!("expected {FORM}"))),
-            ("DynDNS", [name, ip, server, key_file, rest @ ..]) if rest.len() <= 1 => {
-                const DNS_FORM: &str = "DynDNS::NAME::IP::SERVER[:PORT]::KEYFILE[::TTL]";
-                let usage =
-                    |what: &str| TakeoverError::Usage(format!("{what}; expected {DNS_FORM}"));
-                let ip: IpAddr = ip
-                    .parse()
-                    .map_err(|_| usage(&format!("`{ip}` is not an IP address")))?;
-                let server = server
-                    .parse::<std::net::SocketAddr>()
-                    .or_else(|_| {
-                        server
-                            .parse::<IpAddr>()
-                            .map(|a| std::net::SocketAddr::new(a, 53))
-                    })
-                    .map_err(|_| usage(&format!("`{server}` is not ADDRESS[:PORT]")))?;
-                if !key_file.starts_with('/') {
-                    return Err(usage(&format!("`{key_file}` is not an absolute path")));
-                }
-                let ttl = match rest.first() {
-                    Some(t) => t
-                        .parse()
-                        .map_err(|_| usage(&format!("`{t}` is not a TTL in seconds")))?,
-                    None => 60,
-                };
-                Ok(Builtin::DynDns {
-                    name: name.clone(),
-                    ip,
-                    server,
-                    key_file: key_file.clone(),
-                    ttl,
-                })
-            }
-            ("DynDNS", _) => Err(TakeoverError::Usage(
-                "expected DynDNS::NAME::IP::SERVER[:PORT]::KEYFILE[::TTL]".to_string(),
+            ResourceKind::MacTakeover { device, mac } => Ok(Builtin::MacTakeover {
+                device: device.clone(),
+                mac: *mac,
+            }),
+            ResourceKind::DynDns(d) => Ok(Builtin::DynDns(d.clone())),
+            _ => Err(TakeoverError::Usage(
+                "not a resource tandem carries out in its process".to_string(),
             )),
-            _ => Err(TakeoverError::Usage("not a built-in resource".to_string())),
         }
     }
 
@@ -139,7 +82,7 @@ impl Builtin {
                 .into_iter()
                 .map(|ip| (device.clone(), IpAddr::V4(ip)))
                 .collect(),
-            Builtin::DynDns { .. } => Vec::new(),
+            Builtin::DynDns(_) => Vec::new(),
         }
     }
 
@@ -149,20 +92,68 @@ impl Builtin {
         match self {
             Builtin::Address(a) => Some(addr::present(a)),
             Builtin::MacTakeover { device, mac } => Some(mac::current(device).map(|m| m == *mac)),
-            Builtin::SendArp { .. } | Builtin::DynDns { .. } => None,
+            Builtin::SendArp { .. } | Builtin::DynDns(_) => None,
         }
+    }
+
+    /// Starts the built-in: the address added, the MAC taken, the DNS
+    /// record pointed here (DynDNS blocks for seconds, so the daemon runs
+    /// that one in a child). Announcements are the caller's: the daemon
+    /// spaces them out, `tandem action` sends a burst. Says what it did.
+    pub fn start(&self) -> Result<String, TakeoverError> {
+        match self {
+            Builtin::Address(a) => Ok(if addr::add(a)? {
+                format!("added {}/{} on {}", a.ip, a.prefix, a.device)
+            } else {
+                format!("{}/{} already on {}", a.ip, a.prefix, a.device)
+            }),
+            Builtin::SendArp { ip, device } => Ok(format!("announcing {ip} on {device}")),
+            Builtin::MacTakeover { device, mac } => {
+                let own = mac::take(device, *mac)?;
+                Ok(format!(
+                    "{device} now has {} (its own: {})",
+                    mac::format(mac),
+                    mac::format(&own)
+                ))
+            }
+            Builtin::DynDns(_) => self.dns_update(),
+        }
+    }
+
+    /// Stops the built-in; says what it did. A DynDNS record stays: the
+    /// node taking over points it at itself.
+    pub fn stop(&self) -> Result<String, TakeoverError> {
+        match self {
+            Builtin::Address(a) => Ok(if addr::remove(a)? {
+                format!("removed {}/{} from {}", a.ip, a.prefix, a.device)
+            } else {
+                format!("{} already gone from {}", a.ip, a.device)
+            }),
+            Builtin::MacTakeover { device, mac } => Ok(match mac::release(device, *mac)? {
+                Some(own) => format!("{device} has its own {} again", mac::format(&own)),
+                None => format!("{device} does not have {}", mac::format(mac)),
+            }),
+            Builtin::SendArp { .. } | Builtin::DynDns(_) => Ok("nothing to undo".to_string()),
+        }
+    }
+
+    /// Whether the built-in runs here, as a resource script's `status`
+    /// would say: those that leave nothing here to look at (SendArp,
+    /// DynDNS) report stopped, as Heartbeat's scripts do.
+    pub fn status(&self) -> Result<bool, TakeoverError> {
+        self.in_place().unwrap_or(Ok(false))
     }
 
     /// Carries out a DynDNS start: the signed update, with retries. Blocks
     /// for up to a few seconds: the daemon runs it in a child process.
     pub fn dns_update(&self) -> Result<String, TakeoverError> {
-        let Builtin::DynDns {
+        let Builtin::DynDns(DynDns {
             name,
             ip,
             server,
             key_file,
             ttl,
-        } = self
+        }) = self
         else {
             return Err(TakeoverError::Usage("not a DynDNS resource".to_string()));
         };

@@ -191,8 +191,7 @@ impl Drop for Segment {
 
 pub fn status(dir: &Path, i: usize) -> Option<serde_json::Value> {
     let path = dir.join(NAMES[i]).join("state").join("control");
-    let body =
-        tandem::daemon::control::request(&path, "status-json", Duration::from_secs(5)).ok()?;
+    let body = tandem::host::control::request(&path, "status-json", Duration::from_secs(5)).ok()?;
     serde_json::from_str(&body).ok()
 }
 
