@@ -284,7 +284,7 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
             let update = dns::Update {
                 zone,
                 name: name.clone(),
-                ip,
+                address: dns::address(ip),
                 ttl,
             };
             dns::send(&update, &key, server, tries)?;

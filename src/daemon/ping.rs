@@ -6,6 +6,7 @@
 //! node is reachable while a reply came within `deadping`.
 
 use crate::config::hacf::PingNode;
+use crate::wire::icmp::{self, Family};
 use mio::net::UdpSocket;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
@@ -58,13 +59,7 @@ impl Pinger {
         }
         self.next = now + self.every;
         self.seq = self.seq.wrapping_add(1);
-        let mut msg = [0u8; 16];
-        msg[0] = 8; // echo request
-        msg[4..6].copy_from_slice(&self.id.to_be_bytes());
-        msg[6..8].copy_from_slice(&self.seq.to_be_bytes());
-        msg[8..16].copy_from_slice(b"tandem\0\0");
-        let sum = crate::takeover::arp::checksum(&[&msg]);
-        msg[2..4].copy_from_slice(&sum.to_be_bytes());
+        let msg = icmp::echo_request(Family::V4, self.id, self.seq, b"tandem\0\0");
         for (node, _) in &self.nodes {
             for addr in &node.addresses {
                 if let IpAddr::V4(v4) = addr {
@@ -80,18 +75,13 @@ impl Pinger {
     pub fn receive(&mut self, now: Instant) {
         let mut buf = [0u8; 1500];
         while let Ok((n, _)) = self.socket.recv_from(&mut buf) {
-            let b = &buf[..n];
-            let Some(&vihl) = b.first() else { continue };
-            let ihl = usize::from(vihl & 0x0f) * 4;
-            if b.len() < ihl + 8 || ihl < 20 {
+            let Some((src, message)) = icmp::strip_ipv4(&buf[..n]) else {
+                continue;
+            };
+            if icmp::answer(Family::V4, message) != (icmp::Answer::Reply { ident: self.id }) {
                 continue;
             }
-            let icmp = &b[ihl..];
-            let id = u16::from_be_bytes([icmp[4], icmp[5]]);
-            if icmp[0] != 0 || id != self.id {
-                continue;
-            }
-            let src = Ipv4Addr::new(b[12], b[13], b[14], b[15]);
+            let src = Ipv4Addr::from(src);
             for (node, heard) in &mut self.nodes {
                 if node.addresses.contains(&IpAddr::V4(src)) {
                     *heard = Some(now);

@@ -5,7 +5,7 @@
 //! matches it. UDP for a UDP virtual service, TCP (length-prefixed)
 //! otherwise, as ldirectord does.
 
-use crate::takeover::dns::{name, rcode_name, Reader};
+use crate::wire::dns::{name, rcode_name, Reader};
 use std::net::IpAddr;
 
 const TYPE_A: u16 = 1;

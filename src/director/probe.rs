@@ -8,6 +8,7 @@
 use super::check::{Check, Kind};
 use super::dialogue::{self, Dialogue, Progress};
 use super::{dns, http, ldap};
+use crate::wire::icmp::{self, Family};
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
 use std::io::{self, Read, Write};
@@ -619,15 +620,8 @@ fn ping(ip: IpAddr, registry: &Registry, token: Token, seq: u16) -> Result<Start
         .map_err(|e| format!("{ip}: {e}"))?;
     // The identifier tells our echoes from other pings'.
     let ident = (std::process::id() as u16) ^ seq.rotate_left(8);
-    let mut echo = vec![if v6 { 128 } else { 8 }, 0, 0, 0];
-    echo.extend_from_slice(&ident.to_be_bytes());
-    echo.extend_from_slice(&seq.to_be_bytes());
-    echo.extend_from_slice(b"tandem-director");
-    if !v6 {
-        // ICMPv6's checksum is the kernel's (it needs the pseudo-header).
-        let sum = checksum(&echo);
-        echo[2..4].copy_from_slice(&sum.to_be_bytes());
-    }
+    let family = if v6 { Family::V6 } else { Family::V4 };
+    let echo = icmp::echo_request(family, ident, seq, b"tandem-director");
     socket.send(&echo).map_err(|e| format!("{ip}: {e}"))?;
     let fd: std::os::fd::OwnedFd = socket.into();
     registry
@@ -658,29 +652,18 @@ fn ping_reply(fd: &std::os::fd::OwnedFd, ident: u16, v6: bool) -> Outcome {
         }
         let packet = &buf[..n as usize];
         // IPv4 raw sockets hand over the IP header too.
-        let icmp = if v6 {
-            packet
+        let (family, message) = if v6 {
+            (Family::V6, packet)
         } else {
-            let ihl = usize::from(packet.first().map_or(0, |b| b & 0xf)) * 4;
-            packet.get(ihl..).unwrap_or(&[])
+            match icmp::strip_ipv4(packet) {
+                Some((_, message)) => (Family::V4, message),
+                None => continue,
+            }
         };
-        let reply_type = if v6 { 129 } else { 0 };
-        if icmp.len() >= 8 && icmp[0] == reply_type && icmp[4..6] == ident.to_be_bytes() {
-            return Outcome::Passed;
-        }
-        if icmp.first() == Some(&(if v6 { 1 } else { 3 })) {
-            return Outcome::Failed("destination unreachable".into());
+        match icmp::answer(family, message) {
+            icmp::Answer::Reply { ident: i } if i == ident => return Outcome::Passed,
+            icmp::Answer::Unreachable => return Outcome::Failed("destination unreachable".into()),
+            _ => {}
         }
     }
-}
-
-fn checksum(b: &[u8]) -> u16 {
-    let mut sum: u32 = b
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }

@@ -163,7 +163,7 @@ impl Builtin {
         let update = dns::Update {
             zone,
             name: name.clone(),
-            ip: *ip,
+            address: dns::address(*ip),
             ttl: *ttl,
         };
         dns::send(&update, &key, *server, 4)?;
