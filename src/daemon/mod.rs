@@ -3,14 +3,17 @@
 //! exits and deadlines into the core's inputs, and carries out its
 //! outputs. No async runtime, no locks, no threads.
 
-pub mod announce;
+mod links;
+pub mod notify;
 pub mod ping;
+mod prepare;
+mod requests;
 pub mod state;
 pub mod status;
 pub mod watchdog;
 
-use crate::config::{self, Config, Files, LoadOptions, Purpose};
-use crate::core::{self, Action, Command, Params, Severity, Which};
+use crate::config::{Config, Files};
+use crate::core::{self, Action, Command, Severity, Which};
 use crate::host::pid::PidLock;
 use crate::host::{control, log::Log, sd_notify};
 use crate::media::{self, serial::Received, Link};
@@ -19,6 +22,7 @@ use crate::time;
 use crate::wire::Authenticator;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
+use prepare::{go_realtime, prepare, program_env, runner_settings, timeout, wire_of, Prepared};
 use signal_hook::consts::signal::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 use signal_hook_mio::v1_0::Signals;
 use state::Paths;
@@ -69,254 +73,6 @@ pub struct Options {
     pub init_d: Option<PathBuf>,
 }
 
-/// Everything a configuration turns into before the loop may use it.
-struct Prepared {
-    config: Config,
-    params: Params,
-    programs: Vec<Vec<resources::Program>>,
-    fencer: Option<resources::fence::Fencer>,
-    warnings: Vec<String>,
-}
-
-/// Loads and checks a configuration for running: nothing half-done, every
-/// problem named.
-fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
-    let mut load = LoadOptions::new(opts.files.clone(), opts.node.clone(), Purpose::Run);
-    if let Some(d) = &opts.init_d {
-        load.init_d = d.clone();
-    }
-    let loaded = config::load(&load);
-    let mut warnings: Vec<String> = Vec::new();
-    let mut errors: Vec<String> = Vec::new();
-    errors.extend(loaded.diagnostics.errors().map(ToString::to_string));
-    warnings.extend(loaded.diagnostics.warnings().map(ToString::to_string));
-    let Some(mut config) = loaded.config else {
-        return Err(DaemonError::Config(errors));
-    };
-    for dropped in media::drop_self_links(&mut config, &media::udp::local_addresses()) {
-        warnings.push(format!("{dropped}: points at this node itself; ignored"));
-    }
-    let params = Params::from_config(&config).map_err(|e| DaemonError::Config(vec![e]))?;
-    if params.links.is_empty() {
-        return Err(DaemonError::Config(vec![format!(
-            "{}: no link reaches this node `{}`",
-            opts.files.ha_cf.display(),
-            config.local_node
-        )]));
-    }
-    let mut missing = not_yet(&config);
-    missing.extend(not_with_heartbeat(&config));
-    if !missing.is_empty() {
-        return Err(DaemonError::Config(missing));
-    }
-    let file = opts.files.haresources.display().to_string();
-    let programs = resources::resolve_all(&config, &load.search_paths(), &file)?;
-    let fencer =
-        resources::fence::Fencer::new(&config.hacf.stonith, &config.local_node, timeout(&config))
-            .map_err(|e| DaemonError::Config(vec![e]))?;
-    if fencer.is_none() && !config.hacf.stonith.is_empty() {
-        warnings.push(format!(
-            "stonith_host: no STONITH device is usable from this node `{}`; it will not take over from a dead node that may hold resources",
-            config.local_node
-        ));
-    }
-    Ok(Prepared {
-        config,
-        params,
-        programs,
-        fencer,
-        warnings,
-    })
-}
-
-/// What `wire heartbeat` cannot carry out, for a start with it.
-fn not_with_heartbeat(config: &Config) -> Vec<String> {
-    if config.hacf.wire.value != config::hacf::WireMode::Heartbeat {
-        return Vec::new();
-    }
-    heartbeat_conflicts(config)
-}
-
-/// The protocol this node speaks, with what the engine needs for it:
-/// Heartbeat's uuid for this node, or why `wire auto` cannot answer a
-/// Heartbeat node (said once, when one is heard). Read at start and at
-/// each reload.
-fn wire_of(config: &Config, paths: &Paths) -> Result<core::Wire, DaemonError> {
-    use config::hacf::WireMode;
-    Ok(match config.hacf.wire.value {
-        WireMode::Native => core::Wire::Native,
-        WireMode::Heartbeat => core::Wire::Heartbeat {
-            uuid: state::heartbeat_uuid(paths).map_err(io_err("heartbeat-uuid file"))?,
-        },
-        WireMode::Auto => {
-            let conflicts = heartbeat_conflicts(config);
-            core::Wire::Auto(if !conflicts.is_empty() {
-                Err(conflicts.join("; "))
-            } else {
-                state::heartbeat_uuid(paths).map_err(|e| format!("heartbeat-uuid file: {e}"))
-            })
-        }
-    })
-}
-
-/// What a Heartbeat partner cannot agree on: only what Heartbeat's
-/// haresources mode speaks can be. Each names its line.
-fn heartbeat_conflicts(config: &Config) -> Vec<String> {
-    use crate::wire::auth::AuthMethod;
-    let h = &config.hacf;
-    let mut out = Vec::new();
-    let mut say = |source: &config::value::Source, directive: &str, why: &str| {
-        out.push(format!(
-            "{source}: {directive}: not available with Heartbeat's protocol (`wire {}` at {}): {why}",
-            h.wire.value.as_str(),
-            h.wire.source
-        ))
-    };
-    if h.nodes.len() != 2 {
-        say(
-            &h.wire.source,
-            "node",
-            "Heartbeat's haresources mode pairs exactly two nodes",
-        );
-    }
-    for st in &h.stonith {
-        say(
-            &st.source,
-            "stonith",
-            "Heartbeat's STONITH exchange is not spoken; fence from the Heartbeat node, or remove the line",
-        );
-    }
-    for p in &h.ping_nodes {
-        say(
-            &p.source,
-            "ping",
-            "Heartbeat weighs ping nodes in its own way; remove the line until both nodes run tandem",
-        );
-    }
-    if let Some(m) = &h.monitor_interval {
-        say(
-            &m.source,
-            "monitor_interval",
-            "Heartbeat v1 watches no resources, and a group failed here could not be handed over",
-        );
-    }
-    let signing = &config.authkeys.sign;
-    if config.authkeys.signing().method == AuthMethod::Sha256 {
-        say(
-            &signing.source,
-            "auth",
-            "Heartbeat has no sha256; sign with a sha1 (or md5) key both nodes list",
-        );
-    }
-    out
-}
-
-/// Directives the configuration accepts (they are Heartbeat's, and
-/// check-config explains them) but this daemon does not carry out yet.
-/// Running without them would be a quieter, less safe cluster than the
-/// operator configured, so the daemon refuses, naming each line.
-fn not_yet(config: &Config) -> Vec<String> {
-    let h = &config.hacf;
-    let mut out = Vec::new();
-    let mut say = |source: &config::value::Source, directive: &str, what: &str| {
-        out.push(format!(
-            "{source}: {directive}: {what} is not implemented in this version of the daemon; remove the line to run without it"
-        ))
-    };
-    for p in &h.ping_nodes {
-        if p.value.addresses.iter().any(|a| a.is_ipv6()) {
-            say(&p.source, "ping6", "an IPv6 ping node");
-        }
-    }
-    for r in &h.respawn {
-        say(
-            &r.source,
-            if r.value.failfast {
-                "failfast"
-            } else {
-                "respawn"
-            },
-            "keeping a client process running",
-        );
-    }
-    out
-}
-
-/// How long one resource action may run (`resource_timeout`).
-fn timeout(config: &Config) -> Duration {
-    Duration::from_micros(config.hacf.resource_timeout.value.as_micros())
-}
-
-/// What the runner takes from ha.cf.
-fn runner_settings(config: &Config) -> crate::resources::runner::Settings {
-    let h = &config.hacf;
-    crate::resources::runner::Settings {
-        timeout: timeout(config),
-        arp: crate::takeover::arp::Policy {
-            count: h.arp_count.value,
-            interval: Duration::from_micros(h.arp_interval.value.as_micros()),
-            form: h.arp_form.value,
-        },
-    }
-}
-
-/// The environment resource programs see: nothing inherited.
-fn program_env(config: &Config, opts: &Options) -> Vec<(String, String)> {
-    let mut env = vec![
-        (
-            "PATH".to_string(),
-            "/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
-        ),
-        ("LANG".to_string(), "C".to_string()),
-        (
-            "HA_d".to_string(),
-            opts.files
-                .ha_cf
-                .parent()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        ),
-        ("HA_CURHOST".to_string(), config.local_node.clone()),
-        ("TANDEM_NODE".to_string(), config.local_node.clone()),
-    ];
-    for e in &config.hacf.env {
-        env.push(e.value.clone());
-    }
-    env
-}
-
-/// `realtime on`: SCHED_FIFO and locked memory, or a warning why not.
-fn go_realtime(config: &Config, log: &mut Log) {
-    if !config.hacf.realtime.value {
-        return;
-    }
-    let prio = config.hacf.rtprio.as_ref().map(|p| p.value).unwrap_or(1);
-    let param = libc::sched_param {
-        sched_priority: i32::from(prio),
-    };
-    // SAFETY: plain syscalls on this process with a valid sched_param.
-    #[allow(unsafe_code)]
-    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) };
-    if rc != 0 {
-        log.warn(&format!(
-            "realtime: cannot set SCHED_FIFO priority {prio}: {}; running at normal priority",
-            io::Error::last_os_error()
-        ));
-    }
-    // MCL_ONFAULT: lock pages as they are touched, not every page mapped
-    // (the whole binary and libc), so that the locked set is the resident
-    // set and fits the default RLIMIT_MEMLOCK of 8 MiB.
-    // SAFETY: as above.
-    #[allow(unsafe_code)]
-    let rc = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE | libc::MCL_ONFAULT) };
-    if rc != 0 {
-        log.warn(&format!(
-            "realtime: cannot lock memory: {} (RLIMIT_MEMLOCK?); pages may be swapped out",
-            io::Error::last_os_error()
-        ));
-    }
-}
-
 /// Runs the daemon until a graceful shutdown completes.
 pub fn run(opts: Options) -> Result<(), DaemonError> {
     let prepared = prepare(&opts)?;
@@ -353,7 +109,7 @@ struct Daemon {
     send_errors: HashMap<usize, String>,
     runner: Runner,
     fencer: Option<resources::fence::Fencer>,
-    announcer: announce::Announcer,
+    notifications: notify::Notifications,
     watchdog: Option<watchdog::Watchdog>,
     next_monitor: Option<Instant>,
     pinger: Option<ping::Pinger>,
@@ -440,7 +196,7 @@ impl Daemon {
         poll.registry()
             .register(&mut signals, SIGNALS, Interest::READABLE)
             .map_err(io_err("signals"))?;
-        let announcer = announce::Announcer::new(
+        let notifications = notify::Notifications::new(
             p.config
                 .hacf
                 .notify
@@ -469,7 +225,7 @@ impl Daemon {
             send_errors: HashMap::new(),
             runner,
             fencer: p.fencer,
-            announcer,
+            notifications,
             watchdog,
             next_monitor: None,
             reannounce: Vec::new(),
@@ -534,101 +290,6 @@ impl Daemon {
         self.epoch + Duration::from_micros(t.as_micros())
     }
 
-    fn register_link(&mut self, i: usize) -> Result<(), DaemonError> {
-        let token = Token(LINK_BASE + i);
-        let registry = self.poll.registry();
-        match &mut self.links[i] {
-            // A unicast link sharing another's socket receives through it.
-            Link::Udp(u) if u.receives_for.is_none() => Ok(()),
-            Link::Udp(u) => registry
-                .register(&mut u.socket, token, Interest::READABLE)
-                .map_err(io_err("udp link")),
-            Link::Ppp(p) => {
-                registry
-                    .register(&mut p.socket, token, Interest::READABLE)
-                    .map_err(io_err("ppp link"))?;
-                self.start_pppd(i);
-                Ok(())
-            }
-            Link::Serial(s) => match s.open() {
-                Ok(fd) => {
-                    registry
-                        .register(&mut SourceFd(&fd), token, Interest::READABLE)
-                        .map_err(io_err("serial link"))?;
-                    if self.reopen.remove(&i).is_some_and(|r| r.logged) {
-                        let name = self.core.params().links[i].name.clone();
-                        self.log.info(&format!("link {name}: device open again"));
-                    }
-                    Ok(())
-                }
-                Err(e) => {
-                    self.serial_lost(i, &e.to_string());
-                    Ok(())
-                }
-            },
-        }
-    }
-
-    /// Starts (or restarts) pppd on ppp link `i`.
-    fn start_pppd(&mut self, i: usize) {
-        self.pppd_restart.remove(&i);
-        let name = self.core.params().links[i].name.clone();
-        if let Link::Ppp(p) = &mut self.links[i] {
-            match p.spawn() {
-                Ok(pid) => self
-                    .log
-                    .info(&format!("link {name}: pppd started (pid {pid})")),
-                Err(e) => {
-                    self.log.warn(&format!(
-                        "link {name}: cannot start pppd: {e}; retrying in {}s",
-                        media::ppp::RESTART_INTERVAL.as_secs()
-                    ));
-                    self.pppd_restart
-                        .insert(i, Instant::now() + media::ppp::RESTART_INTERVAL);
-                }
-            }
-        }
-    }
-
-    /// A pppd that exited is started again, after a pause.
-    fn reap_pppd(&mut self) {
-        for i in 0..self.links.len() {
-            let Link::Ppp(p) = &mut self.links[i] else {
-                continue;
-            };
-            if let Some(status) = p.exited() {
-                let name = self.core.params().links[i].name.clone();
-                self.log.warn(&format!(
-                    "link {name}: pppd exited ({status}); the link is down, restarting it in {}s",
-                    media::ppp::RESTART_INTERVAL.as_secs()
-                ));
-                self.pppd_restart
-                    .insert(i, Instant::now() + media::ppp::RESTART_INTERVAL);
-            }
-        }
-    }
-
-    /// A serial device is missing or failed: down, logged once, retried.
-    fn serial_lost(&mut self, i: usize, why: &str) {
-        if let Link::Serial(s) = &mut self.links[i] {
-            if let Some(fd) = s.fd() {
-                let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
-            }
-            s.close();
-        }
-        let at = Instant::now() + media::serial::REOPEN_INTERVAL;
-        let entry = self.reopen.entry(i).or_insert(Reopen { at, logged: false });
-        entry.at = at;
-        if !entry.logged {
-            entry.logged = true;
-            let name = self.core.params().links[i].name.clone();
-            self.log.warn(&format!(
-                "link {name}: {why}; the link is down, retrying every {}s",
-                media::serial::REOPEN_INTERVAL.as_secs()
-            ));
-        }
-    }
-
     fn run(&mut self) -> Result<(), DaemonError> {
         self.log.info(&format!(
             "tandem {} starting: node {}, generation {}, {} link(s), {} group(s)",
@@ -682,7 +343,7 @@ impl Daemon {
         };
         consider(self.runner.next_deadline());
         consider(self.fencer.as_ref().and_then(|f| f.next_deadline()));
-        consider(self.announcer.next_deadline());
+        consider(self.notifications.next_deadline());
         consider(self.watchdog.as_ref().map(|w| w.next()));
         consider(self.next_monitor);
         consider(self.pinger.as_ref().map(|p| p.next));
@@ -731,8 +392,12 @@ impl Daemon {
                 self.log.error(&msg);
             }
         }
-        if self.announcer.next_deadline().is_some_and(|d| wall >= d) {
-            self.announcer.reap(wall);
+        if self
+            .notifications
+            .next_deadline()
+            .is_some_and(|d| wall >= d)
+        {
+            self.notifications.reap(wall);
         }
         if self
             .fencer
@@ -790,49 +455,6 @@ impl Daemon {
         }
     }
 
-    fn on_link(&mut self, i: usize) {
-        // Room for Heartbeat's larger messages, not only tandem's frames.
-        let mut buf = vec![0u8; 65536];
-        let socket = match self.links.get(i) {
-            Some(Link::Udp(u)) => Some((&u.socket, Some(u))),
-            Some(Link::Ppp(p)) => Some((&p.socket, None)),
-            _ => None,
-        };
-        if let Some((socket, udp)) = socket {
-            loop {
-                match socket.recv_from(&mut buf) {
-                    Ok((n, from)) => {
-                        let bytes = &buf[..n];
-                        let link = udp.map_or(i, |u| u.link_of(from.ip(), i));
-                        let now = time::Instant(self.epoch.elapsed().as_micros() as u64);
-                        self.core.handle_frame(now, link, bytes);
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    // ICMP errors (port unreachable) surface here: the peer
-                    // is not listening yet. Nothing to do but go on.
-                    Err(_) => break,
-                }
-            }
-            return;
-        }
-        if let Some(Link::Serial(s)) = self.links.get_mut(i) {
-            let mut items = Vec::new();
-            let result = s.receive(&mut items);
-            let now = self.now();
-            for item in items {
-                match item {
-                    Received::Frame(f) => self.core.handle_frame(now, i, &f),
-                    Received::Heartbeat(_, message) => self.core.handle_frame(now, i, &message),
-                    Received::Noise => self.core.handle_noise(i),
-                }
-            }
-            if let Err(e) = result {
-                self.serial_lost(i, &format!("device lost ({e})"));
-            }
-        }
-    }
-
     fn on_signals(&mut self) {
         let pending: Vec<i32> = self.signals.pending().collect();
         for sig in pending {
@@ -865,7 +487,7 @@ impl Daemon {
                     self.reap();
                     self.reap_pppd();
                     self.reap_fencing();
-                    self.announcer.reap(Instant::now());
+                    self.notifications.reap(Instant::now());
                 }
                 _ => {}
             }
@@ -965,33 +587,6 @@ impl Daemon {
         }
     }
 
-    /// HUP or `tandem reload`: the new configuration replaces the running
-    /// one only when it is valid and keeps nodes, links and groups.
-    fn reload(&mut self) -> Result<String, String> {
-        let p = prepare(&self.opts).map_err(|e| {
-            format!(
-                "reload refused, the running configuration stays: {}",
-                e.to_string().replace('\n', "; ")
-            )
-        })?;
-        let auth = Authenticator::from(&p.config.authkeys);
-        let wire = wire_of(&p.config, &self.paths)
-            .map_err(|e| format!("reload refused, the running configuration stays: {e}"))?;
-        self.core
-            .reconfigure(p.params, auth, wire)
-            .map_err(|e| format!("reload refused, the running configuration stays: {e}"))?;
-        for problem in self
-            .log
-            .configure(&p.config.hacf.logging, !self.opts.detach)
-        {
-            self.log.warn(&problem);
-        }
-        self.runner.configure(runner_settings(&p.config));
-        self.config = p.config;
-        self.next_monitor = self.monitor_every().map(|d| Instant::now() + d);
-        Ok("configuration reloaded".to_string())
-    }
-
     fn on_control(&mut self, token: Token) {
         let Some(server) = self.control.as_mut() else {
             return;
@@ -1007,79 +602,6 @@ impl Daemon {
                     server.reply(self.poll.registry(), client, answer);
                 }
             }
-        }
-    }
-
-    /// Answers one control request.
-    fn serve(&mut self, line: &str) -> Result<String, String> {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let which = |w: Option<&&str>| -> Result<Which, String> {
-            match w.copied().unwrap_or("all") {
-                "all" => Ok(Which::All),
-                "local" => Ok(Which::Local),
-                "foreign" => Ok(Which::Foreign),
-                "failback" => Ok(Which::Failback),
-                other => Err(format!(
-                    "`{other}`: expected all, local, foreign or failback"
-                )),
-            }
-        };
-        let now = self.now();
-        match words.as_slice() {
-            ["status"] => Ok(status::text(&self.core, &self.config, now)),
-            ["status-json"] => Ok(status::json(&self.core, &self.config, now)),
-            ["standby", rest @ ..] => {
-                let w = which(rest.first())?;
-                self.command(now, Command::Standby(w))
-            }
-            ["takeover", rest @ ..] => {
-                let w = which(rest.first())?;
-                self.command(now, Command::Takeover(w))
-            }
-            ["shutdown"] => {
-                self.log
-                    .info("control: graceful shutdown (handing groups over)");
-                self.core.handle_command(now, Command::Shutdown);
-                Ok("shutting down: handing groups over\n".to_string())
-            }
-            ["reload"] => {
-                let r = self.reload();
-                match &r {
-                    Ok(m) => self.log.info(m),
-                    Err(m) => self.log.error(m),
-                }
-                r.map(|m| m + "\n")
-            }
-            ["hbstatus"]
-            | ["listnodes"]
-            | ["nodestatus", _]
-            | ["listhblinks", _]
-            | ["hblinkstatus", _, _]
-            | ["rscstatus"] => status::cl_status(&self.core, &words, now).map(|s| s + "\n"),
-            [] => Err("empty request".to_string()),
-            _ => Err(format!("unknown request `{line}`")),
-        }
-    }
-
-    /// Hands an operator command to the core and reports a refusal.
-    fn command(&mut self, now: time::Instant, command: Command) -> Result<String, String> {
-        self.log.info(&format!("control: {command:?}"));
-        self.core.handle_command(now, command);
-        // A refusal comes back as an event at once.
-        let mut refused = None;
-        let mut rest = Vec::new();
-        while let Some((t, e)) = self.core.poll_event() {
-            if let core::Event::CommandRefused(why) = e {
-                refused = Some(why.to_string());
-            }
-            rest.push((t, e));
-        }
-        for (_, e) in rest {
-            self.log_event(&e);
-        }
-        match refused {
-            Some(why) => Err(why),
-            None => Ok("accepted\n".to_string()),
         }
     }
 
@@ -1104,8 +626,8 @@ impl Daemon {
                 }
             }
         }
-        if let Some(c) = announce::change(e, self.core.params()) {
-            if let Some(problem) = self.announcer.tell(&c, Instant::now()) {
+        if let Some(c) = notify::change(e, self.core.params()) {
+            if let Some(problem) = self.notifications.tell(&c, Instant::now()) {
                 self.log.warn(&problem);
             }
         }

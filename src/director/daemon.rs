@@ -11,7 +11,7 @@
 use super::check::Check;
 use super::health::{Due, Health, Verdict};
 use super::ipvs::{Ipvs, IpvsError};
-use super::probe::{self, Outcome, Probe, Started};
+use super::probe::{self, Probe, Probed, Started};
 use super::table::{self, Table};
 use crate::config::ldirectord::{self, Address, Director, Virtual};
 use crate::host::control;
@@ -394,7 +394,7 @@ impl Daemon {
                     }
                     let s = &self.farm.servers[i];
                     let took = s.health.timeout();
-                    self.result(i, Outcome::Failed(format!("no verdict within {took}")));
+                    self.result(i, Probed::Failed(format!("no verdict within {took}")));
                 }
                 None => {}
             }
@@ -437,10 +437,7 @@ impl Daemon {
         };
         self.seq = self.seq.wrapping_add(1);
         if let Some(file) = self.in_maintenance(i) {
-            self.result(
-                i,
-                Outcome::Failed(format!("in maintenance ({file} exists)")),
-            );
+            self.result(i, Probed::Failed(format!("in maintenance ({file} exists)")));
             return;
         }
         let s = &mut self.farm.servers[i];
@@ -489,12 +486,12 @@ impl Daemon {
         };
         let i = *i;
         let outcome = probe.on_event();
-        if outcome != Outcome::Pending {
+        if outcome != Probed::Pending {
             self.end_probe(slot, i, outcome);
         }
     }
 
-    fn end_probe(&mut self, slot: usize, i: usize, outcome: Outcome) {
+    fn end_probe(&mut self, slot: usize, i: usize, outcome: Probed) {
         if let Some((probe, _)) = self.probes[slot].take() {
             probe.finish(self.poll.registry());
         }
@@ -502,11 +499,11 @@ impl Daemon {
         self.result(i, outcome);
     }
 
-    fn result(&mut self, i: usize, outcome: Outcome) {
+    fn result(&mut self, i: usize, outcome: Probed) {
         let (ok, error) = match outcome {
-            Outcome::Passed => (true, None),
-            Outcome::Failed(e) => (false, Some(e)),
-            Outcome::Pending => return,
+            Probed::Passed => (true, None),
+            Probed::Failed(e) => (false, Some(e)),
+            Probed::Pending => return,
         };
         let verdict = self.farm.servers[i].health.result(ok, error.clone());
         self.arm(i);
@@ -552,7 +549,7 @@ impl Daemon {
                         }
                         let i = *i;
                         let o = p.on_child();
-                        if o != Outcome::Pending {
+                        if o != Probed::Pending {
                             self.end_probe(slot, i, o);
                         }
                     }

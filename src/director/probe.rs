@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 /// How a probe ended, or that it has not yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Probed {
     Pending,
     Passed,
     Failed(String),
@@ -196,7 +196,7 @@ pub enum Started {
     /// Running: poll it on events (and, for a child, on SIGCHLD).
     Running(Probe),
     /// Decided at once.
-    Done(Outcome),
+    Done(Probed),
 }
 
 impl Probe {
@@ -212,7 +212,7 @@ impl Probe {
     ) -> Started {
         match Probe::open(check, connect_only, tls, registry, token, seq) {
             Ok(started) => started,
-            Err(e) => Started::Done(Outcome::Failed(e)),
+            Err(e) => Started::Done(Probed::Failed(e)),
         }
     }
 
@@ -233,9 +233,9 @@ impl Probe {
         let (talk, opening, tls_name) = match kind {
             Kind::Fixed(up) => {
                 return Ok(Started::Done(if *up {
-                    Outcome::Passed
+                    Probed::Passed
                 } else {
-                    Outcome::Failed("checktype off".into())
+                    Probed::Failed("checktype off".into())
                 }))
             }
             Kind::External { command, args } => {
@@ -369,7 +369,7 @@ impl Probe {
     }
 
     /// The socket is ready: move bytes and see whether the check is over.
-    pub fn on_event(&mut self) -> Outcome {
+    pub fn on_event(&mut self) -> Probed {
         match &mut self.io {
             Io::Tcp(t) => t.on_event(),
             Io::Udp {
@@ -382,13 +382,13 @@ impl Probe {
                 match socket.recv(&mut buf) {
                     // A stray datagram (an earlier query's late answer) is
                     // not this check's verdict.
-                    Ok(n) if !dns::is_answer_to(&buf[..n], *id) => Outcome::Pending,
+                    Ok(n) if !dns::is_answer_to(&buf[..n], *id) => Probed::Pending,
                     Ok(n) => match dns::judge(&buf[..n], *id, *qtype, receive.as_ref()) {
-                        Ok(()) => Outcome::Passed,
-                        Err(e) => Outcome::Failed(e),
+                        Ok(()) => Probed::Passed,
+                        Err(e) => Probed::Failed(e),
                     },
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Outcome::Pending,
-                    Err(e) => Outcome::Failed(e.to_string()),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Probed::Pending,
+                    Err(e) => Probed::Failed(e.to_string()),
                 }
             }
             Io::Ping { fd, ident, v6, .. } => ping_reply(fd, *ident, *v6),
@@ -397,18 +397,18 @@ impl Probe {
     }
 
     /// A child may have ended (SIGCHLD): its exit status is the verdict.
-    pub fn on_child(&mut self) -> Outcome {
+    pub fn on_child(&mut self) -> Probed {
         let Io::Child(child) = &mut self.io else {
-            return Outcome::Pending;
+            return Probed::Pending;
         };
         match child.try_wait() {
-            Ok(None) => Outcome::Pending,
-            Ok(Some(s)) if s.success() => Outcome::Passed,
-            Ok(Some(s)) => Outcome::Failed(match s.code() {
+            Ok(None) => Probed::Pending,
+            Ok(Some(s)) if s.success() => Probed::Passed,
+            Ok(Some(s)) => Probed::Failed(match s.code() {
                 Some(c) => format!("checkcommand exited {c}"),
                 None => "checkcommand was killed".into(),
             }),
-            Err(e) => Outcome::Failed(format!("checkcommand: {e}")),
+            Err(e) => Probed::Failed(format!("checkcommand: {e}")),
         }
     }
 
@@ -446,10 +446,10 @@ impl Probe {
 }
 
 impl Tcp {
-    fn on_event(&mut self) -> Outcome {
+    fn on_event(&mut self) -> Probed {
         if !self.connected {
             match self.stream.take_error() {
-                Ok(Some(e)) | Err(e) => return Outcome::Failed(format!("connect: {e}")),
+                Ok(Some(e)) | Err(e) => return Probed::Failed(format!("connect: {e}")),
                 Ok(None) => {}
             }
             // The first event after a non-blocking connect says it is
@@ -458,11 +458,11 @@ impl Tcp {
             // them up.)
             self.connected = true;
             if let Talk::Connect = self.talk {
-                return Outcome::Passed;
+                return Probed::Passed;
             }
             let opening = std::mem::take(&mut self.opening);
             if let Err(e) = self.send(&opening) {
-                return Outcome::Failed(e);
+                return Probed::Failed(e);
             }
         }
         match self.receive() {
@@ -471,27 +471,27 @@ impl Tcp {
                     match self.talk.on_data(&data) {
                         Progress::Send(bytes) => {
                             if let Err(e) = self.send(&bytes) {
-                                return Outcome::Failed(e);
+                                return Probed::Failed(e);
                             }
                         }
                         Progress::Wait => {}
-                        Progress::Passed => return Outcome::Passed,
-                        Progress::Failed(e) => return Outcome::Failed(e),
+                        Progress::Passed => return Probed::Passed,
+                        Progress::Failed(e) => return Probed::Failed(e),
                     }
                 }
                 if closed {
                     return match self.talk.on_close() {
-                        Progress::Passed => Outcome::Passed,
-                        Progress::Failed(e) => Outcome::Failed(e),
-                        _ => Outcome::Failed("closed the connection".into()),
+                        Progress::Passed => Probed::Passed,
+                        Progress::Failed(e) => Probed::Failed(e),
+                        _ => Probed::Failed("closed the connection".into()),
                     };
                 }
             }
-            Err(e) => return Outcome::Failed(e),
+            Err(e) => return Probed::Failed(e),
         }
         match self.flush() {
-            Ok(()) => Outcome::Pending,
-            Err(e) => Outcome::Failed(e),
+            Ok(()) => Probed::Pending,
+            Err(e) => Probed::Failed(e),
         }
     }
 
@@ -636,7 +636,7 @@ fn ping(ip: IpAddr, registry: &Registry, token: Token, seq: u16) -> Result<Start
     }))
 }
 
-fn ping_reply(fd: &std::os::fd::OwnedFd, ident: u16, v6: bool) -> Outcome {
+fn ping_reply(fd: &std::os::fd::OwnedFd, ident: u16, v6: bool) -> Probed {
     let mut buf = [0u8; 1500];
     loop {
         // SAFETY: buf is valid for its length; fd is an open socket.
@@ -645,9 +645,9 @@ fn ping_reply(fd: &std::os::fd::OwnedFd, ident: u16, v6: bool) -> Outcome {
         if n < 0 {
             let e = io::Error::last_os_error();
             return match e.kind() {
-                io::ErrorKind::WouldBlock => Outcome::Pending,
+                io::ErrorKind::WouldBlock => Probed::Pending,
                 io::ErrorKind::Interrupted => continue,
-                _ => Outcome::Failed(e.to_string()),
+                _ => Probed::Failed(e.to_string()),
             };
         }
         let packet = &buf[..n as usize];
@@ -661,8 +661,8 @@ fn ping_reply(fd: &std::os::fd::OwnedFd, ident: u16, v6: bool) -> Outcome {
             }
         };
         match icmp::answer(family, message) {
-            icmp::Answer::Reply { ident: i } if i == ident => return Outcome::Passed,
-            icmp::Answer::Unreachable => return Outcome::Failed("destination unreachable".into()),
+            icmp::Answer::Reply { ident: i } if i == ident => return Probed::Passed,
+            icmp::Answer::Unreachable => return Probed::Failed("destination unreachable".into()),
             _ => {}
         }
     }

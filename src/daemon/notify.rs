@@ -50,7 +50,7 @@ pub fn change(e: &Event, p: &Params) -> Option<Change> {
 
 /// The notify program and FIFO, and the programs still running.
 #[derive(Debug, Default)]
-pub struct Announcer {
+pub struct Notifications {
     program: Option<PathBuf>,
     fifo: Option<PathBuf>,
     env: Vec<(String, String)>,
@@ -58,14 +58,14 @@ pub struct Announcer {
     running: Vec<(Child, Instant)>,
 }
 
-impl Announcer {
+impl Notifications {
     pub fn new(
         program: Option<PathBuf>,
         fifo: Option<PathBuf>,
         env: Vec<(String, String)>,
         timeout: Duration,
-    ) -> Announcer {
-        Announcer {
+    ) -> Notifications {
+        Notifications {
             program,
             fifo,
             env,
