@@ -61,12 +61,12 @@ pub enum ResourceKind {
     },
     /// MacTakeover::NIC::MAC: the shared MAC on this node's interface.
     MacTakeover { device: String, mac: [u8; 6] },
-    /// DynDNS::NAME::IP::SERVER[:PORT]::KEYFILE[::TTL]: a signed DNS UPDATE.
+    /// `DynDNS::NAME::IP::SERVER[:PORT]::KEYFILE[::TTL]`: a signed DNS UPDATE.
     DynDns(DynDns),
     /// ldirectord::FILE or LVSDirector::FILE: `tandem director` on FILE
     /// (relative to the configuration directory; `ldirectord.cf` if none).
     Director { file: Option<String> },
-    /// LVSSyncDaemonSwap::ROLE[::IFACE[::SYNCID[::GROUP]]]: the kernel's
+    /// `LVSSyncDaemonSwap::ROLE[::IFACE[::SYNCID[::GROUP]]]`: the kernel's
     /// connection-sync daemon in ROLE while the group runs here.
     SyncDaemonSwap(SyncSwap),
     /// Any other resource.d or init.d script.

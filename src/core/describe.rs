@@ -3,7 +3,7 @@
 //! deadtime, takeover.
 
 use super::groups::GroupState;
-use super::node::Liveness;
+use super::liveness::Liveness;
 use super::outbox::Event;
 use super::params::Params;
 

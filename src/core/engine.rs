@@ -8,9 +8,11 @@
 //! into that node's Heartbeat partner, with the groups it holds.
 
 use super::bugs::Bugs;
+use super::command::Command;
 use super::compat::{Compat, Outgoing};
 use super::groups::{GroupState, Mask, Outcome};
-use super::node::{Command, Liveness, Node};
+use super::liveness::Liveness;
+use super::node::Node;
 use super::outbox::{Action, Counters, Event};
 use super::params::{GroupId, LinkId, NodeId, Params};
 use crate::time::Instant;

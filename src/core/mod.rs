@@ -14,18 +14,22 @@
 //! events through one [`outbox`].
 
 pub mod bugs;
+pub mod command;
 pub mod compat;
 pub mod describe;
 pub mod engine;
 pub mod groups;
+pub mod liveness;
 pub mod node;
 pub mod outbox;
 pub mod params;
 
 pub use bugs::Bugs;
+pub use command::{Command, Which};
 pub use describe::Severity;
 pub use engine::{Boot, Engine, Transmit, Wire};
 pub use groups::{GroupState, Outcome};
-pub use node::{Command, Liveness, Node, Which};
+pub use liveness::Liveness;
+pub use node::Node;
 pub use outbox::{Action, Counters, Event};
 pub use params::{GroupId, GroupParams, LinkId, LinkParams, NodeId, Params};

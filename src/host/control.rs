@@ -46,7 +46,7 @@ pub enum Served {
 }
 
 impl Server {
-    /// Binds the socket at `path` (see [`listen`]) and registers it.
+    /// Binds the socket at `path` (see `listen`) and registers it.
     pub fn bind(
         path: &Path,
         registry: &Registry,

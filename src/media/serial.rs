@@ -108,7 +108,7 @@ impl SerialLink {
     }
 
     /// Writes a Heartbeat text message as it is (it frames itself with
-    /// `>>>`/`<<<`). A full output buffer drops it, as [`Serial::send`].
+    /// `>>>`/`<<<`). A full output buffer drops it, as `Serial::send` does.
     pub fn send_text(&mut self, message: &[u8]) -> io::Result<()> {
         let Some(fd) = self.port.as_ref() else {
             return Ok(());

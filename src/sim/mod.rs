@@ -1,5 +1,5 @@
 //! A deterministic simulator of a tandem cluster (FoundationDB and
-//! TigerBeetle style): real [`Node`] cores, real frames and serial framing,
+//! TigerBeetle style): real [`Engine`](crate::core::Engine) cores, real frames and serial framing,
 //! over simulated links with loss, delay, reordering, duplication,
 //! corruption, partitions and unplugged cables; nodes that crash, reboot,
 //! restart their daemon, freeze and thaw, run on skewed clocks; resource

@@ -38,7 +38,7 @@ pub enum Builtin {
     SendArp { ip: Ipv4Addr, device: String },
     /// MacTakeover::NIC::MAC: the shared MAC on this node's interface.
     MacTakeover { device: String, mac: [u8; 6] },
-    /// DynDNS::NAME::IP::SERVER::KEYFILE[::TTL]: a signed DNS UPDATE.
+    /// `DynDNS::NAME::IP::SERVER::KEYFILE[::TTL]`: a signed DNS UPDATE.
     DynDns(DynDns),
 }
 
