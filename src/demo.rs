@@ -11,20 +11,18 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// `tandem demo`'s arguments.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DemoArgs {
-    /// Leave the pair running at the end (stop it with Ctrl-C)
-    #[arg(long)]
+/// How to run the demo.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Leave the pair running at the end (until the process is stopped).
     pub keep: bool,
-    /// Work in DIR (default: a new directory under $TMPDIR)
-    #[arg(long, value_name = "DIR")]
+    /// Work here instead of a new directory under $TMPDIR.
     pub dir: Option<PathBuf>,
 }
 
@@ -489,40 +487,61 @@ fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// Runs the demo and prints what happens.
-pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+/// Why the demo could not run at all (a step that fails is reported in
+/// [`Finished::failures`] instead).
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("the pair did not come up within {within:?}; see {log}")]
+    NotUp { within: Duration, log: String },
+}
+
+/// How the demo ended.
+#[derive(Debug)]
+pub struct Finished {
+    /// What did not work, one line each; empty when everything did.
+    pub failures: Vec<String>,
+    /// Where the pair ran (removed when everything worked).
+    pub dir: PathBuf,
+}
+
+/// Runs the demo, telling `out` what happens, one line at a time.
+pub fn run(opts: &Options, out: &mut dyn FnMut(&str)) -> Result<Finished, DemoError> {
     let exe = std::env::current_exe()?;
-    let dir = match &args.dir {
+    let dir = match &opts.dir {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!("tandem-demo-{}", std::process::id())),
     };
     let t = Timings::DEMO;
     let mut pair = Pair::new(&dir, &exe, &t, "")?;
     let started = Instant::now();
-    let say = |m: &str| println!("[{:6.2}s] {m}", started.elapsed().as_secs_f64());
-    println!(
+    let say = |out: &mut dyn FnMut(&str), m: &str| {
+        out(&format!("[{:6.2}s] {m}", started.elapsed().as_secs_f64()))
+    };
+    out(&format!(
         "tandem demo: a two-node pair on this machine, in {}",
         dir.display()
-    );
-    println!(
+    ));
+    out(&format!(
         "  serial cable: {} <-> {} (a pty pair, relayed by this demo)",
         pair.cable.ends[0].display(),
         pair.cable.ends[1].display()
-    );
-    println!(
+    ));
+    out(&format!(
         "  udp link:     ucast on loopback, via relay ports {} and {}",
         pair.udp.relay[0], pair.udp.relay[1]
-    );
-    println!(
+    ));
+    out(&format!(
         "  keepalive {}, deadtime {}; group demo-service prefers alpha; logs in {}/alpha.log and beta.log\n",
         t.keepalive,
         t.deadtime,
         dir.display()
-    );
+    ));
     let mut failures = Vec::new();
     let long = Duration::from_secs(20);
 
-    say("starting alpha and beta");
+    say(out, "starting alpha and beta");
     pair.start(0)?;
     pair.start(1)?;
     let up = pair.wait_for(long, |p| {
@@ -531,19 +550,27 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 .is_some_and(|s| peer_liveness(&s, "alpha") == Some("up"))
     });
     match up {
-        Some(d) => say(&format!(
-            "alpha runs demo-service; beta sees alpha up ({} after start)",
-            ms(d)
-        )),
-        None => anyhow::bail!(
-            "the pair did not come up within {long:?}; see {}",
-            pair.log_path(0).display()
+        Some(d) => say(
+            out,
+            &format!(
+                "alpha runs demo-service; beta sees alpha up ({} after start)",
+                ms(d)
+            ),
         ),
+        None => {
+            return Err(DemoError::NotUp {
+                within: long,
+                log: pair.log_path(0).display().to_string(),
+            })
+        }
     }
-    print_links(&pair, &say);
+    print_links(&pair, &mut |m: &str| say(out, m));
 
     // 1. kill -9 the active node.
-    say("crash of alpha, the active node: kill -9 of its daemon, its service dies with it");
+    say(
+        out,
+        "crash of alpha, the active node: kill -9 of its daemon, its service dies with it",
+    );
     let killed = Instant::now();
     pair.crash(0);
     let dead = pair.wait_for(long, |p| {
@@ -554,7 +581,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     match (dead, took) {
         (Some(_), Some(_)) => {
             let total = killed.elapsed();
-            say(&format!(
+            say(out, &format!(
                 "takeover: beta declared alpha dead and started demo-service; {} from kill -9 to service running on beta (deadtime {})",
                 ms(total),
                 t.deadtime
@@ -564,31 +591,40 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     // 2. alpha comes back; auto_failback on returns the group.
-    say("restarting alpha (auto_failback on: the group goes back to it)");
+    say(
+        out,
+        "restarting alpha (auto_failback on: the group goes back to it)",
+    );
     pair.start(0)?;
     match pair.wait_for(long, |p| p.service_on() == ["alpha"]) {
-        Some(d) => say(&format!(
-            "failback: demo-service runs on alpha again ({} after restart)",
-            ms(d)
-        )),
+        Some(d) => say(
+            out,
+            &format!(
+                "failback: demo-service runs on alpha again ({} after restart)",
+                ms(d)
+            ),
+        ),
         None => failures.push("the group did not fail back to alpha".to_string()),
     }
 
     // 3. Cut the serial cable: UDP still carries keepalives, no takeover.
-    say("cutting the serial cable (UDP still up)");
+    say(out, "cutting the serial cable (UDP still up)");
     pair.cable.switch.cut();
     let down = pair.wait_for(long, |p| {
         p.status(1)
             .is_some_and(|s| link_up(&s, "alpha", 0) == Some(false))
     });
     if down.is_some() {
-        say("beta: link serial to alpha is down; alpha still up over UDP");
+        say(
+            out,
+            "beta: link serial to alpha is down; alpha still up over UDP",
+        );
     } else {
         failures.push("beta did not notice the cut cable".to_string());
     }
     thread::sleep(Duration::from_millis(1500));
     if pair.service_on() == ["alpha"] {
-        say("no takeover: demo-service still runs on alpha only");
+        say(out, "no takeover: demo-service still runs on alpha only");
     } else {
         failures.push(format!(
             "the service moved on a cable cut: {:?}",
@@ -600,75 +636,76 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         p.status(1)
             .is_some_and(|s| link_up(&s, "alpha", 0) == Some(true))
     }) {
-        Some(d) => say(&format!(
-            "cable restored: serial link up again after {}",
-            ms(d)
-        )),
+        Some(d) => say(
+            out,
+            &format!("cable restored: serial link up again after {}", ms(d)),
+        ),
         None => failures.push("the serial link did not come back".to_string()),
     }
 
     // 4. Standby and takeover.
-    say("tandem standby on alpha (hb_standby)");
+    say(out, "tandem standby on alpha (hb_standby)");
     let _ = pair.request(0, "standby all");
     match pair.wait_for(long, |p| p.service_on() == ["beta"]) {
-        Some(d) => say(&format!("standby: demo-service moved to beta in {}", ms(d))),
+        Some(d) => say(
+            out,
+            &format!("standby: demo-service moved to beta in {}", ms(d)),
+        ),
         None => failures.push("standby did not move the group".to_string()),
     }
-    say("tandem takeover on alpha (hb_takeover)");
+    say(out, "tandem takeover on alpha (hb_takeover)");
     let _ = pair.request(0, "takeover all");
     match pair.wait_for(long, |p| p.service_on() == ["alpha"]) {
-        Some(d) => say(&format!(
-            "takeover: demo-service back on alpha in {}",
-            ms(d)
-        )),
+        Some(d) => say(
+            out,
+            &format!("takeover: demo-service back on alpha in {}", ms(d)),
+        ),
         None => failures.push("takeover did not move the group back".to_string()),
     }
 
-    if args.keep {
-        println!("\nThe pair keeps running. Try:");
+    if opts.keep {
+        out("\nThe pair keeps running. Try:");
         for i in 0..2 {
-            println!(
+            out(&format!(
                 "  {} status --state-dir {}",
                 exe.display(),
                 pair.state_dir(i).display()
-            );
+            ));
         }
-        println!("Press Ctrl-C to stop it.");
+        out("Press Ctrl-C to stop it.");
         loop {
             thread::sleep(Duration::from_secs(3600));
         }
     }
 
     // 5. Graceful stop: immediate handover, no deadtime wait.
-    say("graceful stop of alpha (tandem stop): it hands the group over");
+    say(
+        out,
+        "graceful stop of alpha (tandem stop): it hands the group over",
+    );
     let stopping = Instant::now();
     let _ = pair.request(0, "shutdown");
     match pair.wait_for(long, |p| p.service_on() == ["beta"]) {
-        Some(_) => say(&format!(
-            "handover: demo-service runs on beta {} after the stop request",
-            ms(stopping.elapsed())
-        )),
+        Some(_) => say(
+            out,
+            &format!(
+                "handover: demo-service runs on beta {} after the stop request",
+                ms(stopping.elapsed())
+            ),
+        ),
         None => failures.push("graceful stop did not hand the group over".to_string()),
     }
     let _ = pair.wait_exit(0, Duration::from_secs(10));
     let _ = pair.request(1, "shutdown");
     let _ = pair.wait_exit(1, Duration::from_secs(10));
 
-    println!();
     if failures.is_empty() {
-        println!("demo complete: takeover, failback, cable cut, standby/takeover and handover all worked");
         let _ = std::fs::remove_dir_all(&dir);
-        Ok(ExitCode::SUCCESS)
-    } else {
-        for f in &failures {
-            println!("FAILED: {f}");
-        }
-        println!("logs kept in {}", dir.display());
-        Ok(ExitCode::FAILURE)
     }
+    Ok(Finished { failures, dir })
 }
 
-fn print_links(pair: &Pair, say: &dyn Fn(&str)) {
+fn print_links(pair: &Pair, say: &mut dyn FnMut(&str)) {
     if let Some(s) = pair.status(1) {
         if let Some(links) = s["nodes"]
             .as_array()

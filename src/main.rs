@@ -43,7 +43,7 @@ enum Command {
     ClStatus(ClStatus),
     /// A real two-node pair on this machine: serial over a pty pair plus
     /// UDP on loopback, showing a takeover
-    Demo(tandem::demo::DemoArgs),
+    Demo(DemoArgs),
     /// Carry out a built-in resource or a takeover action by hand (what
     /// the shipped resource.d scripts call)
     #[command(subcommand)]
@@ -588,7 +588,7 @@ fn main() -> ExitCode {
         Command::Reload(d) => control(&d, "reload"),
         Command::Stop(d) => control(&d, "shutdown"),
         Command::ClStatus(a) => control(&a.daemon, &a.request.join(" ")),
-        Command::Demo(args) => tandem::demo::run(args),
+        Command::Demo(args) => demo(args),
         Command::Action(a) => action(a),
         Command::Sim(args) => sim(args),
         Command::Director(args) => director(args),
@@ -599,5 +599,36 @@ fn main() -> ExitCode {
             eprintln!("tandem: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `tandem demo`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
+struct DemoArgs {
+    /// Leave the pair running at the end (stop it with Ctrl-C)
+    #[arg(long)]
+    keep: bool,
+    /// Work in DIR (default: a new directory under $TMPDIR)
+    #[arg(long, value_name = "DIR")]
+    dir: Option<std::path::PathBuf>,
+}
+
+/// Runs the demo, printing as it goes, and says how it ended.
+fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let opts = tandem::demo::Options {
+        keep: args.keep,
+        dir: args.dir,
+    };
+    let finished = tandem::demo::run(&opts, &mut |line| println!("{line}"))?;
+    println!();
+    if finished.failures.is_empty() {
+        println!("demo complete: takeover, failback, cable cut, standby/takeover and handover all worked");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for f in &finished.failures {
+            println!("FAILED: {f}");
+        }
+        println!("logs kept in {}", finished.dir.display());
+        Ok(ExitCode::FAILURE)
     }
 }
