@@ -19,6 +19,10 @@
 //! new owner's start begins. A node that falls silent on every link for
 //! deadtime is dead; its groups are taken over (after fencing, when a
 //! STONITH device is configured).
+//!
+//! This file is the machine's face (inputs, outputs, timers, the frames it
+//! sends); `membership` accepts frames and decides who is alive, and
+//! `ownership` holds the election rule and the start gate.
 
 mod membership;
 mod ownership;
