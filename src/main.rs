@@ -108,7 +108,7 @@ fn director_resource(
     let done = match (&r.kind, r.kind.director_file(dir)) {
         (ResourceKind::SyncDaemonSwap(swap), _) => resource::sync(swap, action),
         (_, Some(config)) => resource::director(&config, action),
-        _ => Err(format!("{}: not a director resource", r.script)),
+        _ => anyhow::bail!("{}: not a director resource", r.token),
     }
     .map_err(|e| anyhow::anyhow!("{}: {e}", r.token))?;
     Ok(match done {

@@ -5,15 +5,32 @@
 //! matches it. UDP for a UDP virtual service, TCP (length-prefixed)
 //! otherwise, as ldirectord does.
 
-use crate::wire::dns::{name, rcode_name, Reader};
+use crate::wire::dns::{name, rcode_name, DnsError, Reader};
 use std::net::IpAddr;
 
 const TYPE_A: u16 = 1;
 const TYPE_PTR: u16 = 12;
 const TYPE_AAAA: u16 = 28;
 
+/// Why a DNS answer fails the check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DnsFailure {
+    #[error("a malformed DNS answer ({0})")]
+    Malformed(&'static str),
+    #[error("not the answer to this query")]
+    NotTheAnswer,
+    #[error("a truncated answer")]
+    Truncated,
+    #[error("answered {}", rcode_name(*.0))]
+    Rcode(u16),
+    #[error("no answer records")]
+    NoRecords,
+    #[error("answered {answer}, not `{pattern}`")]
+    NoMatch { answer: String, pattern: String },
+}
+
 /// The query message with `id`, and the record type asked for.
-pub fn query(id: u16, request: &str) -> Result<(Vec<u8>, u16), String> {
+pub fn query(id: u16, request: &str) -> Result<(Vec<u8>, u16), DnsError> {
     let (qname, qtype) = match request.parse::<IpAddr>() {
         Ok(ip) => (reverse(ip), TYPE_PTR),
         Err(_) => (request.to_string(), TYPE_A),
@@ -22,7 +39,7 @@ pub fn query(id: u16, request: &str) -> Result<(Vec<u8>, u16), String> {
     q.extend_from_slice(&id.to_be_bytes());
     q.extend_from_slice(&[0x01, 0x00]); // recursion desired
     q.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
-    name(&mut q, &qname).map_err(|e| e.to_string())?;
+    name(&mut q, &qname)?;
     q.extend_from_slice(&qtype.to_be_bytes());
     q.extend_from_slice(&[0, 1]); // IN
     Ok((q, qtype))
@@ -59,8 +76,8 @@ pub fn judge(
     id: u16,
     qtype: u16,
     receive: Option<&regex::Regex>,
-) -> Result<(), String> {
-    let bad = |why: &str| format!("a malformed DNS answer ({why})");
+) -> Result<(), DnsFailure> {
+    let bad = DnsFailure::Malformed;
     let mut r = Reader { b: answer, at: 0 };
     r.take(2).ok_or_else(|| bad("short"))?;
     let flags = r.u16().ok_or_else(|| bad("short"))?;
@@ -68,14 +85,14 @@ pub fn judge(
     let an = r.u16().ok_or_else(|| bad("short"))?;
     r.take(4).ok_or_else(|| bad("short"))?;
     if !is_answer_to(answer, id) {
-        return Err("not the answer to this query".into());
+        return Err(DnsFailure::NotTheAnswer);
     }
     if flags & 0x0200 != 0 {
-        return Err("a truncated answer".into());
+        return Err(DnsFailure::Truncated);
     }
     let rcode = flags & 0xf;
     if rcode != 0 {
-        return Err(format!("answered {}", rcode_name(rcode)));
+        return Err(DnsFailure::Rcode(rcode));
     }
     for _ in 0..qd {
         r.skip_name().ok_or_else(|| bad("question"))?;
@@ -111,12 +128,15 @@ pub fn judge(
         seen.push(text);
     }
     let Some(first) = seen.first() else {
-        return Err("no answer records".into());
+        return Err(DnsFailure::NoRecords);
     };
     match receive {
         None => Ok(()),
         Some(re) if seen.iter().any(|t| re.is_match(t)) => Ok(()),
-        Some(re) => Err(format!("answered {first}, not `{}`", re.as_str())),
+        Some(re) => Err(DnsFailure::NoMatch {
+            answer: first.clone(),
+            pattern: re.as_str().to_string(),
+        }),
     }
 }
 
@@ -150,8 +170,22 @@ mod tests {
         assert!(reverse("2001:db8::1".parse().unwrap()).starts_with("1.0.0.0."));
     }
 
+    /// The verdict as the status and the log show it.
+    fn judge(
+        answer: &[u8],
+        id: u16,
+        qtype: u16,
+        receive: Option<&regex::Regex>,
+    ) -> Result<(), String> {
+        super::judge(answer, id, qtype, receive).map_err(|e| e.to_string())
+    }
+
     #[test]
     fn verdicts() {
+        assert_eq!(
+            super::judge(&answer(7, 2, &[]), 7, TYPE_A, None),
+            Err(DnsFailure::Rcode(2))
+        );
         let re = |s: &str| regex::Regex::new(s).unwrap();
         let a = answer(7, 0, &[(5, b"\x00".to_vec()), (TYPE_A, vec![192, 0, 2, 5])]);
         assert_eq!(judge(&a, 7, TYPE_A, None), Ok(()));

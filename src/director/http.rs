@@ -27,26 +27,41 @@ pub fn request(method: HttpMethod, host: &str, path: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Why an HTTP answer fails the check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpFailure {
+    #[error("no status line")]
+    NoStatusLine,
+    #[error("not an HTTP answer: `{0}`")]
+    NotHttp(String),
+    #[error("no status code in `{0}`")]
+    NoStatusCode(String),
+    #[error("HTTP status {0}")]
+    Status(u16),
+    #[error("the answer does not match `{0}`")]
+    NoMatch(String),
+}
+
 /// The verdict on an answer: a 2xx status, and when `receive` is given,
 /// a match in the body (ldirectord matches the page's content).
-pub fn judge(answer: &[u8], receive: Option<&regex::Regex>) -> Result<(), String> {
+pub fn judge(answer: &[u8], receive: Option<&regex::Regex>) -> Result<(), HttpFailure> {
     let line_end = answer
         .windows(2)
         .position(|w| w == b"\r\n")
         .or_else(|| answer.iter().position(|&b| b == b'\n'))
-        .ok_or("no status line")?;
+        .ok_or(HttpFailure::NoStatusLine)?;
     let status_line = String::from_utf8_lossy(&answer[..line_end]);
     let mut words = status_line.split_whitespace();
     let version = words.next().unwrap_or("");
     if !version.starts_with("HTTP/") {
-        return Err(format!("not an HTTP answer: `{}`", short(&status_line)));
+        return Err(HttpFailure::NotHttp(short(&status_line)));
     }
     let code: u16 = words
         .next()
         .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("no status code in `{}`", short(&status_line)))?;
+        .ok_or_else(|| HttpFailure::NoStatusCode(short(&status_line)))?;
     if !(200..300).contains(&code) {
-        return Err(format!("HTTP status {code}"));
+        return Err(HttpFailure::Status(code));
     }
     let Some(receive) = receive else {
         return Ok(());
@@ -60,7 +75,7 @@ pub fn judge(answer: &[u8], receive: Option<&regex::Regex>) -> Result<(), String
     if receive.is_match(&body) {
         Ok(())
     } else {
-        Err(format!("the answer does not match `{}`", receive.as_str()))
+        Err(HttpFailure::NoMatch(receive.as_str().to_string()))
     }
 }
 
@@ -85,8 +100,17 @@ mod tests {
             .starts_with("HEAD /a bX: y HTTP/1.0\r\nHost: 198.51.100.2:8080\r\n"));
     }
 
+    /// The verdict as the status and the log show it.
+    fn judge(answer: &[u8], receive: Option<&regex::Regex>) -> Result<(), String> {
+        super::judge(answer, receive).map_err(|e| e.to_string())
+    }
+
     #[test]
     fn verdicts() {
+        assert_eq!(
+            super::judge(b"HTTP/1.1 404 Not Found\r\n\r\n", None),
+            Err(HttpFailure::Status(404))
+        );
         let ok = regex::Regex::new("Test Page").unwrap();
         let page = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<h1>Test Page</h1>";
         assert_eq!(judge(page, Some(&ok)), Ok(()));

@@ -54,7 +54,7 @@ impl Ldap {
             let (tag, body, used) = match read_tlv(&self.buf) {
                 Ok(Some(t)) => t,
                 Ok(None) => return Progress::Wait,
-                Err(e) => return Progress::Failed(e),
+                Err(e) => return Progress::Failed(e.to_string()),
             };
             let body = body.to_vec();
             self.buf.drain(..used);
@@ -69,17 +69,18 @@ impl Ldap {
     }
 
     fn message(&mut self, msg: &[u8]) -> Progress {
-        let parsed = (|| -> Result<(u8, Vec<u8>), String> {
-            let (tag, id, used) = read_tlv(msg)?.ok_or("a truncated message")?;
+        let truncated = LdapFailure::Malformed("a truncated message");
+        let parsed = (|| -> Result<(u8, Vec<u8>), LdapFailure> {
+            let (tag, id, used) = read_tlv(msg)?.ok_or(truncated.clone())?;
             if tag != 0x02 || id.len() != 1 {
-                return Err("a message without a small id".into());
+                return Err(LdapFailure::Malformed("a message without a small id"));
             }
-            let (op, body, _) = read_tlv(&msg[used..])?.ok_or("a truncated message")?;
+            let (op, body, _) = read_tlv(&msg[used..])?.ok_or(truncated)?;
             Ok((op, body.to_vec()))
         })();
         let (op, body) = match parsed {
             Ok(p) => p,
-            Err(e) => return Progress::Failed(e),
+            Err(e) => return Progress::Failed(e.to_string()),
         };
         match op {
             // BindResponse
@@ -99,7 +100,7 @@ impl Ldap {
                     self.entry.get_or_insert(t);
                     Progress::Wait
                 }
-                Err(e) => Progress::Failed(e),
+                Err(e) => Progress::Failed(e.to_string()),
             },
             // SearchResultReference: not followed.
             0x73 => Progress::Wait,
@@ -162,12 +163,32 @@ fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Why an LDAP answer fails the check, below the conversation's own
+/// verdicts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LdapFailure {
+    /// The bytes are not the BER the check reads.
+    #[error("{0}")]
+    Malformed(&'static str),
+    /// An LDAPResult other than success, with the server's message.
+    #[error("result code {code}{}", in_parens(message))]
+    Result { code: u32, message: String },
+}
+
+fn in_parens(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(" ({message})")
+    }
+}
+
 /// One BER element: tag, value, and the bytes it took.
 type Element<'a> = (u8, &'a [u8], usize);
 
 /// The element at the start of `b`. `Ok(None)`: not all of it has
 /// arrived.
-fn read_tlv(b: &[u8]) -> Result<Option<Element<'_>>, String> {
+fn read_tlv(b: &[u8]) -> Result<Option<Element<'_>>, LdapFailure> {
     let (Some(&tag), Some(&first)) = (b.first(), b.get(1)) else {
         return Ok(None);
     };
@@ -176,7 +197,9 @@ fn read_tlv(b: &[u8]) -> Result<Option<Element<'_>>, String> {
     } else {
         let n = usize::from(first & 0x7f);
         if n == 0 || n > 4 {
-            return Err("a BER length the check does not take".into());
+            return Err(LdapFailure::Malformed(
+                "a BER length the check does not take",
+            ));
         }
         let Some(bytes) = b.get(2..2 + n) else {
             return Ok(None);
@@ -187,7 +210,7 @@ fn read_tlv(b: &[u8]) -> Result<Option<Element<'_>>, String> {
         )
     };
     if len > ANSWER_MAX {
-        return Err("an element larger than 256 KiB".into());
+        return Err(LdapFailure::Malformed("an element larger than 256 KiB"));
     }
     match b.get(head..head + len) {
         Some(v) => Ok(Some((tag, v, head + len))),
@@ -196,15 +219,15 @@ fn read_tlv(b: &[u8]) -> Result<Option<Element<'_>>, String> {
 }
 
 /// Reads a complete element or says the message is short.
-fn element(b: &[u8]) -> Result<Element<'_>, String> {
-    read_tlv(b)?.ok_or_else(|| "a truncated element".to_string())
+fn element(b: &[u8]) -> Result<Element<'_>, LdapFailure> {
+    read_tlv(b)?.ok_or(LdapFailure::Malformed("a truncated element"))
 }
 
 /// An LDAPResult: resultCode, matchedDN, diagnosticMessage.
-fn result(body: &[u8]) -> Result<(), String> {
+fn result(body: &[u8]) -> Result<(), LdapFailure> {
     let (tag, code, used) = element(body)?;
     if tag != 0x0a || code.is_empty() || code.len() > 4 {
-        return Err("no result code".into());
+        return Err(LdapFailure::Malformed("no result code"));
     }
     let code = code.iter().fold(0u32, |a, &x| (a << 8) | u32::from(x));
     if code == 0 {
@@ -221,15 +244,11 @@ fn result(body: &[u8]) -> Result<(), String> {
                 .collect::<String>()
         })
         .unwrap_or_default();
-    Err(if message.is_empty() {
-        format!("result code {code}")
-    } else {
-        format!("result code {code} ({message})")
-    })
+    Err(LdapFailure::Result { code, message })
 }
 
 /// A SearchResultEntry as text: `dn: …` then one line per value.
-fn entry_text(body: &[u8]) -> Result<String, String> {
+fn entry_text(body: &[u8]) -> Result<String, LdapFailure> {
     let (_, dn, used) = element(body)?;
     let mut text = format!("dn: {}\n", String::from_utf8_lossy(dn));
     let (_, mut attrs, _) = element(&body[used..])?;

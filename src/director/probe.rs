@@ -8,6 +8,7 @@
 use super::check::{Check, Kind};
 use super::dialogue::{self, Dialogue, Progress};
 use super::{dns, http, ldap};
+use crate::wire::dns::DnsError;
 use crate::wire::icmp::{self, Family};
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
@@ -22,6 +23,32 @@ pub enum Probed {
     Pending,
     Passed,
     Failed(String),
+}
+
+/// Why a probe could not be made, or its conversation broke off.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// A socket, the poll, or the check's command: `what` says which.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error("TLS server name: {0}")]
+    ServerName(#[from] rustls::pki_types::InvalidDnsNameError),
+    /// The check's DNS query cannot be made (a bad name).
+    #[error("{0}")]
+    Query(#[from] DnsError),
+    #[error("no dialogue for {0}")]
+    NoDialogue(&'static str),
+}
+
+fn io_err(what: impl std::fmt::Display) -> impl FnOnce(io::Error) -> ProbeError {
+    let what = what.to_string();
+    move |source| ProbeError::Io { what, source }
 }
 
 /// The protocol spoken over a TCP connection.
@@ -88,10 +115,10 @@ impl Talk {
     }
 }
 
-fn verdict(r: Result<(), String>) -> Progress {
+fn verdict(r: Result<(), impl std::fmt::Display>) -> Progress {
     match r {
         Ok(()) => Progress::Passed,
-        Err(e) => Progress::Failed(e),
+        Err(e) => Progress::Failed(e.to_string()),
     }
 }
 
@@ -132,11 +159,10 @@ pub struct Probe {
 /// it is (ldirectord and keepalived do not verify either), and farms run
 /// on self-signed and internal certificates. Handshake signatures are
 /// still checked.
-pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, ProbeError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS: {e}"))?
+        .with_safe_default_protocol_versions()?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
         .with_no_client_auth();
@@ -212,7 +238,7 @@ impl Probe {
     ) -> Started {
         match Probe::open(check, connect_only, tls, registry, token, seq) {
             Ok(started) => started,
-            Err(e) => Started::Done(Probed::Failed(e)),
+            Err(e) => Started::Done(Probed::Failed(e.to_string())),
         }
     }
 
@@ -223,7 +249,7 @@ impl Probe {
         registry: &Registry,
         token: Token,
         seq: u16,
-    ) -> Result<Started, String> {
+    ) -> Result<Started, ProbeError> {
         let target = check.target;
         let kind = if connect_only {
             &Kind::Connect
@@ -245,7 +271,7 @@ impl Probe {
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
                     .spawn()
-                    .map_err(|e| format!("{command}: {e}"))?;
+                    .map_err(io_err(command))?;
                 return Ok(Started::Running(Probe {
                     io: Io::Child(child),
                 }));
@@ -261,14 +287,12 @@ impl Probe {
                     SocketAddr::V4(_) => (IpAddr::from([0u8; 4]), 0).into(),
                     SocketAddr::V6(_) => (IpAddr::from([0u16; 8]), 0).into(),
                 };
-                let mut socket = UdpSocket::bind(local).map_err(|e| format!("UDP socket: {e}"))?;
-                socket
-                    .connect(target)
-                    .map_err(|e| format!("{target}: {e}"))?;
-                socket.send(&q).map_err(|e| format!("{target}: {e}"))?;
+                let mut socket = UdpSocket::bind(local).map_err(io_err("UDP socket"))?;
+                socket.connect(target).map_err(io_err(target))?;
+                socket.send(&q).map_err(io_err(target))?;
                 registry
                     .register(&mut socket, token, Interest::READABLE)
-                    .map_err(|e| format!("poll: {e}"))?;
+                    .map_err(io_err("poll"))?;
                 return Ok(Started::Running(Probe {
                     io: Io::Udp {
                         socket,
@@ -300,7 +324,7 @@ impl Probe {
             } => {
                 let login = login.as_ref().map(|(l, p)| (l.as_str(), p.as_str()));
                 let steps = dialogue::script(*service, login)
-                    .ok_or_else(|| format!("no dialogue for {}", service.name()))?;
+                    .ok_or(ProbeError::NoDialogue(service.name()))?;
                 let d = Dialogue::new(steps);
                 let opening = d.opening().unwrap_or_default();
                 (
@@ -344,18 +368,17 @@ impl Probe {
         let tls = match tls_name {
             None => None,
             Some(name) => {
-                let server = rustls::pki_types::ServerName::try_from(name)
-                    .map_err(|e| format!("TLS server name: {e}"))?;
-                Some(Box::new(
-                    rustls::ClientConnection::new(tls.clone(), server)
-                        .map_err(|e| format!("TLS: {e}"))?,
-                ))
+                let server = rustls::pki_types::ServerName::try_from(name)?;
+                Some(Box::new(rustls::ClientConnection::new(
+                    tls.clone(),
+                    server,
+                )?))
             }
         };
-        let mut stream = TcpStream::connect(target).map_err(|e| format!("connect: {e}"))?;
+        let mut stream = TcpStream::connect(target).map_err(io_err("connect"))?;
         registry
             .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
-            .map_err(|e| format!("poll: {e}"))?;
+            .map_err(io_err("poll"))?;
         Ok(Started::Running(Probe {
             io: Io::Tcp(Box::new(Tcp {
                 stream,
@@ -385,7 +408,7 @@ impl Probe {
                     Ok(n) if !dns::is_answer_to(&buf[..n], *id) => Probed::Pending,
                     Ok(n) => match dns::judge(&buf[..n], *id, *qtype, receive.as_ref()) {
                         Ok(()) => Probed::Passed,
-                        Err(e) => Probed::Failed(e),
+                        Err(e) => Probed::Failed(e.to_string()),
                     },
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => Probed::Pending,
                     Err(e) => Probed::Failed(e.to_string()),
@@ -462,7 +485,7 @@ impl Tcp {
             }
             let opening = std::mem::take(&mut self.opening);
             if let Err(e) = self.send(&opening) {
-                return Probed::Failed(e);
+                return Probed::Failed(e.to_string());
             }
         }
         match self.receive() {
@@ -471,7 +494,7 @@ impl Tcp {
                     match self.talk.on_data(&data) {
                         Progress::Send(bytes) => {
                             if let Err(e) = self.send(&bytes) {
-                                return Probed::Failed(e);
+                                return Probed::Failed(e.to_string());
                             }
                         }
                         Progress::Wait => {}
@@ -487,29 +510,25 @@ impl Tcp {
                     };
                 }
             }
-            Err(e) => return Probed::Failed(e),
+            Err(e) => return Probed::Failed(e.to_string()),
         }
         match self.flush() {
             Ok(()) => Probed::Pending,
-            Err(e) => Probed::Failed(e),
+            Err(e) => Probed::Failed(e.to_string()),
         }
     }
 
-    fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+    fn send(&mut self, bytes: &[u8]) -> Result<(), ProbeError> {
         match &mut self.tls {
-            Some(tls) => tls
-                .writer()
-                .write_all(bytes)
-                .map_err(|e| format!("TLS: {e}"))?,
+            Some(tls) => tls.writer().write_all(bytes).map_err(io_err("TLS"))?,
             None => self.out.extend_from_slice(bytes),
         }
         self.flush()
     }
 
-    fn flush(&mut self) -> Result<(), String> {
-        let io_err = |e: io::Error| format!("send: {e}");
+    fn flush(&mut self) -> Result<(), ProbeError> {
         match &mut self.tls {
-            Some(tls) => write_tls(tls, &mut self.stream).map_err(io_err)?,
+            Some(tls) => write_tls(tls, &mut self.stream).map_err(io_err("send"))?,
             None => {
                 while !self.out.is_empty() {
                     match self.stream.write(&self.out) {
@@ -517,7 +536,7 @@ impl Tcp {
                             self.out.drain(..n);
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                        Err(e) => return Err(io_err(e)),
+                        Err(e) => return Err(io_err("send")(e)),
                     }
                 }
             }
@@ -526,10 +545,13 @@ impl Tcp {
     }
 
     /// Everything readable now, and whether the server closed.
-    fn receive(&mut self) -> Result<(Vec<u8>, bool), String> {
+    fn receive(&mut self) -> Result<(Vec<u8>, bool), ProbeError> {
         let mut data = Vec::new();
         let mut buf = [0u8; 8192];
-        let io_err = |e: io::Error| format!("receive: {e}");
+        let failed = |e: io::Error| ProbeError::Io {
+            what: "receive".into(),
+            source: e,
+        };
         match &mut self.tls {
             None => loop {
                 match self.stream.read(&mut buf) {
@@ -542,7 +564,7 @@ impl Tcp {
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((data, false)),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(io_err(e)),
+                    Err(e) => return Err(failed(e)),
                 }
             },
             Some(tls) => {
@@ -556,13 +578,13 @@ impl Tcp {
                         Ok(_) => {}
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(io_err(e)),
+                        Err(e) => return Err(failed(e)),
                     }
-                    tls.process_new_packets().map_err(|e| format!("TLS: {e}"))?;
+                    tls.process_new_packets()?;
                     // Handshake messages go out as they are due.
-                    write_tls(tls, &mut self.stream).map_err(io_err)?;
+                    write_tls(tls, &mut self.stream).map_err(failed)?;
                 }
-                tls.process_new_packets().map_err(|e| format!("TLS: {e}"))?;
+                tls.process_new_packets()?;
                 loop {
                     match tls.reader().read(&mut buf) {
                         Ok(0) => return Ok((data, true)),
@@ -578,7 +600,7 @@ impl Tcp {
                         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                             return Ok((data, true))
                         }
-                        Err(e) => return Err(format!("TLS: {e}")),
+                        Err(e) => return Err(io_err("TLS")(e)),
                     }
                 }
             }
@@ -601,7 +623,7 @@ fn write_tls(tls: &mut rustls::ClientConnection, stream: &mut TcpStream) -> io::
 
 /// Sends one ICMP echo request to `ip` from a raw socket connected to it
 /// (the kernel then passes only that host's ICMP to the socket).
-fn ping(ip: IpAddr, registry: &Registry, token: Token, seq: u16) -> Result<Started, String> {
+fn ping(ip: IpAddr, registry: &Registry, token: Token, seq: u16) -> Result<Started, ProbeError> {
     use socket2::{Domain, Protocol, Socket, Type};
     let v6 = ip.is_ipv6();
     let (domain, proto) = if v6 {
@@ -610,19 +632,17 @@ fn ping(ip: IpAddr, registry: &Registry, token: Token, seq: u16) -> Result<Start
         (Domain::IPV4, Protocol::ICMPV4)
     };
     let socket = Socket::new(domain, Type::RAW, Some(proto))
-        .map_err(|e| format!("ICMP socket (ping checks need root): {e}"))?;
+        .map_err(io_err("ICMP socket (ping checks need root)"))?;
     socket
         .set_nonblocking(true)
-        .map_err(|e| format!("ICMP socket: {e}"))?;
+        .map_err(io_err("ICMP socket"))?;
     let to: SocketAddr = (ip, 0).into();
-    socket
-        .connect(&to.into())
-        .map_err(|e| format!("{ip}: {e}"))?;
+    socket.connect(&to.into()).map_err(io_err(ip))?;
     // The identifier tells our echoes from other pings'.
     let ident = (std::process::id() as u16) ^ seq.rotate_left(8);
     let family = if v6 { Family::V6 } else { Family::V4 };
     let echo = icmp::echo_request(family, ident, seq, b"tandem-director");
-    socket.send(&echo).map_err(|e| format!("{ip}: {e}"))?;
+    socket.send(&echo).map_err(io_err(ip))?;
     let fd: std::os::fd::OwnedFd = socket.into();
     registry
         .register(
@@ -630,7 +650,7 @@ fn ping(ip: IpAddr, registry: &Registry, token: Token, seq: u16) -> Result<Start
             token,
             Interest::READABLE,
         )
-        .map_err(|e| format!("poll: {e}"))?;
+        .map_err(io_err("poll"))?;
     Ok(Started::Running(Probe {
         io: Io::Ping { fd, ident, v6 },
     }))

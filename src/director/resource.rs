@@ -10,7 +10,7 @@
 //! answer, which must never stall the daemon's event loop.
 
 use super::daemon;
-use super::ipvs::{Ipvs, SyncDaemon};
+use super::ipvs::{Ipvs, IpvsError, SyncDaemon};
 use crate::config::haresources::{SyncRole, SyncSwap};
 use std::path::Path;
 use std::process::Command;
@@ -19,6 +19,28 @@ use std::time::{Duration, Instant};
 /// How long start and stop wait for the director.
 const WAIT: Duration = Duration::from_secs(15);
 
+/// Why a director resource's action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResourceError {
+    #[error("`{0}`: expected start, stop or status")]
+    Action(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The director refused to start; its own words, one line.
+    #[error("{0}")]
+    Refused(String),
+    #[error("the director for {0} did not answer")]
+    NoAnswer(String),
+    #[error("the director for {0} did not stop")]
+    DidNotStop(String),
+    #[error("{0}")]
+    Ipvs(#[from] IpvsError),
+}
+
 /// What an action found: for `status`, whether the resource runs.
 pub enum Done {
     Ok(String),
@@ -26,7 +48,7 @@ pub enum Done {
 }
 
 /// `ldirectord::FILE start|stop|status`.
-pub fn director(config: &Path, action: &str) -> Result<Done, String> {
+pub fn director(config: &Path, action: &str) -> Result<Done, ResourceError> {
     let socket = daemon::socket_for(config);
     let ask = |req: &str| crate::host::control::request(&socket, req, Duration::from_secs(5));
     let running = || ask("ping").is_ok();
@@ -39,7 +61,10 @@ pub fn director(config: &Path, action: &str) -> Result<Done, String> {
                     config.display()
                 )));
             }
-            let exe = std::env::current_exe().map_err(|e| format!("cannot find tandem: {e}"))?;
+            let exe = std::env::current_exe().map_err(|source| ResourceError::Io {
+                what: "cannot find tandem",
+                source,
+            })?;
             // -d: the director detaches once its configuration is read and
             // its sockets are open, so its exit status says whether it
             // could start.
@@ -49,10 +74,15 @@ pub fn director(config: &Path, action: &str) -> Result<Done, String> {
                 .arg(config)
                 .arg("-d")
                 .output()
-                .map_err(|e| format!("tandem director: {e}"))?;
+                .map_err(|source| ResourceError::Io {
+                    what: "tandem director",
+                    source,
+                })?;
             if !out.status.success() {
                 let err = String::from_utf8_lossy(&out.stderr);
-                return Err(err.trim().lines().collect::<Vec<_>>().join("; "));
+                return Err(ResourceError::Refused(
+                    err.trim().lines().collect::<Vec<_>>().join("; "),
+                ));
             }
             let started = Instant::now();
             while started.elapsed() < WAIT {
@@ -64,10 +94,7 @@ pub fn director(config: &Path, action: &str) -> Result<Done, String> {
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err(format!(
-                "the director for {} did not answer",
-                config.display()
-            ))
+            Err(ResourceError::NoAnswer(config.display().to_string()))
         }
         "stop" => {
             if ask("stop").is_err() {
@@ -83,19 +110,16 @@ pub fn director(config: &Path, action: &str) -> Result<Done, String> {
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err(format!(
-                "the director for {} did not stop",
-                config.display()
-            ))
+            Err(ResourceError::DidNotStop(config.display().to_string()))
         }
-        other => Err(format!("`{other}`: expected start, stop or status")),
+        other => Err(ResourceError::Action(other.to_string())),
     }
 }
 
 /// `LVSSyncDaemonSwap::ROLE… start|stop|status`, as Heartbeat's script:
 /// start stops the other role's daemon and starts this one; stop does
 /// the reverse; status says whether this role's daemon runs.
-pub fn sync(swap: &SyncSwap, action: &str) -> Result<Done, String> {
+pub fn sync(swap: &SyncSwap, action: &str) -> Result<Done, ResourceError> {
     let want = SyncDaemon {
         role: swap.role,
         interface: swap.interface.clone(),
@@ -110,31 +134,28 @@ pub fn sync(swap: &SyncSwap, action: &str) -> Result<Done, String> {
         },
         ..want.clone()
     };
-    let mut ipvs = Ipvs::open().map_err(|e| e.to_string())?;
-    let runs = |ipvs: &mut Ipvs, role| -> Result<bool, String> {
-        Ok(ipvs
-            .daemons()
-            .map_err(|e| e.to_string())?
-            .iter()
-            .any(|d| d.role == role))
+    let mut ipvs = Ipvs::open()?;
+    let runs = |ipvs: &mut Ipvs, role| -> Result<bool, ResourceError> {
+        Ok(ipvs.daemons()?.iter().any(|d| d.role == role))
     };
-    let swap = |ipvs: &mut Ipvs, from: &SyncDaemon, to: &SyncDaemon| -> Result<Done, String> {
-        ipvs.stop_daemon(from.role).map_err(|e| e.to_string())?;
-        if !runs(ipvs, to.role)? {
-            ipvs.start_daemon(to).map_err(|e| e.to_string())?;
-        }
-        Ok(Done::Ok(format!(
-            "sync daemon: {} on {} (syncid {})",
-            role_name(to.role),
-            to.interface,
-            to.syncid
-        )))
-    };
+    let swap =
+        |ipvs: &mut Ipvs, from: &SyncDaemon, to: &SyncDaemon| -> Result<Done, ResourceError> {
+            ipvs.stop_daemon(from.role)?;
+            if !runs(ipvs, to.role)? {
+                ipvs.start_daemon(to)?;
+            }
+            Ok(Done::Ok(format!(
+                "sync daemon: {} on {} (syncid {})",
+                role_name(to.role),
+                to.interface,
+                to.syncid
+            )))
+        };
     match action {
         "status" => Ok(Done::Running(runs(&mut ipvs, want.role)?)),
         "start" => swap(&mut ipvs, &other, &want),
         "stop" => swap(&mut ipvs, &want, &other),
-        other => Err(format!("`{other}`: expected start, stop or status")),
+        other => Err(ResourceError::Action(other.to_string())),
     }
 }
 

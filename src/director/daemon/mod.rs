@@ -59,6 +59,8 @@ pub enum DirectorError {
     },
     #[error("a director for {0} is already running")]
     Running(String),
+    #[error(transparent)]
+    Probe(#[from] probe::ProbeError),
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> DirectorError {
@@ -142,7 +144,7 @@ impl Daemon {
                 Err(e) => return Err(e.into()),
             }
         };
-        let tls = probe::tls_config().map_err(DirectorError::Config)?;
+        let tls = probe::tls_config()?;
         if control::request(&opts.socket, "ping", std::time::Duration::from_millis(500)).is_ok() {
             return Err(DirectorError::Running(opts.config.display().to_string()));
         }
