@@ -4,13 +4,15 @@
 //! IPVS (every parser must return a value or an error), and as what a
 //! real server answers a check: the LDAP, DNS, HTTP and line-protocol
 //! conversations must give a verdict or wait, never panic, whatever the
-//! split of the bytes.
+//! split of the bytes. A hostile DNS server's answer to a DynDNS update
+//! and a hostile ICMP reply are read the same way.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tandem::config::ldirectord;
 use tandem::config::ldirectord::Service;
 use tandem::director::{dialogue, dns, http, ipvs, ldap, table};
+use tandem::wire::{dns as dns_update, icmp};
 
 fuzz_target!(|data: &[u8]| {
     if let (Some(d), _) = ldirectord::parse("fuzz.cf", data) {
@@ -40,6 +42,16 @@ fuzz_target!(|data: &[u8]| {
         let _ = dns::judge(data, u16::from_be_bytes([0, cut as u8]), qtype, re.as_ref());
     }
     let _ = http::judge(data, re.as_ref());
+    let key = dns_update::Key {
+        name: "k".into(),
+        algorithm: dns_update::Algorithm::HmacSha256,
+        secret: b"s".to_vec(),
+    };
+    let _ = dns_update::check_response(data, u16::from_be_bytes([0, cut as u8]), &key, &[0; 32]);
+    if let Some((_, message)) = icmp::strip_ipv4(data) {
+        let _ = icmp::answer(icmp::Family::V4, message);
+    }
+    let _ = icmp::answer(icmp::Family::V6, data);
     for service in [Service::Smtp, Service::Ftp, Service::Pop, Service::Imap, Service::Nntp] {
         if let Some(steps) = dialogue::script(service, Some(("user", "pass"))) {
             let mut d = dialogue::Dialogue::new(steps);
