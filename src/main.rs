@@ -103,7 +103,7 @@ fn director_resource(
     action: &str,
 ) -> anyhow::Result<ExitCode> {
     use tandem::config::haresources::ResourceKind;
-    use tandem::director::resource::{self, Done};
+    use tandem::director::resource;
     let dir = std::path::Path::new("/etc/ha.d");
     let done = match (&r.kind, r.kind.director_file(dir)) {
         (ResourceKind::SyncDaemonSwap(swap), _) => resource::sync(swap, action),
@@ -111,20 +111,27 @@ fn director_resource(
         _ => anyhow::bail!("{}: not a director resource", r.token),
     }
     .map_err(|e| anyhow::anyhow!("{}: {e}", r.token))?;
-    Ok(match done {
-        Done::Ok(msg) => {
-            println!("{msg}");
+    Ok(print_report(done))
+}
+
+/// Prints a resource action's report as Heartbeat's v1 scripts do; a
+/// stopped resource's status exits 3, as LSB's does.
+fn print_report(report: tandem::takeover::Report) -> ExitCode {
+    use tandem::takeover::Report;
+    match report {
+        Report::Done(line) => {
+            println!("{line}");
             ExitCode::SUCCESS
         }
-        Done::Running(true) => {
+        Report::Running(true) => {
             println!("running");
             ExitCode::SUCCESS
         }
-        Done::Running(false) => {
+        Report::Running(false) => {
             println!("stopped");
             ExitCode::from(3)
         }
-    })
+    }
 }
 
 fn director(args: DirectorCmd) -> anyhow::Result<ExitCode> {
@@ -238,22 +245,11 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
                 }
                 Ok(())
             };
-            match action.as_str() {
-                "start" => {
-                    println!("{}", b.start()?);
-                    announce(&b)?;
-                }
-                "stop" => println!("{}", b.stop()?),
-                "status" => {
-                    let running = b.status()?;
-                    println!("{}", if running { "running" } else { "stopped" });
-                    if !running {
-                        return Ok(ExitCode::from(3));
-                    }
-                }
-                other => anyhow::bail!("`{other}`: expected start, stop or status"),
+            let code = print_report(b.act(&action)?);
+            if action == "start" {
+                announce(&b)?;
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(code)
         }
         Action::DnsUpdate {
             server,

@@ -12,6 +12,7 @@
 use super::daemon;
 use super::ipvs::{Ipvs, IpvsError, SyncDaemon};
 use crate::config::haresources::{SyncRole, SyncSwap};
+use crate::takeover::Report;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -41,22 +42,16 @@ pub enum ResourceError {
     Ipvs(#[from] IpvsError),
 }
 
-/// What an action found: for `status`, whether the resource runs.
-pub enum Done {
-    Ok(String),
-    Running(bool),
-}
-
 /// `ldirectord::FILE start|stop|status`.
-pub fn director(config: &Path, action: &str) -> Result<Done, ResourceError> {
+pub fn director(config: &Path, action: &str) -> Result<Report, ResourceError> {
     let socket = daemon::socket_for(config);
     let ask = |req: &str| crate::host::control::request(&socket, req, Duration::from_secs(5));
     let running = || ask("ping").is_ok();
     match action {
-        "status" => Ok(Done::Running(running())),
+        "status" => Ok(Report::Running(running())),
         "start" => {
             if running() {
-                return Ok(Done::Ok(format!(
+                return Ok(Report::Done(format!(
                     "director for {} already running",
                     config.display()
                 )));
@@ -87,7 +82,7 @@ pub fn director(config: &Path, action: &str) -> Result<Done, ResourceError> {
             let started = Instant::now();
             while started.elapsed() < WAIT {
                 if running() {
-                    return Ok(Done::Ok(format!(
+                    return Ok(Report::Done(format!(
                         "director for {} started",
                         config.display()
                     )));
@@ -98,12 +93,12 @@ pub fn director(config: &Path, action: &str) -> Result<Done, ResourceError> {
         }
         "stop" => {
             if ask("stop").is_err() {
-                return Ok(Done::Ok("director not running".into()));
+                return Ok(Report::Done("director not running".into()));
             }
             let started = Instant::now();
             while started.elapsed() < WAIT {
                 if !running() && !socket.exists() {
-                    return Ok(Done::Ok(format!(
+                    return Ok(Report::Done(format!(
                         "director for {} stopped",
                         config.display()
                     )));
@@ -119,7 +114,7 @@ pub fn director(config: &Path, action: &str) -> Result<Done, ResourceError> {
 /// `LVSSyncDaemonSwap::ROLE… start|stop|status`, as Heartbeat's script:
 /// start stops the other role's daemon and starts this one; stop does
 /// the reverse; status says whether this role's daemon runs.
-pub fn sync(swap: &SyncSwap, action: &str) -> Result<Done, ResourceError> {
+pub fn sync(swap: &SyncSwap, action: &str) -> Result<Report, ResourceError> {
     let want = SyncDaemon {
         role: swap.role,
         interface: swap.interface.clone(),
@@ -139,12 +134,12 @@ pub fn sync(swap: &SyncSwap, action: &str) -> Result<Done, ResourceError> {
         Ok(ipvs.daemons()?.iter().any(|d| d.role == role))
     };
     let swap =
-        |ipvs: &mut Ipvs, from: &SyncDaemon, to: &SyncDaemon| -> Result<Done, ResourceError> {
+        |ipvs: &mut Ipvs, from: &SyncDaemon, to: &SyncDaemon| -> Result<Report, ResourceError> {
             ipvs.stop_daemon(from.role)?;
             if !runs(ipvs, to.role)? {
                 ipvs.start_daemon(to)?;
             }
-            Ok(Done::Ok(format!(
+            Ok(Report::Done(format!(
                 "sync daemon: {} on {} (syncid {})",
                 role_name(to.role),
                 to.interface,
@@ -152,7 +147,7 @@ pub fn sync(swap: &SyncSwap, action: &str) -> Result<Done, ResourceError> {
             )))
         };
     match action {
-        "status" => Ok(Done::Running(runs(&mut ipvs, want.role)?)),
+        "status" => Ok(Report::Running(runs(&mut ipvs, want.role)?)),
         "start" => swap(&mut ipvs, &other, &want),
         "stop" => swap(&mut ipvs, &want, &other),
         other => Err(ResourceError::Action(other.to_string())),

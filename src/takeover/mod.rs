@@ -29,6 +29,14 @@ pub enum TakeoverError {
 use crate::config::haresources::{DynDns, IpAlias, ResourceKind};
 use std::net::{IpAddr, Ipv4Addr};
 
+/// What a resource action reports, in Heartbeat's v1 words: a line for
+/// start and stop; for status, running or stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    Done(String),
+    Running(bool),
+}
+
 /// A resource tandem carries out itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Builtin {
@@ -134,6 +142,19 @@ impl Builtin {
                 None => format!("{device} does not have {}", mac::format(mac)),
             }),
             Builtin::SendArp { .. } | Builtin::DynDns(_) => Ok("nothing to undo".to_string()),
+        }
+    }
+
+    /// Carries out `action` (start, stop or status) as a resource script
+    /// would, without the announcements that follow a start.
+    pub fn act(&self, action: &str) -> Result<Report, TakeoverError> {
+        match action {
+            "start" => self.start().map(Report::Done),
+            "stop" => self.stop().map(Report::Done),
+            "status" => self.status().map(Report::Running),
+            other => Err(TakeoverError::Usage(format!(
+                "`{other}`: expected start, stop or status"
+            ))),
         }
     }
 
