@@ -48,6 +48,7 @@ fn params() -> Params {
         fencing: false,
         stop_retries: 10,
         stop_retry_interval: Time::from_secs(1),
+        log_badpack: true,
     }
 }
 

@@ -44,6 +44,7 @@ fn params(auto_failback: AutoFailback) -> Params {
         fencing: false,
         stop_retries: 10,
         stop_retry_interval: Time::from_secs(1),
+        log_badpack: true,
     }
 }
 

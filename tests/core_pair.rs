@@ -49,6 +49,7 @@ fn params(local: u8, failback: AutoFailback) -> Params {
         fencing: false,
         stop_retries: 3,
         stop_retry_interval: Time::from_millis(100),
+        log_badpack: true,
     }
 }
 
@@ -228,9 +229,12 @@ impl Pair {
         self.node(i).handle_frame(now, link, bytes);
     }
 
-    fn heartbeat(&mut self, i: usize, src: &str) {
+    /// An authentic Heartbeat message from `src` (the engine verified it),
+    /// numbered by the clock so that each is newer than the last.
+    fn heartbeat(&mut self, i: usize, src: u8) {
         let now = Instant(self.now);
-        self.node(i).handle_heartbeat_traffic(now, src);
+        let seq = self.now + 1;
+        self.node(i).handle_heartbeat_traffic(now, 0, src, (1, seq));
     }
 
     fn dump(&self) -> String {
@@ -405,12 +409,12 @@ fn a_frozen_node_releases_at_once_when_it_thaws() {
 #[test]
 fn heartbeat_traffic_blocks_starts() {
     let mut p = Pair::alone();
-    p.heartbeat(0, "beta");
+    p.heartbeat(0, 1);
     p.pump();
     // Keep hearing Heartbeat from beta past initdead.
     for k in 1..=30 {
         p.run_until(k * 100_000);
-        p.heartbeat(0, "beta");
+        p.heartbeat(0, 1);
     }
     assert!(
         !p.runs(0, 0) && !p.runs(0, 1),

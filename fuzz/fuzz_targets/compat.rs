@@ -83,6 +83,7 @@ fuzz_target!(|data: &[u8]| {
         fencing: false,
         stop_retries: 2,
         stop_retry_interval: Time::from_millis(100),
+        log_badpack: true,
     };
     let mut c = Compat::new(
         params,

@@ -38,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
         fencing: true,
         stop_retries: 2,
         stop_retry_interval: Time::from_millis(100),
+        log_badpack: true,
     };
     let auth = signer;
     let mut node = Node::new(

@@ -30,7 +30,9 @@ impl Event {
             | Event::CommandRefused(_)
             | Event::NoConnectivity { .. }
             | Event::TakeoverUnfenced { .. }
-            | Event::MonitorFailed(_) => Severity::Warning,
+            | Event::MonitorFailed(_)
+            | Event::Dropped { .. }
+            | Event::GenerationBackwards { .. } => Severity::Warning,
             Event::StopGaveUp(_)
             | Event::SplitBrain { .. }
             | Event::FenceFailed(_)
@@ -130,6 +132,28 @@ impl Event {
                 p.deadtime
             ),
             Event::CommandRefused(why) => format!("command refused: {why}"),
+            Event::Dropped {
+                link: l,
+                reason,
+                node: n,
+                count,
+            } => format!(
+                "link {}: dropped {count} frame{} claiming to be from {} ({}){}",
+                link(l),
+                if *count == 1 { "" } else { "s" },
+                n.as_ref().map(node).unwrap_or_else(|| "unknown".to_string()),
+                reason.name(),
+                if *count > 1 { " since the last such line" } else { "" }
+            ),
+            Event::GenerationBackwards {
+                node: n,
+                known,
+                heard,
+            } => format!(
+                "node {} restarted with generation {heard}, older than {known} seen before (its state directory was lost?); its frames are refused as replays until you run `tandem accept-generation {}` here",
+                node(n),
+                node(n)
+            ),
             Event::MonitorFailed(g) => format!(
                 "group {}: a resource failed its monitor; stopping the group and leaving it to another node",
                 group(g)

@@ -171,6 +171,18 @@ impl Engine {
         either!(self, m => m.last_heard(node))
     }
 
+    /// Since when frames naming `node` have failed authentication, if
+    /// they have since its last authentic one.
+    pub fn unauthentic_since(&self, node: NodeId) -> Option<Instant> {
+        either!(self, m => m.unauthentic_since(node))
+    }
+
+    /// The operator accepts `node`'s older generation (its state was
+    /// lost): its next frame counts as a new start.
+    pub fn accept_generation(&mut self, now: Instant, node: NodeId) {
+        either!(self, m => m.accept_generation(now, node))
+    }
+
     pub fn link_state(&self, node: NodeId, link: LinkId) -> Option<(Instant, bool)> {
         either!(self, m => m.link_state(node, link))
     }
@@ -243,9 +255,18 @@ impl Engine {
             return either!(self, m => m.handle_frame(now, link, bytes));
         }
         if let Engine::Native { node, .. } = self {
-            match sniff::heartbeat_source(bytes) {
-                Some(src) => node.handle_heartbeat_traffic(now, &src),
-                None => node.handle_dropped(Drop::Heartbeat),
+            // Only an authentic, new message from another configured node
+            // says that node speaks Heartbeat's protocol; anything else is
+            // a drop, counted and logged, and decides nothing.
+            match heartbeat::decode(bytes, node.auth()) {
+                Ok((msg, _)) => match heartbeat_sender(node.params(), &msg) {
+                    Some((id, order)) => node.handle_heartbeat_traffic(now, link, id, order),
+                    None => node.handle_dropped(Drop::Heartbeat),
+                },
+                Err(e) => {
+                    let src = sniff::heartbeat_source(bytes).unwrap_or_default();
+                    node.handle_unauthentic(now, link, e.drop_reason(), &src);
+                }
             }
         }
     }
@@ -326,12 +347,18 @@ impl Engine {
         let Ok((msg, _)) = heartbeat::decode(bytes, node.auth()) else {
             return false;
         };
-        let Some(id) = msg
-            .str("src")
-            .and_then(|src| other_node(node.params(), src))
-        else {
+        let Some((id, order)) = heartbeat_sender(node.params(), &msg) else {
             return false;
         };
+        // Not while the node speaks tandem's protocol to us: an authentic
+        // Heartbeat message from a node authenticated natively within
+        // deadtime is a replay, and must not turn the pair's protocol.
+        let deadtime = node.params().deadtime;
+        let native = node.liveness(id) == Liveness::Up
+            && node.last_heard(id).is_some_and(|t| now.since(t) < deadtime);
+        if native || !node.heartbeat_is_new(id, order) {
+            return false;
+        }
         // Whatever is not stopped counts as held: a start or stop under
         // way finishes unseen by the new machine, and claiming a group
         // too long is safer than two owners.
@@ -385,6 +412,15 @@ fn heartbeat_machine(
     let wall = wall_at_zero + now.as_micros() / 1_000_000;
     let hg = wall + u64::from(generation);
     Compat::new(p, auth, uuid, hg, wall_at_zero, now, running)
+}
+
+/// The configured node (other than this one) an authentic Heartbeat
+/// message comes from, and its order: (generation, sequence), the
+/// sequence 0 for control messages that carry none.
+fn heartbeat_sender(p: &Params, msg: &heartbeat::Message) -> Option<(NodeId, (u64, u64))> {
+    let id = msg.str("src").and_then(|src| other_node(p, src))?;
+    let generation = msg.hex("hg")?;
+    Some((id, (generation, msg.hex("seq").unwrap_or(0))))
 }
 
 /// The id of the configured node named `src`, other than this one.

@@ -17,6 +17,7 @@ pub mod bugs;
 pub mod command;
 pub mod compat;
 pub mod describe;
+pub mod droplog;
 pub mod engine;
 pub mod groups;
 pub mod liveness;

@@ -94,6 +94,21 @@ pub enum Event {
     CommandRefused(&'static str),
     /// A running group's resource stopped answering its monitor.
     MonitorFailed(GroupId),
+    /// `count` frames dropped on `link` for `reason` since the last such
+    /// line, claiming to come from `node` (None: no configured node).
+    Dropped {
+        link: LinkId,
+        reason: Drop,
+        node: Option<NodeId>,
+        count: u64,
+    },
+    /// A node's generation went backwards (its state was lost): its frames
+    /// are refused as replays until an operator accepts the new one.
+    GenerationBackwards {
+        node: NodeId,
+        known: u32,
+        heard: u32,
+    },
 }
 
 /// Counters for the status output.

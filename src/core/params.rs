@@ -51,6 +51,8 @@ pub struct Params {
     /// Heartbeat retries a failed stop 10 times, a second apart.
     pub stop_retries: u32,
     pub stop_retry_interval: Time,
+    /// Log what is dropped (ha.cf `log_badpack`), rate-limited.
+    pub log_badpack: bool,
 }
 
 impl Params {
@@ -110,6 +112,7 @@ impl Params {
             fencing: !h.stonith.is_empty(),
             stop_retries: 10,
             stop_retry_interval: Time::from_secs(1),
+            log_badpack: config.hacf.logging.log_badpack.value,
         })
     }
 

@@ -39,6 +39,7 @@ impl World {
             fencing: s.fencing,
             stop_retries: s.stop_retries,
             stop_retry_interval: Time::from_micros(s.stop_retry_interval),
+            log_badpack: true,
         }
     }
 

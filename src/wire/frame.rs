@@ -282,6 +282,15 @@ impl Frame {
         out.extend_from_slice(&signed);
     }
 
+    /// The source node a frame claims, before anything is verified: for
+    /// counting and logging what is dropped, never for a decision.
+    pub fn claimed_source(bytes: &[u8]) -> Option<u8> {
+        if bytes.len() < HEADER_LEN || bytes[..2] != MAGIC {
+            return None;
+        }
+        Some(bytes[6])
+    }
+
     /// Checks and decodes one frame: framing, cluster, tag, then body.
     pub fn decode(bytes: &[u8], cluster: u16, auth: &Authenticator) -> Result<Frame, Drop> {
         if bytes.len() < 2 || bytes[..2] != MAGIC {

@@ -151,6 +151,19 @@ pub enum DecodeError {
     BadAuth(u8),
 }
 
+impl DecodeError {
+    /// The drop reason this counts as, in native frames' words.
+    pub fn drop_reason(&self) -> crate::wire::frame::Drop {
+        use crate::wire::frame::Drop;
+        match self {
+            DecodeError::BadAuth(_) => Drop::BadTag,
+            DecodeError::UnknownKey(_) => Drop::UnknownKey,
+            DecodeError::NotHeartbeat => Drop::NotTandem,
+            _ => Drop::Truncated,
+        }
+    }
+}
+
 /// Why a message cannot be written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {

@@ -29,7 +29,20 @@ impl Compat {
         };
         let mut restarted = false;
         match self.peer.generation {
-            Some(known) if generation < known => return self.counters.drop(Drop::Replay),
+            Some(known) if generation < known => {
+                if !self.peer.backwards_said {
+                    self.peer.backwards_said = true;
+                    self.out.event(
+                        now,
+                        Event::GenerationBackwards {
+                            node: self.peer_id,
+                            known: known as u32,
+                            heard: generation as u32,
+                        },
+                    );
+                }
+                return self.dropped(now, link, Drop::Replay, Some(self.peer_id));
+            }
             Some(known) if generation == known => {}
             previous => {
                 restarted = true;
@@ -61,7 +74,7 @@ impl Compat {
             };
             let had = self.peer.newest_seq;
             if !self.peer.first_sight(seq) {
-                return self.counters.drop(Drop::Replay);
+                return self.dropped(now, link, Drop::Replay, Some(self.peer_id));
             }
             // A gap after messages already heard (or, in a generation
             // that began while we listened, before the first): ask for
@@ -170,17 +183,48 @@ impl Compat {
     /// A message that failed authentication names the peer as its source
     /// (unverified): the peer may be alive with another key. Until such
     /// messages stop for its dead time, it is not declared dead.
-    pub(super) fn unauthentic(&mut self, now: Instant, bytes: &[u8]) {
-        let peer = &self.p.nodes[usize::from(self.peer_id)];
-        let named = crate::wire::sniff::heartbeat_source(bytes)
-            .is_some_and(|src| src.eq_ignore_ascii_case(peer));
-        if !named {
+    /// A message on `link` that was dropped for `reason` before it was
+    /// authenticated. Counted and logged (rate-limited). If it names the
+    /// peer and fails authentication while the peer was never
+    /// authenticated since this node started, the peer is alive with
+    /// another key: not declared dead while such messages keep coming.
+    pub(super) fn unauthentic(&mut self, now: Instant, link: LinkId, reason: Drop, bytes: &[u8]) {
+        let claimed = crate::wire::sniff::heartbeat_source(bytes).and_then(|src| {
+            self.p
+                .nodes
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(&src))
+                .map(|i| i as NodeId)
+        });
+        self.dropped(now, link, reason, claimed);
+        if claimed != Some(self.peer_id) || !matches!(reason, Drop::BadTag | Drop::UnknownKey) {
+            return;
+        }
+        self.peer.unauthentic_since.get_or_insert(now);
+        if self.peer.authenticated {
             return;
         }
         if self.peer.unauthentic_until.is_none() {
             self.out.event(now, Event::WrongKey(self.peer_id));
         }
         self.peer.unauthentic_until = Some(now.plus(self.peer.deadtime));
+    }
+
+    /// Counts a drop and logs it under `log_badpack`, rate-limited.
+    pub(super) fn dropped(
+        &mut self,
+        now: Instant,
+        link: LinkId,
+        reason: Drop,
+        claimed: Option<NodeId>,
+    ) {
+        self.counters.drop(reason);
+        let claimed = claimed.filter(|&n| n != self.p.local);
+        if self.p.log_badpack && link < self.p.links.len() {
+            if let Some(e) = self.drops.note(now, link, reason, claimed) {
+                self.out.event(now, e);
+            }
+        }
     }
 
     /// Liveness from any authentic message.
@@ -193,6 +237,9 @@ impl Compat {
             *l = (now, true);
         }
         self.peer.last_heard = now;
+        self.peer.authenticated = true;
+        self.peer.unauthentic_until = None;
+        self.peer.unauthentic_since = None;
         if self.peer.liveness != Liveness::Up {
             self.peer.liveness = Liveness::Up;
             self.out.event(now, Event::NodeUp(node));

@@ -37,6 +37,7 @@ mod negotiation;
 
 use super::bugs::Bugs;
 use super::command::{Command, Which};
+use super::droplog::DropLog;
 use super::groups::{bit, GroupState, Groups, Mask, Outcome};
 use super::liveness::Liveness;
 use super::outbox::{Action, Counters, Event, Outbox};
@@ -150,9 +151,18 @@ struct Peer {
     stable: bool,
     /// Sequenced messages since our last acknowledgement.
     unacked: u64,
-    /// Messages naming it failed authentication until this instant: it
-    /// is alive with another key, and is not taken over.
+    /// Messages naming it failed authentication until this instant, and
+    /// it was never authenticated since this node started: it is alive
+    /// with another key, and is not taken over.
     unauthentic_until: Option<Instant>,
+    /// An authentic message came from it since this node started. From
+    /// then on nothing unauthenticated delays its death.
+    authenticated: bool,
+    /// Messages naming it have failed authentication since its last
+    /// authentic one, from this instant (status shows it).
+    unauthentic_since: Option<Instant>,
+    /// The generation-went-backwards line was written.
+    backwards_said: bool,
     /// It said what it holds (`resource`) since this node's negotiation
     /// began.
     told: bool,
@@ -186,6 +196,7 @@ pub struct Compat {
     transmits: VecDeque<Outgoing>,
     out: Outbox,
     counters: Counters,
+    drops: DropLog,
     /// `shutdone` sent: nothing more is said.
     gone: bool,
     /// The last `resource` message said `isstable=1`.
@@ -237,6 +248,9 @@ impl Compat {
             stable: false,
             unacked: 0,
             unauthentic_until: None,
+            authenticated: false,
+            unauthentic_since: None,
+            backwards_said: false,
             told: false,
             statement_seq: 0,
             failback_due: false,
@@ -261,6 +275,7 @@ impl Compat {
             transmits: VecDeque::new(),
             out: Outbox::default(),
             counters: Counters::default(),
+            drops: DropLog::default(),
             gone: false,
             announced_stable: false,
             pending_grants: 0,
@@ -295,6 +310,25 @@ impl Compat {
         self.p = p;
         self.auth = auth;
         Ok(())
+    }
+
+    /// Since when messages naming `node` have failed authentication
+    /// (none since its last authentic one: None).
+    pub fn unauthentic_since(&self, node: NodeId) -> Option<Instant> {
+        (node == self.peer_id)
+            .then_some(self.peer.unauthentic_since)
+            .flatten()
+    }
+
+    /// The operator's `accept-generation`: the peer restarted with an
+    /// older generation; its next message starts a new one.
+    pub fn accept_generation(&mut self, now: Instant, node: NodeId) {
+        let now = self.enter(now);
+        if node == self.peer_id {
+            self.peer.generation = None;
+            self.peer.backwards_said = false;
+        }
+        self.leave(now);
     }
 
     pub fn counters(&self) -> &Counters {
@@ -486,17 +520,7 @@ impl Compat {
         self.counters.received += 1;
         match hb::decode(bytes, &self.auth) {
             Ok((msg, _)) => self.accept(now, link, &msg),
-            Err(e @ (hb::DecodeError::BadAuth(_) | hb::DecodeError::UnknownKey(_))) => {
-                self.counters
-                    .drop(if matches!(e, hb::DecodeError::BadAuth(_)) {
-                        Drop::BadTag
-                    } else {
-                        Drop::UnknownKey
-                    });
-                self.unauthentic(now, bytes);
-            }
-            Err(hb::DecodeError::NotHeartbeat) => self.counters.drop(Drop::NotTandem),
-            Err(_) => self.counters.drop(Drop::Truncated),
+            Err(e) => self.unauthentic(now, link, e.drop_reason(), bytes),
         }
         self.leave(now);
     }

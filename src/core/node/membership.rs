@@ -5,6 +5,42 @@
 use super::*;
 
 impl Node {
+    /// A frame dropped on `link` for `reason`, claiming to come from
+    /// `claimed` (unauthenticated: a claim, nothing more). Counted, and
+    /// logged rate-limited under `log_badpack`. One thing only follows
+    /// from it: a node never authenticated since this one started, named
+    /// by frames that fail authentication, is alive with another key, so
+    /// it is not declared dead while they keep coming (the operator's
+    /// `takeover` still works). Once a node has been authenticated,
+    /// nothing unauthenticated delays its death.
+    pub(super) fn dropped(
+        &mut self,
+        now: Instant,
+        link: LinkId,
+        reason: Drop,
+        claimed: Option<NodeId>,
+    ) {
+        self.counters.drop(reason);
+        let local = self.p.local;
+        let claimed = claimed.filter(|&n| usize::from(n) < self.peers.len() && n != local);
+        if let (Some(n), Drop::BadTag | Drop::UnknownKey) = (claimed, reason) {
+            let deadtime = self.p.deadtime;
+            let peer = &mut self.peers[usize::from(n)];
+            peer.unauthentic_since.get_or_insert(now);
+            if !peer.authenticated {
+                if peer.wrong_key_until.is_none() {
+                    self.out.event(now, Event::WrongKey(n));
+                }
+                peer.wrong_key_until = Some(now.plus(deadtime));
+            }
+        }
+        if self.p.log_badpack && link < self.p.links.len() {
+            if let Some(e) = self.drops.note(now, link, reason, claimed) {
+                self.out.event(now, e);
+            }
+        }
+    }
+
     /// An authentic frame: replay checks, then liveness and status.
     pub(super) fn accept(&mut self, now: Instant, link: LinkId, frame: Frame) {
         let source = usize::from(frame.source);
@@ -17,12 +53,25 @@ impl Node {
         }
         let peer = &mut self.peers[source];
         match peer.generation {
-            Some(known) if frame.generation < known => return self.counters.drop(Drop::Replay),
+            Some(known) if frame.generation < known => {
+                if !peer.backwards_said {
+                    peer.backwards_said = true;
+                    self.out.event(
+                        now,
+                        Event::GenerationBackwards {
+                            node: frame.source,
+                            known,
+                            heard: frame.generation,
+                        },
+                    );
+                }
+                return self.dropped(now, link, Drop::Replay, Some(frame.source));
+            }
             Some(known) if frame.generation == known => {
                 let (_, link_seq, _) = peer.links[link];
                 let stale = frame.sequence.saturating_add(REPLAY_WINDOW) < peer.newest_seq;
                 if frame.sequence <= link_seq || stale {
-                    return self.counters.drop(Drop::Replay);
+                    return self.dropped(now, link, Drop::Replay, Some(frame.source));
                 }
             }
             _ => {
@@ -53,8 +102,12 @@ impl Node {
         if peer.liveness == Liveness::Dead && frame.sequence <= peer.newest_seq {
             // A dead node comes back only with a frame newer than any seen:
             // its last frames replayed on another link do not revive it.
-            return self.counters.drop(Drop::Replay);
+            return self.dropped(now, link, Drop::Replay, Some(frame.source));
         }
+        // Authentic and new: the only input that says this node lives.
+        peer.authenticated = true;
+        peer.wrong_key_until = None;
+        peer.unauthentic_since = None;
         let was_up = peer.links[link].2;
         peer.links[link] = (now, frame.sequence, true);
         peer.last_heard = now;
@@ -135,8 +188,14 @@ impl Node {
                     peer.heartbeat_until = None;
                 }
             }
+            if peer.wrong_key_until.is_some_and(|until| now >= until) {
+                peer.wrong_key_until = None;
+            }
             let dead = match peer.liveness {
-                Liveness::Unknown => now.since(self.joined_at) >= self.p.initdead,
+                // Not while it is heard with another key: it is alive.
+                Liveness::Unknown => {
+                    now.since(self.joined_at) >= self.p.initdead && peer.wrong_key_until.is_none()
+                }
                 Liveness::Up => {
                     let silent = now.since(peer.last_heard);
                     if !peer.warned && silent >= self.p.warntime && silent < self.p.deadtime {
@@ -161,11 +220,14 @@ impl Node {
         }
         if self.state == NodeState::Joining
             && !self.release_all_pending()
-            && self
-                .peers
-                .iter()
-                .enumerate()
-                .all(|(i, p)| i == local || p.liveness != Liveness::Unknown)
+            && self.peers.iter().enumerate().all(|(i, p)| {
+                // A node heard only with another key does not keep
+                // this one from joining past initdead: the operator
+                // can then take over.
+                i == local
+                    || p.liveness != Liveness::Unknown
+                    || (p.wrong_key_until.is_some() && now.since(self.joined_at) >= self.p.initdead)
+            })
         {
             self.state = NodeState::Active;
             self.release_all = false;

@@ -29,6 +29,7 @@ mod ownership;
 
 use super::bugs::Bugs;
 use super::command::{Command, Which};
+use super::droplog::DropLog;
 use super::groups::{bit, GroupState, Groups, Mask, Outcome};
 use super::liveness::Liveness;
 use super::outbox::{Action, Counters, Event, Outbox};
@@ -68,8 +69,22 @@ struct Peer {
     /// Warnings already given for this death.
     warned_unfenced: bool,
     warned_ping: bool,
-    /// Heartbeat traffic from this node heard until this instant.
+    /// Authentic Heartbeat traffic from this node heard until this instant.
     heartbeat_until: Option<Instant>,
+    /// An authentic frame came from this node since this one started.
+    authenticated: bool,
+    /// Frames naming this node fail authentication, and it was never
+    /// authenticated: it is alive with another key. Until this instant,
+    /// it is not declared dead and nothing starts without an operator.
+    wrong_key_until: Option<Instant>,
+    /// Frames naming this node have failed authentication since its last
+    /// authentic one, from this instant (status shows it).
+    unauthentic_since: Option<Instant>,
+    /// The generation-went-backwards line was written.
+    backwards_said: bool,
+    /// The newest authentic Heartbeat message heard from it: (generation,
+    /// sequence). Older or equal ones are replays.
+    heartbeat_order: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +128,7 @@ pub struct Node {
     transmits: VecDeque<Vec<u8>>,
     out: Outbox,
     counters: Counters,
+    drops: DropLog,
     #[doc(hidden)]
     pub bugs: Bugs,
 }
@@ -155,6 +171,11 @@ impl Node {
             warned_unfenced: false,
             warned_ping: false,
             heartbeat_until: None,
+            authenticated: false,
+            wrong_key_until: None,
+            unauthentic_since: None,
+            backwards_said: false,
+            heartbeat_order: None,
         };
         let mut peers = vec![peer; n];
         for (i, g) in known.iter().enumerate().take(n) {
@@ -185,6 +206,7 @@ impl Node {
             transmits: VecDeque::new(),
             out: Outbox::default(),
             counters: Counters::default(),
+            drops: DropLog::default(),
             bugs: Bugs::default(),
         };
         node.handle_timeout(now);
@@ -342,7 +364,10 @@ impl Node {
         self.counters.received += 1;
         match Frame::decode(bytes, self.p.cluster, &self.auth) {
             Ok(frame) => self.accept(now, link, frame),
-            Err(reason) => self.counters.drop(reason),
+            Err(reason) => {
+                let claimed = Frame::claimed_source(bytes);
+                self.dropped(now, link, reason, claimed);
+            }
         }
         self.leave(now);
     }
@@ -369,19 +394,79 @@ impl Node {
     /// Heartbeat 3.0.6 traffic from the node named `src` arrived. While a
     /// configured node speaks Heartbeat, this node starts nothing: the
     /// other node may run the service under Heartbeat's own rules.
-    pub fn handle_heartbeat_traffic(&mut self, now: Instant, src: &str) {
+    /// An authentic Heartbeat 3.0.6 message from node `src` (the engine
+    /// verified it): that node speaks Heartbeat's protocol, so nothing
+    /// starts while it is heard. Unauthentic Heartbeat text goes to
+    /// [`Node::handle_unauthentic`] instead and holds nothing back.
+    pub fn handle_heartbeat_traffic(
+        &mut self,
+        now: Instant,
+        link: LinkId,
+        node: NodeId,
+        order: (u64, u64),
+    ) {
         let now = self.enter(now);
+        self.counters.received += 1;
+        let id = usize::from(node);
+        if id >= self.peers.len() || node == self.p.local {
+            self.leave(now);
+            return;
+        }
+        if !self.heartbeat_is_new(node, order) {
+            // A replayed capture: it says nothing about now.
+            self.dropped(now, link, Drop::Replay, Some(node));
+            self.leave(now);
+            return;
+        }
         self.counters.drop(Drop::Heartbeat);
-        if let Some(id) = self.p.nodes.iter().position(|n| n == src) {
-            if id != usize::from(self.p.local) {
-                let peer = &mut self.peers[id];
-                if peer.heartbeat_until.is_none() {
-                    self.out.event(now, Event::HeartbeatPeer(id as NodeId));
-                }
-                peer.heartbeat_until = Some(now.plus(self.p.deadtime));
-            }
+        let peer = &mut self.peers[id];
+        peer.heartbeat_order = Some(order);
+        if peer.heartbeat_until.is_none() {
+            self.out.event(now, Event::HeartbeatPeer(node));
+        }
+        peer.heartbeat_until = Some(now.plus(self.p.deadtime));
+        self.leave(now);
+    }
+
+    /// Whether an authentic Heartbeat message of this (generation,
+    /// sequence) from `node` is newer than any heard since this start.
+    pub fn heartbeat_is_new(&self, node: NodeId, order: (u64, u64)) -> bool {
+        self.peers
+            .get(usize::from(node))
+            .is_some_and(|p| p.heartbeat_order.is_none_or(|seen| order > seen))
+    }
+
+    /// Heartbeat text on `link` that failed Heartbeat's authentication
+    /// (`reason`), claiming to come from `src`.
+    pub fn handle_unauthentic(&mut self, now: Instant, link: LinkId, reason: Drop, src: &str) {
+        let now = self.enter(now);
+        self.counters.received += 1;
+        let claimed = self
+            .p
+            .nodes
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(src))
+            .map(|i| i as NodeId);
+        self.dropped(now, link, reason, claimed);
+        self.leave(now);
+    }
+
+    /// Makes the operator's `accept-generation`: `node` restarted with an
+    /// older generation (its state was lost); its next frame is taken as
+    /// the first of a new start.
+    pub fn accept_generation(&mut self, now: Instant, node: NodeId) {
+        let now = self.enter(now);
+        if let Some(peer) = self.peers.get_mut(usize::from(node)) {
+            peer.generation = None;
+            peer.backwards_said = false;
         }
         self.leave(now);
+    }
+
+    /// Since when frames naming `node` have failed authentication (none
+    /// since its last authentic frame: None).
+    pub fn unauthentic_since(&self, node: NodeId) -> Option<Instant> {
+        self.peers.get(usize::from(node))?.unauthentic_since
     }
 
     pub fn handle_command(&mut self, now: Instant, command: Command) {

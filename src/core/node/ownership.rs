@@ -204,6 +204,14 @@ impl Node {
             }
             match peer.liveness {
                 Liveness::Dead => continue,
+                // Alive with another key, it can acknowledge nothing: the
+                // operator's takeover goes ahead without it.
+                Liveness::Unknown
+                    if peer.wrong_key_until.is_some()
+                        && self.claim.is_some_and(|c| c.groups & bit(g) != 0) =>
+                {
+                    continue
+                }
                 Liveness::Unknown => return Verdict::Withdraw,
                 Liveness::Up => {}
             }
@@ -299,12 +307,16 @@ impl Node {
             let fencing = self.p.fencing;
             let ping_configured = self.p.ping;
             let bugs = self.bugs;
+            let claimed = self.claim.is_some_and(|c| c.groups & bit(g) != 0);
             let peer = &mut self.peers[i];
             if peer.heartbeat_until.is_some() {
                 ok = false;
                 continue;
             }
             match peer.liveness {
+                // Alive with another key: only the operator's takeover
+                // starts anything.
+                Liveness::Unknown if peer.wrong_key_until.is_some() && claimed => {}
                 Liveness::Unknown => ok = false,
                 Liveness::Up => {
                     let s = peer.status.unwrap_or(Status {

@@ -1,0 +1,116 @@
+//! What is dropped, told to the operator without letting a forger flood
+//! the log (ha.cf `log_badpack`): at most one line per (link, reason,
+//! claimed node) every [`EVERY`], carrying the count since the last line,
+//! and at most [`LINES_PER_SECOND`] such lines in any second. The claimed
+//! node is a configured one or none (`unknown`): names a forger makes up
+//! cannot multiply the keys.
+
+use super::outbox::Event;
+use super::params::{LinkId, NodeId};
+use crate::time::{Instant, Time};
+use crate::wire::frame::Drop;
+use std::collections::BTreeMap;
+
+/// One line per key at most this often.
+pub const EVERY: Time = Time::from_secs(10);
+/// Lines in any one second, all keys together.
+pub const LINES_PER_SECOND: u32 = 5;
+
+type Key = (LinkId, Drop, Option<NodeId>);
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// When the last line for this key was written (None: never).
+    said: Option<Instant>,
+    /// Drops since that line.
+    pending: u64,
+}
+
+/// The rate limiter: keys are bounded by links × reasons × (nodes + 1).
+#[derive(Debug, Default, Clone)]
+pub struct DropLog {
+    entries: BTreeMap<Key, Entry>,
+    second: Option<Instant>,
+    lines: u32,
+}
+
+impl DropLog {
+    /// Counts one drop; returns the line to log now, if one is due.
+    pub fn note(
+        &mut self,
+        now: Instant,
+        link: LinkId,
+        reason: Drop,
+        node: Option<NodeId>,
+    ) -> Option<Event> {
+        let e = self.entries.entry((link, reason, node)).or_insert(Entry {
+            said: None,
+            pending: 0,
+        });
+        e.pending += 1;
+        if e.said.is_some_and(|t| now.since(t) < EVERY) {
+            return None;
+        }
+        if self
+            .second
+            .is_some_and(|s| now.since(s) < Time::from_secs(1))
+        {
+            if self.lines >= LINES_PER_SECOND {
+                return None;
+            }
+        } else {
+            self.second = Some(now);
+            self.lines = 0;
+        }
+        self.lines += 1;
+        let count = e.pending;
+        e.pending = 0;
+        e.said = Some(now);
+        Some(Event::Dropped {
+            link,
+            reason,
+            node,
+            count,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: u64) -> Instant {
+        Instant(ms * 1000)
+    }
+
+    #[test]
+    fn one_line_per_key_per_ten_seconds_with_the_count() {
+        let mut log = DropLog::default();
+        assert!(log.note(at(0), 0, Drop::BadTag, Some(1)).is_some());
+        for ms in 1..1000 {
+            assert!(log.note(at(ms), 0, Drop::BadTag, Some(1)).is_none());
+        }
+        // Another key is its own.
+        assert!(log.note(at(5), 1, Drop::BadTag, Some(1)).is_some());
+        match log.note(at(10_000), 0, Drop::BadTag, Some(1)) {
+            Some(Event::Dropped { count, .. }) => assert_eq!(count, 1000),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn many_keys_cannot_flood_the_log() {
+        let mut log = DropLog::default();
+        let mut lines = 0;
+        for ms in 0..3000u64 {
+            let link = (ms % 64) as usize;
+            let node = Some((ms % 100) as NodeId);
+            if log.note(at(ms), link, Drop::Truncated, node).is_some() {
+                lines += 1;
+            }
+        }
+        // Three seconds: at most LINES_PER_SECOND in each.
+        assert!(lines <= 3 * LINES_PER_SECOND as usize, "{lines}");
+        assert!(lines >= LINES_PER_SECOND as usize, "{lines}");
+    }
+}
