@@ -35,6 +35,9 @@ enum Command {
     Takeover(Control),
     /// Re-read ha.cf, haresources and authkeys (kept only if valid)
     Reload(Daemon),
+    /// Accept a node's generation that went backwards (its state was lost)
+    #[command(name = "accept-generation")]
+    AcceptGeneration(AcceptGeneration),
     /// Ask the running daemon for a graceful shutdown (hands groups over)
     Stop(Daemon),
     /// Heartbeat's cl_status answers: hbstatus, listnodes, nodestatus NODE,
@@ -332,6 +335,14 @@ struct Control {
 }
 
 #[derive(Args)]
+struct AcceptGeneration {
+    #[command(flatten)]
+    daemon: Daemon,
+    /// The node whose new, lower generation to accept
+    node: String,
+}
+
+#[derive(Args)]
 struct ClStatus {
     #[command(flatten)]
     daemon: Daemon,
@@ -582,6 +593,9 @@ fn main() -> ExitCode {
         Command::Standby(a) => control(&a.daemon, &format!("standby {}", a.which)),
         Command::Takeover(a) => control(&a.daemon, &format!("takeover {}", a.which)),
         Command::Reload(d) => control(&d, "reload"),
+        Command::AcceptGeneration(a) => {
+            control(&a.daemon, &format!("accept-generation {}", a.node))
+        }
         Command::Stop(d) => control(&d, "shutdown"),
         Command::ClStatus(a) => control(&a.daemon, &a.request.join(" ")),
         Command::Demo(args) => demo(args),

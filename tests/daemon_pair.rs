@@ -1065,3 +1065,42 @@ fn a_stop_that_keeps_failing_is_escalated_and_never_doubled() {
         logs(&pair)
     );
 }
+
+#[test]
+fn a_node_restarted_with_another_key_takes_nothing_and_both_logs_say_why() {
+    // The wrong-key case as a new user meets it: beta restarts with a
+    // different key. It must not declare the live alpha dead after
+    // initdead, nor start alpha's group; its log and status say why, and
+    // alpha's log counts beta's failing frames.
+    let dir = temp("wrong-key");
+    let mut pair = running_pair(dir.path(), &FAST);
+    pair.kill(1);
+    let authkeys = pair.config_dir(1).join("authkeys");
+    std::fs::write(&authkeys, "auth 1\n1 sha256 another-key-entirely\n").expect("authkeys");
+    pair.start(1).expect("restart beta");
+    // initdead (3 deadtimes here) and more.
+    std::thread::sleep(Duration::from_millis(3000));
+    assert_eq!(pair.service_on(), ["alpha"], "{}", logs(&pair));
+    let beta = log_of(&pair, 1);
+    assert!(
+        beta.contains("node alpha sends messages that fail authentication"),
+        "{beta}"
+    );
+    assert!(!beta.contains("node alpha is dead"), "{beta}");
+    let alpha = log_of(&pair, 0);
+    assert!(
+        alpha.contains("claiming to be from beta (bad_tag)"),
+        "{alpha}"
+    );
+    let status = pair.status(1).expect("beta's status");
+    let peer = status["nodes"]
+        .as_array()
+        .and_then(|n| n.iter().find(|n| n["node"] == "alpha"))
+        .cloned()
+        .expect("alpha in beta's status");
+    assert!(
+        peer["unauthenticated_since_ms_ago"].as_u64().is_some(),
+        "{status}"
+    );
+    assert_eq!(peer["liveness"], "unknown", "{status}");
+}

@@ -58,6 +58,28 @@ impl Daemon {
                 let w = which(rest.first())?;
                 self.command(now, Command::Takeover(w))
             }
+            ["accept-generation", name] => {
+                let p = self.core.params();
+                let Some(id) = p
+                    .nodes
+                    .iter()
+                    .position(|n| n.eq_ignore_ascii_case(name))
+                    .filter(|&i| i != usize::from(p.local))
+                else {
+                    return Err(format!(
+                        "`{name}`: not another node of this cluster ({})",
+                        p.nodes.join(", ")
+                    ));
+                };
+                self.log.info(&format!(
+                    "control: accepting the next generation of node {name}, whatever it is"
+                ));
+                self.core.accept_generation(now, id as u8);
+                self.pump();
+                Ok(format!(
+                    "node {name}: its next frame is taken as a new start\n"
+                ))
+            }
             ["shutdown"] => {
                 self.log
                     .info("control: graceful shutdown (handing groups over)");

@@ -48,6 +48,9 @@ pub fn json(core: &Engine, config: &Config, now: Instant) -> String {
                 "local": local,
                 "liveness": liveness,
                 "last_heard_ms_ago": if local { None } else { core.last_heard(id).map(|t| age_ms(now, t)) },
+                // Frames naming it have failed authentication since its
+                // last authentic one, for this long.
+                "unauthenticated_since_ms_ago": if local { None } else { core.unauthentic_since(id).map(|t| age_ms(now, t)) },
                 "links": links,
             })
         })
@@ -117,6 +120,13 @@ pub fn text(core: &Engine, config: &Config, now: Instant) -> String {
             p.nodes[n],
             core.liveness(id).name()
         );
+        if let Some(t) = core.unauthentic_since(id) {
+            let _ = writeln!(
+                out,
+                "    heard but not authenticated since {} ms ago (check authkeys on both nodes; `tandem status --json` counts the drops)",
+                age_ms(now, t)
+            );
+        }
         for (i, l) in p.links.iter().enumerate() {
             if !l.reaches.contains(&id) {
                 continue;
