@@ -1104,3 +1104,55 @@ fn a_node_restarted_with_another_key_takes_nothing_and_both_logs_say_why() {
     );
     assert_eq!(peer["liveness"], "unknown", "{status}");
 }
+
+#[test]
+fn a_reload_that_would_cut_off_a_live_peer_s_key_is_refused() {
+    let dir = temp("rotate");
+    let pair = running_pair(dir.path(), &FAST);
+    let authkeys = pair.config_dir(0).join("authkeys");
+    let old = std::fs::read_to_string(&authkeys).expect("authkeys");
+    let old_line = old.lines().nth(1).expect("key line").to_string();
+    // Only the new key: beta still signs with key 1.
+    std::fs::write(&authkeys, "auth 2\n2 sha256 the-new-key\n").expect("write");
+    let err = pair
+        .request(0, "reload")
+        .expect_err("would split the pair")
+        .to_string();
+    assert!(err.contains("reload refused"), "{err}");
+    assert!(
+        err.contains("authkeys: key 1, which node beta signs with, is no longer accepted"),
+        "{err}"
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(pair.service_on(), ["alpha"], "{}", logs(&pair));
+    // The rotation that works: the new key beside the old one.
+    std::fs::write(
+        &authkeys,
+        format!("auth 1\n{old_line}\n2 sha256 the-new-key\n"),
+    )
+    .expect("write");
+    pair.request(0, "reload").expect("both keys: accepted");
+}
+
+#[test]
+fn crc_on_a_udp_link_is_warned_about() {
+    let dir = temp("crc");
+    let pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair config");
+    let cfg = pair.config_dir(0);
+    std::fs::write(cfg.join("authkeys"), "auth 1\n1 crc\n").expect("write");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(cfg.join("authkeys"), std::fs::Permissions::from_mode(0o600))
+        .expect("chmod");
+    let out = Command::new(EXE)
+        .args(["check-config", "-c"])
+        .arg(&cfg)
+        .args(["--node", "alpha"])
+        .output()
+        .expect("check-config");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("is a UDP link and authkeys signs with crc, which authenticates nothing"),
+        "{text}"
+    );
+}

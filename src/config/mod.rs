@@ -93,6 +93,31 @@ pub fn parse(texts: &Texts<'_>, local_node: &str) -> (Option<Config>, Diagnostic
             ),
         );
     }
+    // crc authenticates nothing: on a network, anyone can forge frames.
+    if let Some(keys) = &authkeys {
+        let crc = keys.signing().method == crate::wire::auth::AuthMethod::Crc;
+        let udp = hacf.links.iter().find(|l| {
+            !matches!(
+                l.value,
+                hacf::Medium::Serial { .. } | hacf::Medium::Ppp { .. }
+            )
+        });
+        if let (true, Some(link)) = (crc, udp) {
+            let shown = link.value.to_string();
+            let directive = shown.split_whitespace().next().unwrap_or("auth");
+            let at = match &link.source {
+                value::Source::File { line, .. } => At::line(texts.ha_cf.0, *line, directive),
+                value::Source::Default(_) => At::directive(texts.authkeys.0, "auth"),
+            };
+            diags.warning(
+                &at,
+                format!(
+                    "`{}` is a UDP link and authkeys signs with crc, which authenticates nothing: anyone who reaches the network can forge frames; use sha256 (or sha1 with Heartbeat nodes)",
+                    link.value
+                ),
+            );
+        }
+    }
     if hacf.auto_failback.value == AutoFailback::Legacy && !groups.is_empty() {
         let at = match &hacf.auto_failback.source {
             value::Source::File { line, .. } => At::line(texts.ha_cf.0, *line, "auto_failback"),

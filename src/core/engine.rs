@@ -177,6 +177,12 @@ impl Engine {
         either!(self, m => m.unauthentic_since(node))
     }
 
+    /// Whether new keys still accept what every live node signs with: the
+    /// node they would cut off, and its key index (u8::MAX: not known).
+    pub fn refused_by(&self, auth: &Authenticator) -> Option<(NodeId, u8)> {
+        either!(self, m => m.refused_by(auth))
+    }
+
     /// The operator accepts `node`'s older generation (its state was
     /// lost): its next frame counts as a new start.
     pub fn accept_generation(&mut self, now: Instant, node: NodeId) {

@@ -15,6 +15,18 @@ impl Daemon {
             )
         })?;
         let auth = Authenticator::from(&p.config.authkeys);
+        if let Some((node, key)) = self.core.refused_by(&auth) {
+            let name = self.core.params().name(node).to_string();
+            let key = if key == u8::MAX {
+                "the key".to_string()
+            } else {
+                format!("key {key}")
+            };
+            return Err(format!(
+                "reload refused, the running configuration stays: {}: {key}, which node {name} signs with, is no longer accepted; keep it listed (as a second key) until {name} signs with the new one",
+                self.opts.files.authkeys.display()
+            ));
+        }
         let wire = wire_of(&p.config, &self.paths)
             .map_err(|e| format!("reload refused, the running configuration stays: {e}"))?;
         self.core

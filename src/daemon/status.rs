@@ -103,6 +103,19 @@ pub fn text(core: &Engine, config: &Config, now: Instant) -> String {
         p.keepalive,
         p.deadtime
     );
+    let crc = config.authkeys.signing().method == crate::wire::auth::AuthMethod::Crc;
+    let udp = config.hacf.links.iter().any(|l| {
+        !matches!(
+            l.value,
+            crate::config::hacf::Medium::Serial { .. } | crate::config::hacf::Medium::Ppp { .. }
+        )
+    });
+    if crc && udp {
+        let _ = writeln!(
+            out,
+            "warning: authkeys signs with crc, which authenticates nothing, and UDP links carry keepalives: anyone on the network can forge them"
+        );
+    }
     let _ = writeln!(out, "\nNodes");
     for n in 0..p.nodes.len() {
         let id = n as u8;

@@ -6,7 +6,7 @@ use super::*;
 
 impl Compat {
     /// An authentic message.
-    pub(super) fn accept(&mut self, now: Instant, link: LinkId, m: &Message) {
+    pub(super) fn accept(&mut self, now: Instant, link: LinkId, m: &Message, bytes: &[u8]) {
         let Some(src) = m.str("src") else {
             return self.counters.drop(Drop::BadBody);
         };
@@ -106,6 +106,8 @@ impl Compat {
         }
         let returning = self.peer.liveness == Liveness::Dead && !restarted;
         self.heard(now, link);
+        self.peer.last_message.clear();
+        self.peer.last_message.extend_from_slice(bytes);
         if returning && self.negotiation == Negotiation::Stable {
             self.rejoin(now);
         }

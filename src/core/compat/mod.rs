@@ -163,6 +163,9 @@ struct Peer {
     unauthentic_since: Option<Instant>,
     /// The generation-went-backwards line was written.
     backwards_said: bool,
+    /// Its last authentic message, as it came: a reload must still accept
+    /// it.
+    last_message: Vec<u8>,
     /// It said what it holds (`resource`) since this node's negotiation
     /// began.
     told: bool,
@@ -251,6 +254,7 @@ impl Compat {
             authenticated: false,
             unauthentic_since: None,
             backwards_said: false,
+            last_message: Vec::new(),
             told: false,
             statement_seq: 0,
             failback_due: false,
@@ -329,6 +333,14 @@ impl Compat {
             self.peer.backwards_said = false;
         }
         self.leave(now);
+    }
+
+    /// Whether keys `auth` still accept the live peer's last authentic
+    /// message: the peer if they do not (its key index is not known here).
+    pub fn refused_by(&self, auth: &Authenticator) -> Option<(NodeId, u8)> {
+        let live = self.peer.liveness == Liveness::Up && !self.peer.last_message.is_empty();
+        let refused = live && hb::decode(&self.peer.last_message, auth).is_err();
+        refused.then_some((self.peer_id, u8::MAX))
     }
 
     pub fn counters(&self) -> &Counters {
@@ -519,7 +531,7 @@ impl Compat {
         let now = self.enter(now);
         self.counters.received += 1;
         match hb::decode(bytes, &self.auth) {
-            Ok((msg, _)) => self.accept(now, link, &msg),
+            Ok((msg, _)) => self.accept(now, link, &msg, bytes),
             Err(e) => self.unauthentic(now, link, e.drop_reason(), bytes),
         }
         self.leave(now);

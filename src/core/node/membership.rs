@@ -42,7 +42,7 @@ impl Node {
     }
 
     /// An authentic frame: replay checks, then liveness and status.
-    pub(super) fn accept(&mut self, now: Instant, link: LinkId, frame: Frame) {
+    pub(super) fn accept(&mut self, now: Instant, link: LinkId, frame: Frame, bytes: &[u8]) {
         let source = usize::from(frame.source);
         if source >= self.peers.len() {
             return self.counters.drop(Drop::UnknownNode);
@@ -108,6 +108,8 @@ impl Node {
         peer.authenticated = true;
         peer.wrong_key_until = None;
         peer.unauthentic_since = None;
+        peer.last_frame.clear();
+        peer.last_frame.extend_from_slice(bytes);
         let was_up = peer.links[link].2;
         peer.links[link] = (now, frame.sequence, true);
         peer.last_heard = now;

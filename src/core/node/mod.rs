@@ -85,6 +85,9 @@ struct Peer {
     /// The newest authentic Heartbeat message heard from it: (generation,
     /// sequence). Older or equal ones are replays.
     heartbeat_order: Option<(u64, u64)>,
+    /// Its last authentic frame, as it came: a reload must still accept
+    /// it (new keys that the node does not sign with would split the pair).
+    last_frame: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +179,7 @@ impl Node {
             unauthentic_since: None,
             backwards_said: false,
             heartbeat_order: None,
+            last_frame: Vec::new(),
         };
         let mut peers = vec![peer; n];
         for (i, g) in known.iter().enumerate().take(n) {
@@ -293,6 +297,16 @@ impl Node {
         Ok(())
     }
 
+    /// Whether keys `auth` still accept what every live node signs with:
+    /// the node whose last authentic frame they refuse, and its key index.
+    pub fn refused_by(&self, auth: &Authenticator) -> Option<(NodeId, u8)> {
+        self.peers.iter().enumerate().find_map(|(i, peer)| {
+            let live = peer.liveness == Liveness::Up && !peer.last_frame.is_empty();
+            let refused = live && Frame::decode(&peer.last_frame, self.p.cluster, auth).is_err();
+            refused.then(|| (i as NodeId, peer.last_frame.get(3).map_or(0, |b| b & 0x0f)))
+        })
+    }
+
     /// Whether this node gives group `g` away (standby) or failed it.
     pub fn declines(&self, g: GroupId) -> bool {
         (self.standby | self.groups.failed()) & bit(g) != 0
@@ -363,7 +377,7 @@ impl Node {
         let now = self.enter(now);
         self.counters.received += 1;
         match Frame::decode(bytes, self.p.cluster, &self.auth) {
-            Ok(frame) => self.accept(now, link, frame),
+            Ok(frame) => self.accept(now, link, frame, bytes),
             Err(reason) => {
                 let claimed = Frame::claimed_source(bytes);
                 self.dropped(now, link, reason, claimed);
