@@ -1156,3 +1156,37 @@ fn crc_on_a_udp_link_is_warned_about() {
         "{text}"
     );
 }
+
+#[test]
+fn hbgenmethod_time_takes_the_clock_and_never_goes_backwards() {
+    let dir = temp("genmethod");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "hbgenmethod time").expect("pair");
+    let wall = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs()
+    };
+    // A generation file two seconds ahead of the clock: the start waits.
+    let ahead = wall() + 2;
+    let state = pair.state_dir(0);
+    std::fs::create_dir_all(&state).expect("state dir");
+    std::fs::write(state.join("generation"), format!("{ahead}\n")).expect("generation");
+    let started = Instant::now();
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let up = pair.wait_for(LONG, |p| p.status(0).is_some());
+    assert!(up.is_some(), "{}", logs(&pair));
+    assert!(started.elapsed() >= Duration::from_secs(1), "it waited");
+    let s = pair.status(0).expect("status");
+    let generation = s["generation"].as_u64().expect("generation");
+    assert!(generation > ahead, "{generation} after {ahead}");
+    assert!(generation <= wall() + 1, "{generation}");
+    assert!(
+        log_of(&pair, 0).contains("hbgenmethod time: the clock"),
+        "{}",
+        log_of(&pair, 0)
+    );
+    let b = pair.status(1).expect("beta");
+    assert!(b["generation"].as_u64().expect("gen") + 5 >= wall());
+}

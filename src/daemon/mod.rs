@@ -152,7 +152,23 @@ impl Daemon {
         for w in &p.warnings {
             log.warn(w);
         }
-        let generation = state::next_generation(&paths).map_err(io_err("generation file"))?;
+        let generation = match p.config.hacf.generation_method.value {
+            crate::config::hacf::GenerationMethod::File => {
+                state::next_generation(&paths).map_err(io_err("generation file"))?
+            }
+            crate::config::hacf::GenerationMethod::Time => {
+                let early = sd_notify::Notifier::from_env();
+                let mut wait = |now: u32, last: u32| {
+                    let msg = format!(
+                        "hbgenmethod time: the clock ({now}) is {} s behind the last generation ({last}); waiting for it rather than start with an older generation",
+                        last - now + 1
+                    );
+                    log.warn(&msg);
+                    early.send(&format!("STATUS={msg}"));
+                };
+                state::time_generation(&paths, &mut wait).map_err(io_err("generation"))?
+            }
+        };
         let known = state::known_generations(&paths, &p.params.nodes);
         let mut warnings = Vec::new();
         std::fs::create_dir_all(&paths.run).map_err(io_err("state directory"))?;

@@ -92,6 +92,41 @@ pub fn next_generation(paths: &Paths) -> io::Result<u32> {
     Ok(next)
 }
 
+/// `hbgenmethod time`: the start time in seconds, for a node whose disk
+/// does not keep a counter. Never backwards: if a generation file is
+/// there and the clock is behind it, this waits for the clock (`wait`
+/// is told how far behind it is, once) rather than reuse a generation
+/// the other nodes would refuse as a replay. The file is updated when it
+/// can be.
+pub fn time_generation(paths: &Paths, wait: &mut dyn FnMut(u32, u32)) -> io::Result<u32> {
+    let path = paths.generation();
+    let last = read_small(&path)
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .unwrap_or(0);
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+            .unwrap_or(0)
+    };
+    let mut told = false;
+    let mut t = now();
+    while t <= last {
+        if !told {
+            told = true;
+            wait(t, last);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        t = now();
+    }
+    if fs::create_dir_all(&paths.state).is_ok() {
+        // Diskless: a read-only or missing state directory is fine.
+        let _ = write_synced(&path, &format!("{t}\n"));
+    }
+    Ok(t)
+}
+
 /// The generations last recorded for `nodes` (None where unknown).
 pub fn known_generations(paths: &Paths, nodes: &[String]) -> Vec<Option<u32>> {
     let text = read_small(&paths.peers()).unwrap_or_default();
