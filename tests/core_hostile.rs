@@ -23,10 +23,18 @@ fn params(local: u8) -> Params {
         cluster: cluster_id("pair"),
         nodes: vec!["alpha".into(), "beta".into()],
         local,
-        links: vec![LinkParams {
-            name: "ucast eth0".into(),
-            reaches: vec![0, 1],
-        }],
+        links: vec![
+            LinkParams {
+                name: "ucast eth0".into(),
+                reaches: vec![0, 1],
+            },
+            // A second link, on which nothing the nodes send arrives (cut):
+            // a stranger can still inject there.
+            LinkParams {
+                name: "ucast eth1".into(),
+                reaches: vec![0, 1],
+            },
+        ],
         groups: vec![GroupParams {
             key: "192.0.2.10".into(),
             preferred: 0,
@@ -154,11 +162,15 @@ impl Pair {
         self.engines[i] = None;
     }
 
-    /// Bytes from a stranger, on `to`'s link.
+    /// Bytes from a stranger, on `to`'s first link.
     fn inject(&mut self, to: usize, bytes: &[u8]) {
+        self.inject_on(to, 0, bytes);
+    }
+
+    fn inject_on(&mut self, to: usize, link: usize, bytes: &[u8]) {
         let now = Instant(self.now);
         if let Some(e) = self.engines[to].as_mut() {
-            e.handle_frame(now, 0, bytes);
+            e.handle_frame(now, link, bytes);
         }
     }
 
@@ -338,7 +350,9 @@ fn once_authenticated_nothing_unauthenticated_delays_a_death() {
         p.run_until(settled(&wire), |_| {});
         // alpha's real frames, replayed and bit-flipped by a stranger after
         // alpha dies.
-        let captured: Vec<Vec<u8>> = p.sent[0].iter().rev().take(5).cloned().collect();
+        // Everything alpha said (numbered messages and Heartbeat's control
+        // messages, acknowledgements and retransmission requests, alike).
+        let captured: Vec<Vec<u8>> = p.sent[0].iter().rev().take(200).cloned().collect();
         p.crash(0);
         let killed = p.now;
         p.run_until(killed + 3 * DEADTIME, |p| {
@@ -367,6 +381,40 @@ fn once_authenticated_nothing_unauthenticated_delays_a_death() {
             "{wire:?}"
         );
     }
+}
+
+#[test]
+fn frames_replayed_on_another_link_do_not_keep_a_dead_node_alive() {
+    // alpha's last frames went out on link 0; a stranger who captured
+    // them plays them back on link 1, where beta has not seen them, one
+    // every half deadtime after alpha died. They are authentic and new on
+    // that link, but nothing newer than what beta already has: they must
+    // not make alpha look alive.
+    let mut p = Pair::new(Wire::Native, ["pair", "pair"]);
+    p.run_until(3 * DEADTIME, |_| {});
+    let mut captured: Vec<Vec<u8>> = p.sent[0].iter().rev().take(40).cloned().collect();
+    captured.reverse();
+    p.crash(0);
+    let killed = p.now;
+    let mut next = 0;
+    p.run_until(killed + 4 * DEADTIME, |p| {
+        if (p.now - killed) % (DEADTIME / 2) < 10_000 && next < captured.len() {
+            let f = captured[next].clone();
+            next += 1;
+            p.inject_on(1, 1, &f);
+        }
+    });
+    let dead_at = p
+        .events
+        .iter()
+        .find(|(_, n, e)| *n == 1 && *e == Event::NodeDead(0))
+        .map(|(t, _, _)| t - killed)
+        .expect("alpha declared dead");
+    assert!(
+        dead_at <= DEADTIME + KEEPALIVE,
+        "declared dead after {dead_at} us"
+    );
+    assert!(p.runs(1), "beta took over");
 }
 
 #[test]

@@ -11,6 +11,7 @@
 //! healed (one owner per group, operator commands obeyed). A violation
 //! stops the run with the seed and the trace that led to it.
 
+mod adversary;
 mod check;
 mod network;
 pub mod rng;
@@ -67,6 +68,8 @@ pub struct Stats {
     pub takeovers: u64,
     pub faults: u64,
     pub virtual_us: u64,
+    /// Injections by the stranger (forged, replayed, mangled, noise).
+    pub injected: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +104,8 @@ enum Ev {
     Thaw(NodeId),
     Check,
     HealAll,
+    /// The stranger injects something.
+    Attack,
 }
 
 struct Queued {
@@ -210,6 +215,8 @@ struct World {
     /// Per group: its last start failed on a node speaking Heartbeat's
     /// protocol, and it has not started anywhere since.
     heartbeat_failed: Vec<bool>,
+    /// The stranger on the links, who has no key.
+    adversary: adversary::Adversary,
 }
 
 /// Runs one seed of protocol mix `mix`. `bugs` plants deliberate defects
@@ -220,6 +227,7 @@ pub fn run(seed: u64, mix: Mix, bugs: Bugs, full_trace: bool) -> Report {
     let scenario = Scenario::generate(&mut rng.fork(), mix);
     let summary = describe(&scenario);
     let mut world = World::new(scenario, rng, bugs, full_trace);
+    world.adversary = adversary::Adversary::new(seed);
     world.run();
     let trace = match world.full_trace.take() {
         Some(t) => t,
@@ -346,6 +354,7 @@ impl World {
             boots_at_command: 0,
             command_calm: false,
             heartbeat_failed: vec![false; s.groups.len()],
+            adversary: adversary::Adversary::new(0),
             s,
         }
     }
@@ -419,6 +428,8 @@ impl World {
             };
         let end = self.s.faults_end + converge;
         self.push(end, Ev::Check);
+        let first = self.adversary.pause(self.s.keepalive);
+        self.push(first, Ev::Attack);
         while let Some(Reverse(q)) = self.queue.pop() {
             self.now = q.at;
             if self.violation.is_some() {
@@ -432,6 +443,42 @@ impl World {
             self.check_expectations();
         }
         self.stats.virtual_us = self.now;
+    }
+
+    /// One injection by the stranger, and the next one scheduled.
+    fn attack(&mut self) {
+        if let Some((link, to)) = self.adversary.aim(&self.s.links) {
+            let serial = self.s.links[link].serial;
+            // Whole replays only against tandem's own protocol: in
+            // Heartbeat's, a node that starts listening cannot tell a
+            // captured message of the peer's current generation from a
+            // current one (the protocol has no freshness but the
+            // sequence), and a replayed `ask_resources info=done` can make
+            // it start a group the peer still stops (seed 682, mixed).
+            // Forged, mangled and re-addressed messages go to every mix.
+            let replays = self.s.mix == Mix::Native;
+            let mut bytes = self.adversary.craft(serial, self.s.nodes, replays);
+            if serial {
+                // Between the nodes' own writes, as a stranger on the
+                // cable can be: the line ends, and the next frame's
+                // delimiter or `>>>` line starts afresh.
+                bytes.push(b'\n');
+            }
+            self.stats.injected += 1;
+            self.push(
+                self.now,
+                Ev::Deliver {
+                    to,
+                    link,
+                    bytes,
+                    clean: false,
+                    from: to,
+                    sent: self.now,
+                },
+            );
+        }
+        let next = self.now + self.adversary.pause(self.s.keepalive);
+        self.push(next, Ev::Attack);
     }
 
     fn step(&mut self, ev: Ev) {
@@ -520,6 +567,7 @@ impl World {
             Ev::Fault(f) => self.fault(f),
             Ev::Thaw(n) => self.thaw(n),
             Ev::HealAll => self.heal_all(),
+            Ev::Attack => self.attack(),
             Ev::Check => {}
         }
     }

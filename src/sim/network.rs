@@ -18,6 +18,7 @@ impl World {
             }
             Transmit::Heartbeat(m) => (m.netstring, m.text),
         };
+        self.adversary.capture(&datagram, &line);
         for l in 0..self.s.links.len() {
             let link = &self.s.links[l];
             if !link.members.contains(&from) {

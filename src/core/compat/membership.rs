@@ -68,11 +68,16 @@ impl Compat {
                 }
             }
         }
+        // Whether the message is newer than any heard: only such a one
+        // says the peer lives now (a retransmission filling a gap, or a
+        // capture of one played back, is history).
+        let mut newer = false;
         if !control {
             let Some(seq) = m.hex("seq") else {
                 return self.counters.drop(Drop::BadBody);
             };
             let had = self.peer.newest_seq;
+            newer = seq > had;
             if !self.peer.first_sight(seq) {
                 return self.dropped(now, link, Drop::Replay, Some(self.peer_id));
             }
@@ -104,12 +109,18 @@ impl Compat {
         if dying && self.peer.liveness == Liveness::Dead {
             return; // its last words, after it left
         }
-        let returning = self.peer.liveness == Liveness::Dead && !restarted;
-        self.heard(now, link);
-        self.peer.last_message.clear();
-        self.peer.last_message.extend_from_slice(bytes);
-        if returning && self.negotiation == Negotiation::Stable {
-            self.rejoin(now);
+        // Only a numbered message newer than any proves the peer lives
+        // now: control messages (acknowledgements, retransmission
+        // requests) carry no sequence, and a captured one played back, or
+        // a late gap filler, must not keep a dead peer alive.
+        if newer {
+            let returning = self.peer.liveness == Liveness::Dead && !restarted;
+            self.heard(now, link);
+            self.peer.last_message.clear();
+            self.peer.last_message.extend_from_slice(bytes);
+            if returning && self.negotiation == Negotiation::Stable {
+                self.rejoin(now);
+            }
         }
         // What it holds is said in full each time (`starting`, `resource`
         // rtype=full): one that arrives after a newer one (resent, or

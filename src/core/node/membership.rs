@@ -104,31 +104,8 @@ impl Node {
             // its last frames replayed on another link do not revive it.
             return self.dropped(now, link, Drop::Replay, Some(frame.source));
         }
-        // Authentic and new: the only input that says this node lives.
-        peer.authenticated = true;
-        peer.wrong_key_until = None;
-        peer.unauthentic_since = None;
-        peer.last_frame.clear();
-        peer.last_frame.extend_from_slice(bytes);
         let was_up = peer.links[link].2;
         peer.links[link] = (now, frame.sequence, true);
-        peer.last_heard = now;
-        peer.warned = false;
-        let local = self.p.local;
-        if frame.sequence > peer.newest_seq {
-            peer.newest_seq = frame.sequence;
-            let new_intent = frame.status.intent & !peer.status.map(|s| s.intent).unwrap_or(0);
-            peer.status = Some(frame.status);
-            peer.claim = frame.claim;
-            if let Some(a) = frame.acks.iter().find(|a| a.node == local) {
-                peer.acked = Some((a.generation, a.sequence));
-            }
-            if new_intent != 0 || frame.probes.contains(&local) {
-                // Someone waits for our acknowledgement, or has not heard
-                // us for a while: answer at once.
-                self.dirty = true;
-            }
-        }
         if !was_up {
             self.out.event(
                 now,
@@ -137,6 +114,35 @@ impl Node {
                     link,
                 },
             );
+        }
+        let peer = &mut self.peers[source];
+        if frame.sequence <= peer.newest_seq {
+            // New on this link, but not newer than one already taken on
+            // another: a redundant copy, or a capture played back there.
+            // The link works; it says nothing about whether the node lives.
+            return;
+        }
+        // Authentic and newer than any: the only input that says this
+        // node lives.
+        peer.authenticated = true;
+        peer.wrong_key_until = None;
+        peer.unauthentic_since = None;
+        peer.last_frame.clear();
+        peer.last_frame.extend_from_slice(bytes);
+        peer.last_heard = now;
+        peer.warned = false;
+        let local = self.p.local;
+        peer.newest_seq = frame.sequence;
+        let new_intent = frame.status.intent & !peer.status.map(|s| s.intent).unwrap_or(0);
+        peer.status = Some(frame.status);
+        peer.claim = frame.claim;
+        if let Some(a) = frame.acks.iter().find(|a| a.node == local) {
+            peer.acked = Some((a.generation, a.sequence));
+        }
+        if new_intent != 0 || frame.probes.contains(&local) {
+            // Someone waits for our acknowledgement, or has not heard us
+            // for a while: answer at once.
+            self.dirty = true;
         }
         let peer = &mut self.peers[source];
         if frame.kind == Kind::Goodbye {
