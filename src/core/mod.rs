@@ -3,7 +3,7 @@
 //!
 //! Pure: no I/O, no clock, no threads, no randomness. `now` is handed in;
 //! frames, actions and events are handed out. The daemon drives it with
-//! real sockets and time, the simulator ([`crate::sim`]) with virtual ones.
+//! real sockets and time, the simulator (the `sim` module) with virtual ones.
 //!
 //! Both drive one [`Engine`]: a node speaking tandem's own protocol
 //! ([`node`]) or Heartbeat 3.0.6's ([`compat`]); under `wire auto` the
