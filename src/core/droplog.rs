@@ -5,8 +5,8 @@
 //! node is a configured one or none (`unknown`): names a forger makes up
 //! cannot multiply the keys.
 
-use super::outbox::Event;
-use super::params::{LinkId, NodeId};
+use super::outbox::{Counters, Event};
+use super::params::{LinkId, NodeId, Params};
 use crate::time::{Instant, Time};
 use crate::wire::frame::Drop;
 use std::collections::BTreeMap;
@@ -35,6 +35,26 @@ pub struct DropLog {
 }
 
 impl DropLog {
+    /// Counts one drop in `counters` and, under `log_badpack`, gives the
+    /// line to log now, if one is due. The claimed node counts only when
+    /// it is another configured node; it is returned as counted.
+    pub fn count(
+        &mut self,
+        counters: &mut Counters,
+        p: &Params,
+        now: Instant,
+        link: LinkId,
+        reason: Drop,
+        claimed: Option<NodeId>,
+    ) -> (Option<NodeId>, Option<Event>) {
+        counters.drop(reason);
+        let claimed = claimed.filter(|&n| usize::from(n) < p.nodes.len() && n != p.local);
+        let line = (p.log_badpack && link < p.links.len())
+            .then(|| self.note(now, link, reason, claimed))
+            .flatten();
+        (claimed, line)
+    }
+
     /// Counts one drop; returns the line to log now, if one is due.
     pub fn note(
         &mut self,

@@ -231,12 +231,11 @@ impl Compat {
         reason: Drop,
         claimed: Option<NodeId>,
     ) {
-        self.counters.drop(reason);
-        let claimed = claimed.filter(|&n| n != self.p.local);
-        if self.p.log_badpack && link < self.p.links.len() {
-            if let Some(e) = self.drops.note(now, link, reason, claimed) {
-                self.out.event(now, e);
-            }
+        let (_, line) = self
+            .drops
+            .count(&mut self.counters, &self.p, now, link, reason, claimed);
+        if let Some(e) = line {
+            self.out.event(now, e);
         }
     }
 

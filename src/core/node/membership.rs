@@ -20,9 +20,12 @@ impl Node {
         reason: Drop,
         claimed: Option<NodeId>,
     ) {
-        self.counters.drop(reason);
-        let local = self.p.local;
-        let claimed = claimed.filter(|&n| usize::from(n) < self.peers.len() && n != local);
+        let (claimed, line) =
+            self.drops
+                .count(&mut self.counters, &self.p, now, link, reason, claimed);
+        if let Some(e) = line {
+            self.out.event(now, e);
+        }
         if let (Some(n), Drop::BadTag | Drop::UnknownKey) = (claimed, reason) {
             let deadtime = self.p.deadtime;
             let peer = &mut self.peers[usize::from(n)];
@@ -32,11 +35,6 @@ impl Node {
                     self.out.event(now, Event::WrongKey(n));
                 }
                 peer.wrong_key_until = Some(now.plus(deadtime));
-            }
-        }
-        if self.p.log_badpack && link < self.p.links.len() {
-            if let Some(e) = self.drops.note(now, link, reason, claimed) {
-                self.out.event(now, e);
             }
         }
     }
