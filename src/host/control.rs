@@ -2,10 +2,11 @@
 //! reply out, then the daemon closes. A reply is `OK` or `ERROR message`
 //! on its first line, then the body.
 //!
-//! Requests: `status`, `status-json`, `standby WHICH`, `takeover WHICH`,
-//! `reload`, `shutdown`, and cl_status's `hbstatus`, `listnodes`,
-//! `nodestatus NODE`, `listhblinks NODE`, `hblinkstatus NODE LINK`,
-//! `rscstatus`.
+//! The pair's daemon answers `status`, `status-json`, `standby WHICH`,
+//! `takeover WHICH`, `reload`, `accept-generation NODE`, `shutdown`, and
+//! cl_status's `hbstatus`, `listnodes`, `nodestatus NODE`,
+//! `listhblinks NODE`, `hblinkstatus NODE LINK`, `rscstatus`; the
+//! director `ping`, `status`, `status-json`, `reload` and `stop`.
 
 use mio::net::{UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
