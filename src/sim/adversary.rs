@@ -14,28 +14,41 @@ const KEEP: usize = 64;
 
 pub(super) struct Adversary {
     rng: Rng,
-    /// Datagrams and serial-line bytes seen on the links.
-    datagrams: VecDeque<Vec<u8>>,
-    lines: VecDeque<Vec<u8>>,
+    /// Per node, the datagrams and serial-line bytes delivered to it: a
+    /// stranger beside a node sees what reaches that node.
+    datagrams: Vec<VecDeque<Vec<u8>>>,
+    lines: Vec<VecDeque<Vec<u8>>>,
 }
 
 impl Adversary {
     pub(super) fn new(seed: u64) -> Adversary {
         Adversary {
             rng: Rng::new(seed ^ 0x5eed_ad7e_4a11_0bad),
-            datagrams: VecDeque::new(),
-            lines: VecDeque::new(),
+            datagrams: Vec::new(),
+            lines: Vec::new(),
         }
     }
 
-    /// What went out on the links: the stranger keeps a copy.
-    pub(super) fn capture(&mut self, datagram: &[u8], line: &[u8]) {
-        for (buf, bytes) in [(&mut self.datagrams, datagram), (&mut self.lines, line)] {
-            if buf.len() == KEEP {
-                buf.pop_front();
-            }
-            buf.push_back(bytes.to_vec());
+    /// What reached node `to` (on a serial link or not): the stranger
+    /// beside it keeps a copy. What was lost on the way it never sees, so
+    /// its replays are never news the node missed: a capture of a frame
+    /// lost in transit, played back late, is a delay only timestamps could
+    /// tell from a slow network (neither protocol has them).
+    pub(super) fn capture(&mut self, to: NodeId, serial: bool, bytes: &[u8]) {
+        let per = if serial {
+            &mut self.lines
+        } else {
+            &mut self.datagrams
+        };
+        let i = usize::from(to);
+        if per.len() <= i {
+            per.resize_with(i + 1, VecDeque::new);
         }
+        let buf = &mut per[i];
+        if buf.len() == KEEP {
+            buf.pop_front();
+        }
+        buf.push_back(bytes.to_vec());
     }
 
     /// The pause before the next injection: a few per keepalive.
@@ -46,8 +59,16 @@ impl Adversary {
     /// Bytes to inject on a link (`serial`: into the byte stream), in a
     /// cluster of `nodes` nodes. `replays`: whether captures may be played
     /// back whole (see [`super::run`] for when they may not).
-    pub(super) fn craft(&mut self, serial: bool, nodes: usize, replays: bool) -> Vec<u8> {
-        let captured = if serial { &self.lines } else { &self.datagrams };
+    pub(super) fn craft(
+        &mut self,
+        to: NodeId,
+        serial: bool,
+        nodes: usize,
+        replays: bool,
+    ) -> Vec<u8> {
+        let empty = VecDeque::new();
+        let per = if serial { &self.lines } else { &self.datagrams };
+        let captured = per.get(usize::from(to)).unwrap_or(&empty);
         let pick = |rng: &mut Rng, c: &VecDeque<Vec<u8>>| {
             (!c.is_empty()).then(|| c[rng.below(c.len() as u64) as usize].clone())
         };

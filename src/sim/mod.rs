@@ -457,7 +457,7 @@ impl World {
             // it start a group the peer still stops (seed 682, mixed).
             // Forged, mangled and re-addressed messages go to every mix.
             let replays = self.s.mix == Mix::Native;
-            let mut bytes = self.adversary.craft(serial, self.s.nodes, replays);
+            let mut bytes = self.adversary.craft(to, serial, self.s.nodes, replays);
             if serial {
                 // Between the nodes' own writes, as a stranger on the
                 // cable can be: the line ends, and the next frame's

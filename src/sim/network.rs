@@ -18,7 +18,6 @@ impl World {
             }
             Transmit::Heartbeat(m) => (m.netstring, m.text),
         };
-        self.adversary.capture(&datagram, &line);
         for l in 0..self.s.links.len() {
             let link = &self.s.links[l];
             if !link.members.contains(&from) {
@@ -85,6 +84,10 @@ impl World {
             .is_some_and(Engine::speaks_heartbeat);
         let heard_before = self.nodes[i].core.as_ref().and_then(|c| c.last_heard(from));
         self.stats.frames_delivered += 1;
+        if clean {
+            self.adversary
+                .capture(to, self.s.links[link].serial, &bytes);
+        }
         if self.s.links[link].serial {
             self.nodes[i].deframers[core_link].push(&bytes);
             loop {
