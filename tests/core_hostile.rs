@@ -278,6 +278,46 @@ fn a_replayed_heartbeat_message_does_not_turn_a_native_pair() {
 }
 
 #[test]
+fn replayed_heartbeat_messages_do_not_hold_back_the_death_of_a_native_node() {
+    // Authentic Heartbeat messages of alpha's (captured from an earlier
+    // Heartbeat run with the same key), replayed in order while alpha
+    // speaks tandem's protocol and after it dies: none of them says alpha
+    // speaks Heartbeat while it was heard natively within deadtime, so
+    // beta takes over as fast as without them.
+    for wire in [Wire::Native, Wire::Auto(Ok(UUID))] {
+        let mut p = Pair::new(wire.clone(), ["pair", "pair"]);
+        p.run_until(3 * DEADTIME, |_| {});
+        assert!(p.runs(0), "alpha runs its group ({wire:?})");
+        let mut seq = 0u64;
+        let mut replay = |p: &mut Pair| {
+            seq += 1;
+            let mut m = Message::new();
+            m.add("t", "status")
+                .add("st", "active")
+                .add("src", "alpha")
+                .add("hg", "69000000")
+                .add("seq", format!("{seq:x}"));
+            let captured = encode_netstring(&m, &auth("pair")).expect("encode");
+            p.inject(1, &captured);
+        };
+        p.run_until(5 * DEADTIME, &mut replay);
+        assert!(
+            !p.saw(1, |e| matches!(e, Event::HeartbeatPeer(_))),
+            "replays said alpha speaks Heartbeat ({wire:?})"
+        );
+        p.crash(0);
+        let killed = p.now;
+        p.run_until(killed + DEADTIME + KEEPALIVE, &mut replay);
+        assert!(p.runs(1), "beta took over ({wire:?}): {:?}", p.events);
+        let e = p.engines[1].as_ref().expect("beta");
+        assert!(e.counters().dropped(Drop::Replay) > 100, "{wire:?}");
+        // Replays after the death change nothing either.
+        p.run_until(killed + 10 * DEADTIME, &mut replay);
+        assert!(p.runs(1), "beta keeps the group ({wire:?}): {:?}", p.events);
+    }
+}
+
+#[test]
 fn a_node_restarted_with_another_key_does_not_take_over_a_live_one() {
     // alpha runs the group; beta restarts with a key alpha does not
     // accept. beta must not declare alpha dead nor start anything, and

@@ -257,14 +257,17 @@ impl Engine {
         if !sniff::looks_like_heartbeat(bytes) {
             return node.handle_frame(now, link, bytes);
         }
-        if self.answer_heartbeat(now, bytes) {
+        // Decoded once: a stranger's flood of Heartbeat text costs one
+        // digest per datagram.
+        let decoded = heartbeat::decode(bytes, node.auth());
+        if self.answer_heartbeat(now, bytes, decoded.as_ref().ok().map(|(m, _)| m)) {
             return either!(self, m => m.handle_frame(now, link, bytes));
         }
         if let Engine::Native { node, .. } = self {
             // Only an authentic, new message from another configured node
             // says that node speaks Heartbeat's protocol; anything else is
             // a drop, counted and logged, and decides nothing.
-            match heartbeat::decode(bytes, node.auth()) {
+            match decoded {
                 Ok((msg, _)) => match heartbeat_sender(node.params(), &msg) {
                     Some((id, order)) => node.handle_heartbeat_traffic(now, link, id, order),
                     None => node.handle_dropped(Drop::Heartbeat),
@@ -325,7 +328,12 @@ impl Engine {
     /// `wire auto`: whether Heartbeat message `bytes` turned this native
     /// node into its sender's Heartbeat partner. Only an authentic
     /// message from another configured node does.
-    fn answer_heartbeat(&mut self, now: Instant, bytes: &[u8]) -> bool {
+    fn answer_heartbeat(
+        &mut self,
+        now: Instant,
+        bytes: &[u8],
+        msg: Option<&heartbeat::Message>,
+    ) -> bool {
         let Engine::Native {
             node,
             auto,
@@ -350,19 +358,16 @@ impl Engine {
             }
             Auto::Answer(uuid) => *uuid,
         };
-        let Ok((msg, _)) = heartbeat::decode(bytes, node.auth()) else {
+        let Some(msg) = msg else {
             return false;
         };
-        let Some((id, order)) = heartbeat_sender(node.params(), &msg) else {
+        let Some((id, order)) = heartbeat_sender(node.params(), msg) else {
             return false;
         };
         // Not while the node speaks tandem's protocol to us: an authentic
         // Heartbeat message from a node authenticated natively within
         // deadtime is a replay, and must not turn the pair's protocol.
-        let deadtime = node.params().deadtime;
-        let native = node.liveness(id) == Liveness::Up
-            && node.last_heard(id).is_some_and(|t| now.since(t) < deadtime);
-        if native || !node.heartbeat_is_new(id, order) {
+        if node.native_within_deadtime(now, id) || !node.heartbeat_is_new(id, order) {
             return false;
         }
         // Whatever is not stopped counts as held: a start or stop under
@@ -378,6 +383,7 @@ impl Engine {
         match heartbeat_machine(p, auth, uuid, generation, *wall_at_zero, now, running) {
             Ok(mut compat) => {
                 compat.bugs = bugs;
+                compat.carry_counters(node.counters().clone());
                 compat.note(now, Event::HeartbeatAnswered(id));
                 *self = Engine::Heartbeat(Box::new(compat));
                 true

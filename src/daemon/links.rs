@@ -101,8 +101,7 @@ impl Daemon {
     }
 
     pub(super) fn on_link(&mut self, i: usize) {
-        // Room for Heartbeat's larger messages, not only tandem's frames.
-        let mut buf = vec![0u8; 65536];
+        let buf = &mut self.receive;
         let socket = match self.links.get(i) {
             Some(Link::Udp(u)) => Some((&u.socket, Some(u))),
             Some(Link::Ppp(p)) => Some((&p.socket, None)),
@@ -110,7 +109,7 @@ impl Daemon {
         };
         if let Some((socket, udp)) = socket {
             loop {
-                match socket.recv_from(&mut buf) {
+                match socket.recv_from(buf) {
                     Ok((n, from)) => {
                         let bytes = &buf[..n];
                         let link = udp.map_or(i, |u| u.link_of(from.ip(), i));

@@ -124,6 +124,9 @@ struct Daemon {
     signals: Signals,
     control: Option<control::Server>,
     known: Vec<Option<u32>>,
+    /// One receive buffer for every link, allocated once: room for
+    /// Heartbeat's larger messages, not only tandem's frames.
+    receive: Box<[u8]>,
     epoch: Instant,
     notifier: sd_notify::Notifier,
     next_watchdog: Option<Instant>,
@@ -253,6 +256,7 @@ impl Daemon {
             signals,
             control: None,
             known,
+            receive: vec![0u8; 65536].into_boxed_slice(),
             epoch,
             notifier,
             next_watchdog,

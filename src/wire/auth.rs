@@ -222,23 +222,60 @@ impl Authenticator {
     /// as `%lx`. `None` when the key is unknown or has no Heartbeat form
     /// (sha256 is tandem's own).
     pub fn heartbeat_digest(&self, index: u8, data: &[u8]) -> Option<String> {
-        fn hex(bytes: &[u8]) -> String {
-            bytes.iter().map(|b| format!("{b:02x}")).collect()
-        }
-        match self.key(index)? {
-            Keyed::Crc => Some(format!("{:x}", heartbeat_crc(data))),
-            Keyed::Sha1(mac) => Some(hex(&mac.clone().chain_update(data).finalize().into_bytes())),
-            Keyed::Md5(mac) => Some(hex(&mac.clone().chain_update(data).finalize().into_bytes())),
-            Keyed::Sha256(_) => None,
-        }
+        let (hex, len) = self.heartbeat_hex(index, data)?;
+        Some(hex[..len].iter().map(|&b| char::from(b)).collect())
+    }
+
+    /// Whether key `index` is one Heartbeat's messages can carry (sha1,
+    /// md5, crc), without computing a digest.
+    pub fn has_heartbeat_key(&self, index: u8) -> bool {
+        matches!(
+            self.key(index),
+            Some(Keyed::Crc | Keyed::Sha1(_) | Keyed::Md5(_))
+        )
     }
 
     /// Whether `digest` (as Heartbeat writes it) authenticates `data`
-    /// under key `index`; compared in constant time.
+    /// under key `index`; compared in constant time. Nothing is
+    /// allocated: every message a stranger sends is checked here.
     pub fn heartbeat_verify(&self, index: u8, data: &[u8], digest: &[u8]) -> bool {
         use subtle::ConstantTimeEq;
-        self.heartbeat_digest(index, data)
-            .is_some_and(|d| d.len() == digest.len() && bool::from(d.as_bytes().ct_eq(digest)))
+        self.heartbeat_hex(index, data)
+            .is_some_and(|(d, len)| len == digest.len() && bool::from(d[..len].ct_eq(digest)))
+    }
+
+    /// The digest as Heartbeat writes it: lowercase hex, the crc without
+    /// leading zeros; in a buffer of 40 (sha1's), with its length.
+    fn heartbeat_hex(&self, index: u8, data: &[u8]) -> Option<([u8; 40], usize)> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 40];
+        let bytes = |out: &mut [u8; 40], raw: &[u8]| {
+            for (pair, b) in out.chunks_exact_mut(2).zip(raw) {
+                pair[0] = DIGITS[usize::from(b >> 4)];
+                pair[1] = DIGITS[usize::from(b & 15)];
+            }
+            raw.len() * 2
+        };
+        let len = match self.key(index)? {
+            Keyed::Crc => {
+                let crc = heartbeat_crc(data);
+                let digits = (8 - crc.leading_zeros() as usize / 4).max(1);
+                for (i, o) in out[..digits].iter_mut().enumerate() {
+                    *o = DIGITS[((crc >> (4 * (digits - 1 - i))) & 15) as usize];
+                }
+                digits
+            }
+            Keyed::Sha1(mac) => bytes(
+                &mut out,
+                &mac.clone().chain_update(data).finalize().into_bytes(),
+            ),
+            Keyed::Md5(mac) => bytes(
+                &mut out,
+                &mac.clone().chain_update(data).finalize().into_bytes(),
+            ),
+            Keyed::Sha256(_) => return None,
+        };
+        Some((out, len))
     }
 }
 

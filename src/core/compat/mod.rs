@@ -233,7 +233,7 @@ impl Compat {
         if p.nodes.len() != 2 {
             return Err("Heartbeat's haresources mode pairs exactly two nodes");
         }
-        if auth.heartbeat_digest(auth.signing_index(), b"").is_none() {
+        if !auth.has_heartbeat_key(auth.signing_index()) {
             return Err("the signing key must be crc, md5 or sha1: Heartbeat has no sha256");
         }
         let peer_id = if p.local == 0 { 1 } else { 0 };
@@ -308,7 +308,7 @@ impl Compat {
         if p.groups != self.p.groups {
             return Err("the resource groups changed; restart tandem to change haresources");
         }
-        if auth.heartbeat_digest(auth.signing_index(), b"").is_none() {
+        if !auth.has_heartbeat_key(auth.signing_index()) {
             return Err("the signing key must be crc, md5 or sha1: Heartbeat has no sha256");
         }
         self.p = p;
@@ -341,6 +341,12 @@ impl Compat {
         let live = self.peer.liveness == Liveness::Up && !self.peer.last_message.is_empty();
         let refused = live && hb::decode(&self.peer.last_message, auth).is_err();
         refused.then_some((self.peer_id, u8::MAX))
+    }
+
+    /// The counters so far, carried over when `wire auto` turns a native
+    /// machine into this one: the status goes on counting.
+    pub(crate) fn carry_counters(&mut self, counters: Counters) {
+        self.counters = counters;
     }
 
     pub fn counters(&self) -> &Counters {

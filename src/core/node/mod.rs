@@ -386,8 +386,10 @@ impl Node {
         self.leave(now);
     }
 
-    /// Input dropped before it reached the machine, for the counters.
+    /// A datagram the engine read and dropped before it reached the
+    /// machine: received and dropped, as every datagram is counted once.
     pub fn handle_dropped(&mut self, reason: Drop) {
+        self.counters.received += 1;
         self.counters.drop(reason);
     }
 
@@ -426,8 +428,10 @@ impl Node {
             self.leave(now);
             return;
         }
-        if !self.heartbeat_is_new(node, order) {
-            // A replayed capture: it says nothing about now.
+        // A replayed capture says nothing about now; nor does Heartbeat
+        // text naming a node that this node authenticated natively within
+        // deadtime (a tandem node does not speak both at once).
+        if !self.heartbeat_is_new(node, order) || self.native_within_deadtime(now, node) {
             self.dropped(now, link, Drop::Replay, Some(node));
             self.leave(now);
             return;
@@ -440,6 +444,15 @@ impl Node {
         }
         peer.heartbeat_until = Some(now.plus(self.p.deadtime));
         self.leave(now);
+    }
+
+    /// Whether `node` was authenticated in tandem's own protocol within
+    /// the last deadtime.
+    pub fn native_within_deadtime(&self, now: Instant, node: NodeId) -> bool {
+        self.liveness(node) == Liveness::Up
+            && self
+                .last_heard(node)
+                .is_some_and(|t| now.since(t) < self.p.deadtime)
     }
 
     /// Whether an authentic Heartbeat message of this (generation,
