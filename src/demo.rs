@@ -64,6 +64,8 @@ impl Switch {
 pub struct Cable {
     pub ends: [PathBuf; 2],
     pub switch: Switch,
+    /// The masters again, for [`Cable::tap`].
+    taps: [OwnedFd; 2],
     // Kept open so that the masters never see a hang-up between daemons.
     _slaves: [OwnedFd; 2],
 }
@@ -108,17 +110,30 @@ impl Cable {
         }
     }
 
+    /// A way onto the line towards end `to`: what is written reaches that
+    /// end's daemon, as line noise or a stranger spliced into the cable
+    /// would (tests of hostile input).
+    pub fn tap(&self, to: usize) -> io::Result<std::fs::File> {
+        let tap = self
+            .taps
+            .get(to)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "a cable has two ends"))?;
+        Ok(std::fs::File::from(tap.try_clone()?))
+    }
+
     pub fn new() -> io::Result<Cable> {
         let (ma, sa, pa) = pty()?;
         let (mb, sb, pb) = pty()?;
         let switch = Switch::new();
         let s = switch.clone();
+        let taps = [ma.try_clone()?, mb.try_clone()?];
         thread::Builder::new()
             .name("cable".into())
             .spawn(move || relay_ptys(ma, mb, s))?;
         Ok(Cable {
             ends: [pa, pb],
             switch,
+            taps,
             _slaves: [sa, sb],
         })
     }
