@@ -191,6 +191,11 @@ enum Action {
         resource: String,
         /// start, stop or status (status exits 0 when running, 3 when not)
         action: String,
+        /// Where what must outlive a restart is kept (MacTakeover's own
+        /// address); default $TANDEM_STATE_DIR (set by the daemon for its
+        /// scripts), else /var/lib/tandem
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
     },
     /// Point NAME at IP with a TSIG-signed DNS UPDATE (RFC 2136): the
     /// name's old records of that type go, the new one comes, in one message
@@ -235,13 +240,20 @@ fn action(a: Action) -> anyhow::Result<ExitCode> {
     use tandem::config::haresources::ResourceKind;
     use tandem::takeover::{arp, Builtin};
     match a {
-        Action::Resource { resource, action } => {
+        Action::Resource {
+            resource,
+            action,
+            state_dir,
+        } => {
             let r = tandem::config::haresources::parse_resource(&resource)
                 .map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
             if r.kind.runs_as_child() && !matches!(r.kind, ResourceKind::DynDns(_)) {
                 return director_resource(&r, &action);
             }
-            let b = Builtin::of(&r.kind).map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
+            let state = state_dir
+                .or_else(|| std::env::var_os("TANDEM_STATE_DIR").map(PathBuf::from))
+                .unwrap_or_else(|| tandem::daemon::state::Paths::new(None).state);
+            let b = Builtin::of(&r.kind, &state).map_err(|e| anyhow::anyhow!("{resource}: {e}"))?;
             let announce = |b: &Builtin| -> anyhow::Result<()> {
                 for (dev, ip) in b.announces() {
                     arp::announce_burst(&dev, ip, arp::Policy::default())?;

@@ -607,6 +607,8 @@ fn shipped_mactakeover_script_takes_and_gives_back_the_mac() {
             .arg(&script)
             .args(["eth0", SHARED, action])
             .env("TANDEM", common::EXE)
+            // As the daemon sets it for the scripts it runs.
+            .env("TANDEM_STATE_DIR", tmp.path())
             .output()
             .expect("run MacTakeover")
     };
@@ -653,6 +655,10 @@ fn a_dead_namespaces_mac_memory_does_not_reach_a_new_one() {
     }
     const SHARED: &str = "02:00:5e:00:02:01";
     let ns = format!("tandem-macmem-{}", std::process::id());
+    let state = tempfile::Builder::new()
+        .prefix("tandem-macmem-")
+        .tempdir()
+        .expect("tempdir");
     let link_mac = |ns: &str| {
         let out = Command::new("ip")
             .args(["-n", ns, "-o", "link", "show", "eth0"])
@@ -670,6 +676,8 @@ fn a_dead_namespaces_mac_memory_does_not_reach_a_new_one() {
             .args(["netns", "exec", ns, common::EXE, "action", "resource"])
             .arg(format!("MacTakeover::eth0::{SHARED}"))
             .arg(step)
+            .arg("--state-dir")
+            .arg(state.path())
             .output()
             .expect("tandem action")
     };
@@ -703,4 +711,107 @@ fn a_dead_namespaces_mac_memory_does_not_reach_a_new_one() {
         // whose daemon was killed: its memory stays behind.
     }
     let _ = Command::new("ip").args(["netns", "del", &ns]).output();
+}
+
+/// MacTakeover held across a crash, as systemd restarts tandem: the
+/// daemon is killed while the shared MAC is on, and starts again with an
+/// empty /run (systemd empties `RuntimeDirectory=` at every stop and
+/// start; here each start gets a fresh tmpfs on /run in a mount namespace
+/// of its own). A graceful stop then gives the interface its own address
+/// back: what must outlive a restart lives in the state directory.
+#[test]
+fn a_held_mac_is_given_back_after_a_crash_and_an_emptied_run_directory() {
+    let test = "a_held_mac_is_given_back_after_a_crash_and_an_emptied_run_directory";
+    if cannot_run(test) {
+        return;
+    }
+    if Command::new("unshare").arg("--version").output().is_err() {
+        common::skip(test, "needs unshare (util-linux)");
+        return;
+    }
+    const SHARED: &str = "02:00:5e:00:02:07";
+    const OWN: &str = "02:00:00:00:05:01";
+    let tmp = tempfile::Builder::new()
+        .prefix("tandem-macrun-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path();
+    configure(dir, &format!("MacTakeover::eth0::{SHARED}"), TIMINGS);
+    let seg = Segment::new("macrun", 1);
+    let ns = seg.ns(0);
+    ip(&["-n", &ns, "link", "set", "eth0", "address", OWN]);
+    let cfg = dir.join("alpha");
+    let state = cfg.join("state");
+    let start = || {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("alpha.log"))
+            .expect("log");
+        Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &ns,
+                "unshare",
+                "-m",
+                "--propagation",
+                "private",
+            ])
+            .args([
+                "sh",
+                "-c",
+                "mount -t tmpfs tmpfs /run && exec \"$0\" \"$@\"",
+            ])
+            .arg(common::EXE)
+            .args(["run", "-c"])
+            .arg(&cfg)
+            .args(["--node", "alpha", "--state-dir"])
+            .arg(&state)
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start tandem")
+    };
+    let link_mac = || common::vip::mac(&seg, 0);
+    let mut alpha = start();
+    // beta never comes: alpha takes its group after initdead.
+    assert!(
+        wait_for(Duration::from_secs(20), || link_mac() == SHARED),
+        "alpha never took the MAC:\n{}",
+        logs(dir)
+    );
+    // The crash, and a start with an empty /run.
+    let _ = alpha.kill();
+    let _ = alpha.wait();
+    assert_eq!(link_mac(), SHARED);
+    let mut alpha = start();
+    let running = wait_for(Duration::from_secs(20), || {
+        status(dir, 0).is_some_and(|s| {
+            s["groups"]
+                .as_array()
+                .is_some_and(|g| g.iter().any(|g| g["state"] == "running"))
+        })
+    });
+    assert!(
+        running,
+        "the restarted alpha does not hold the group:\n{}",
+        logs(dir)
+    );
+    // A graceful stop releases the MAC: the own address comes back.
+    let _ = Command::new("kill")
+        .args(["-TERM", &alpha.id().to_string()])
+        .status();
+    let stopped = wait_for(Duration::from_secs(20), || {
+        alpha.try_wait().is_ok_and(|s| s.is_some())
+    });
+    if !stopped {
+        let _ = alpha.kill();
+        let _ = alpha.wait();
+    }
+    assert!(stopped, "alpha did not stop:\n{}", logs(dir));
+    assert_eq!(link_mac(), OWN, "{}", logs(dir));
+    let log = std::fs::read_to_string(dir.join("alpha.log")).unwrap_or_default();
+    assert!(!log.contains("its own address is not known"), "{log}");
 }

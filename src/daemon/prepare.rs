@@ -53,7 +53,8 @@ pub(super) fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
         return Err(DaemonError::Config(missing));
     }
     let file = opts.files.haresources.display().to_string();
-    let programs = resources::resolve_all(&config, &load.search_paths(), &file)?;
+    let state = super::state::Paths::new(opts.state_dir.as_deref()).state;
+    let programs = resources::resolve_all(&config, &load.search_paths(), &state, &file)?;
     let fencer =
         resources::fence::Fencer::new(&config.hacf.stonith, &config.local_node, timeout(&config))
             .map_err(|e| DaemonError::Config(vec![e]))?;
@@ -221,6 +222,15 @@ pub(super) fn program_env(config: &Config, opts: &Options) -> Vec<(String, Strin
         ),
         ("HA_CURHOST".to_string(), config.local_node.clone()),
         ("TANDEM_NODE".to_string(), config.local_node.clone()),
+        // Where `tandem action` (the shipped scripts) keeps what must
+        // outlive a restart, as the daemon does.
+        (
+            "TANDEM_STATE_DIR".to_string(),
+            super::state::Paths::new(opts.state_dir.as_deref())
+                .state
+                .display()
+                .to_string(),
+        ),
     ];
     for e in &config.hacf.env {
         env.push(e.value.clone());

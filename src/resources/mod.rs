@@ -13,7 +13,7 @@ pub use runner::{Finished, Runner, Step};
 
 use crate::config::haresources::{self, Resolution, Resource, ResourceKind, SearchPaths};
 use crate::config::Config;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How a program is called, which decides its arguments and how its
 /// `status` answer is read.
@@ -61,9 +61,12 @@ pub enum ResourceError {
 
 /// Resolves every resource of every group to its program, or says which
 /// one cannot run here.
+/// Every group's programs; `state` is the state directory, where
+/// built-ins keep what must outlive a restart.
 pub fn resolve_all(
     config: &Config,
     search: &SearchPaths,
+    state: &Path,
     file: &str,
 ) -> Result<Vec<Vec<Program>>, ResourceError> {
     config
@@ -73,7 +76,7 @@ pub fn resolve_all(
             g.resources
                 .iter()
                 .map(|r| {
-                    program(r, search).map_err(|reason| ResourceError::Unusable {
+                    program(r, search, state).map_err(|reason| ResourceError::Unusable {
                         file: file.to_string(),
                         group: g.key().to_string(),
                         token: r.token.clone(),
@@ -85,7 +88,7 @@ pub fn resolve_all(
         .collect()
 }
 
-fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
+fn program(r: &Resource, search: &SearchPaths, state: &Path) -> Result<Program, String> {
     let (path, convention) = match haresources::resolve(r, search) {
         Resolution::ResourceD { path } => (path, Convention::V1),
         Resolution::InitD { path } => (path, Convention::Lsb),
@@ -169,7 +172,8 @@ fn program(r: &Resource, search: &SearchPaths) -> Result<Program, String> {
             });
         }
         Resolution::Builtin => {
-            let builtin = crate::takeover::Builtin::of(&r.kind).map_err(|e| e.to_string())?;
+            let builtin =
+                crate::takeover::Builtin::of(&r.kind, state).map_err(|e| e.to_string())?;
             return Ok(Program {
                 token: r.token.clone(),
                 builtin: Some(builtin),

@@ -8,6 +8,7 @@ use crate::config::haresources::parse_mac as parse;
 use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
+use std::path::{Path, PathBuf};
 
 /// `02:00:5e:00:01:01`, as ip(8) prints it.
 pub fn format(mac: &[u8; 6]) -> String {
@@ -70,10 +71,12 @@ fn set(device: &str, mac: [u8; 6]) -> Result<[u8; 6], TakeoverError> {
 }
 
 /// Where `device`'s own address is kept while a shared one is on it: a
-/// file, so that `tandem action` (the shipped script) and a restarted
-/// daemon can give it back. Keyed by network namespace as well as name:
-/// `eth0` in two namespaces is two interfaces.
-fn memory(device: &str) -> Result<std::path::PathBuf, TakeoverError> {
+/// file under `dir` (the state directory's `mac/`), so that `tandem
+/// action` (the shipped script) and a daemon restarted after a crash can
+/// give it back. Not under /run: systemd empties a unit's runtime
+/// directory at every restart. Keyed by network namespace as well as
+/// name: `eth0` in two namespaces is two interfaces.
+fn memory(dir: &Path, device: &str) -> Result<PathBuf, TakeoverError> {
     if device.is_empty() || device.contains('/') || device.starts_with('.') {
         return Err(TakeoverError::Device {
             device: device.to_string(),
@@ -81,7 +84,7 @@ fn memory(device: &str) -> Result<std::path::PathBuf, TakeoverError> {
         });
     }
     let index = nix::net::if_::if_nametoindex(device).unwrap_or(0);
-    Ok(std::path::Path::new(MEMORY_DIR).join(format!("{}-{index}-{device}", netns_id())))
+    Ok(dir.join(format!("{}-{index}-{device}", netns_id())))
 }
 
 /// This network namespace, by the kernel's cookie for it (SO_NETNS_COOKIE,
@@ -123,20 +126,35 @@ fn netns_id() -> String {
     format!("i{inode}")
 }
 
-/// Under /run: a reboot forgets it, as the interface forgets the shared
-/// address.
-const MEMORY_DIR: &str = "/run/tandem/mac";
+/// This boot, as the kernel names it: a memory written before a reboot
+/// is not trusted, as the interface came back with its own address.
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The own address remembered in `path`, if it was written in this boot.
+/// A record from an earlier boot (or without a boot id) is removed.
+fn recall(path: &Path) -> Option<[u8; 6]> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut words = text.split_whitespace();
+    let own = words.next().and_then(parse);
+    let boot = words.next();
+    if own.is_some() && boot.is_some_and(|b| b == boot_id()) {
+        return own;
+    }
+    let _ = std::fs::remove_file(path);
+    None
+}
 
 /// Takes over: puts the shared `mac` on `device`, remembering the
-/// address the interface had unless one is remembered already (a second
-/// start must not remember the shared address as the own one). Returns
-/// the own address.
-pub fn take(device: &str, mac: [u8; 6]) -> Result<[u8; 6], TakeoverError> {
-    let path = memory(device)?;
-    let remembered = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| parse(t.trim()));
-    let own = match remembered {
+/// address the interface had (under `dir`) unless one is remembered
+/// already (a second start must not remember the shared address as the
+/// own one). Returns the own address.
+pub fn take(dir: &Path, device: &str, mac: [u8; 6]) -> Result<[u8; 6], TakeoverError> {
+    let path = memory(dir, device)?;
+    let own = match recall(&path) {
         Some(own) => own,
         None => {
             let own = current(device)?;
@@ -153,8 +171,12 @@ pub fn take(device: &str, mac: [u8; 6]) -> Result<[u8; 6], TakeoverError> {
                 device: device.to_string(),
                 reason: format!("cannot remember its address in {}: {e}", path.display()),
             };
-            std::fs::create_dir_all(MEMORY_DIR).map_err(fail)?;
-            std::fs::write(&path, format!("{}\n", format(&own))).map_err(fail)?;
+            std::fs::create_dir_all(dir).map_err(fail)?;
+            // Written whole, then renamed: a crash leaves the old record
+            // or the new one, never half of one.
+            let partial = path.with_extension("new");
+            std::fs::write(&partial, format!("{} {}\n", format(&own), boot_id())).map_err(fail)?;
+            std::fs::rename(&partial, &path).map_err(fail)?;
             own
         }
     };
@@ -165,22 +187,19 @@ pub fn take(device: &str, mac: [u8; 6]) -> Result<[u8; 6], TakeoverError> {
 /// Releases: gives `device` its own address back if it has the shared
 /// `mac`. Returns the address given back, or `None` when the interface
 /// did not have the shared one.
-pub fn release(device: &str, mac: [u8; 6]) -> Result<Option<[u8; 6]>, TakeoverError> {
-    let path = memory(device)?;
+pub fn release(dir: &Path, device: &str, mac: [u8; 6]) -> Result<Option<[u8; 6]>, TakeoverError> {
+    let path = memory(dir, device)?;
     if current(device)? != mac {
         let _ = std::fs::remove_file(&path);
         return Ok(None);
     }
-    let own = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| parse(t.trim()))
-        .ok_or_else(|| TakeoverError::Device {
-            device: device.to_string(),
-            reason: format!(
-                "its own address is not known ({} is gone); set it with `ip link set {device} address ...`",
-                path.display()
-            ),
-        })?;
+    let own = recall(&path).ok_or_else(|| TakeoverError::Device {
+        device: device.to_string(),
+        reason: format!(
+            "its own address is not known ({} is gone or from an earlier boot); set it with `ip link set {device} address ...`",
+            path.display()
+        ),
+    })?;
     set(device, own)?;
     let _ = std::fs::remove_file(&path);
     Ok(Some(own))

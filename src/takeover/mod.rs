@@ -28,6 +28,7 @@ pub enum TakeoverError {
 
 use crate::config::haresources::{DynDns, IpAlias, ResourceKind};
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
 
 /// What a resource action reports, in Heartbeat's v1 words: a line for
 /// start and stop; for status, running or stopped.
@@ -44,16 +45,22 @@ pub enum Builtin {
     Address(Alias),
     /// SendArp: announcements only, for an address configured elsewhere.
     SendArp { ip: Ipv4Addr, device: String },
-    /// MacTakeover::NIC::MAC: the shared MAC on this node's interface.
-    MacTakeover { device: String, mac: [u8; 6] },
+    /// MacTakeover::NIC::MAC: the shared MAC on this node's interface;
+    /// the interface's own address is remembered under `memory`.
+    MacTakeover {
+        device: String,
+        mac: [u8; 6],
+        memory: PathBuf,
+    },
     /// `DynDNS::NAME::IP::SERVER::KEYFILE[::TTL]`: a signed DNS UPDATE.
     DynDns(DynDns),
 }
 
 impl Builtin {
     /// The built-in for a haresources resource, resolving the interface
-    /// and prefix as IPaddr does when they are not given.
-    pub fn of(kind: &ResourceKind) -> Result<Builtin, TakeoverError> {
+    /// and prefix as IPaddr does when they are not given. `state` is the
+    /// state directory (what must outlive a restart is kept there).
+    pub fn of(kind: &ResourceKind, state: &Path) -> Result<Builtin, TakeoverError> {
         match kind {
             ResourceKind::IpAlias(a) => Ok(Builtin::Address(alias(a)?)),
             ResourceKind::SendArp { ip, nic } => {
@@ -70,6 +77,7 @@ impl Builtin {
             ResourceKind::MacTakeover { device, mac } => Ok(Builtin::MacTakeover {
                 device: device.clone(),
                 mac: *mac,
+                memory: state.join("mac"),
             }),
             ResourceKind::DynDns(d) => Ok(Builtin::DynDns(d.clone())),
             _ => Err(TakeoverError::Usage(
@@ -99,7 +107,9 @@ impl Builtin {
     pub fn in_place(&self) -> Option<Result<bool, TakeoverError>> {
         match self {
             Builtin::Address(a) => Some(addr::present(a)),
-            Builtin::MacTakeover { device, mac } => Some(mac::current(device).map(|m| m == *mac)),
+            Builtin::MacTakeover { device, mac, .. } => {
+                Some(mac::current(device).map(|m| m == *mac))
+            }
             Builtin::SendArp { .. } | Builtin::DynDns(_) => None,
         }
     }
@@ -116,8 +126,12 @@ impl Builtin {
                 format!("{}/{} already on {}", a.ip, a.prefix, a.device)
             }),
             Builtin::SendArp { ip, device } => Ok(format!("announcing {ip} on {device}")),
-            Builtin::MacTakeover { device, mac } => {
-                let own = mac::take(device, *mac)?;
+            Builtin::MacTakeover {
+                device,
+                mac,
+                memory,
+            } => {
+                let own = mac::take(memory, device, *mac)?;
                 Ok(format!(
                     "{device} now has {} (its own: {})",
                     mac::format(mac),
@@ -137,7 +151,11 @@ impl Builtin {
             } else {
                 format!("{} already gone from {}", a.ip, a.device)
             }),
-            Builtin::MacTakeover { device, mac } => Ok(match mac::release(device, *mac)? {
+            Builtin::MacTakeover {
+                device,
+                mac,
+                memory,
+            } => Ok(match mac::release(memory, device, *mac)? {
                 Some(own) => format!("{device} has its own {} again", mac::format(&own)),
                 None => format!("{device} does not have {}", mac::format(mac)),
             }),
