@@ -49,6 +49,9 @@ fn params() -> Params {
         stop_retries: 10,
         stop_retry_interval: Time::from_secs(1),
         log_badpack: true,
+        migration_threshold: 2,
+        failure_timeout: tandem::time::Time::from_secs(600),
+        on_stop_failure: tandem::config::hacf::StopFailure::Block,
     }
 }
 

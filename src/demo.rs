@@ -304,6 +304,9 @@ impl Pair {
                  ucast lo 127.0.0.1:{}\n\
                  node alpha\nnode beta\n\
                  auto_failback on\n\
+                 # A stop that keeps failing blocks the group here: a demo\n\
+                 # never reboots the machine it runs on.\n\
+                 on_stop_failure block\n\
                  {realtime}\
                  {extra}\n",
                 t.keepalive,

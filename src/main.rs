@@ -38,6 +38,9 @@ enum Command {
     /// Accept a node's generation that went backwards (its state was lost)
     #[command(name = "accept-generation")]
     AcceptGeneration(AcceptGeneration),
+    /// Forget this node's failures of a group (all groups without one) and
+    /// release a group blocked by a failed stop, once it is really stopped
+    Cleanup(Cleanup),
     /// Ask the running daemon for a graceful shutdown (hands groups over)
     Stop(Daemon),
     /// Heartbeat's cl_status answers: hbstatus, listnodes, nodestatus NODE,
@@ -355,6 +358,15 @@ struct AcceptGeneration {
 }
 
 #[derive(Args)]
+struct Cleanup {
+    #[command(flatten)]
+    daemon: Daemon,
+    /// The group, as haresources names it (its first resource); all if
+    /// not given
+    group: Option<String>,
+}
+
+#[derive(Args)]
 struct ClStatus {
     #[command(flatten)]
     daemon: Daemon,
@@ -608,6 +620,10 @@ fn main() -> ExitCode {
         Command::AcceptGeneration(a) => {
             control(&a.daemon, &format!("accept-generation {}", a.node))
         }
+        Command::Cleanup(a) => match &a.group {
+            Some(g) => control(&a.daemon, &format!("cleanup {g}")),
+            None => control(&a.daemon, "cleanup"),
+        },
         Command::Stop(d) => control(&d, "shutdown"),
         Command::ClStatus(a) => control(&a.daemon, &a.request.join(" ")),
         Command::Demo(args) => demo(args),

@@ -45,6 +45,10 @@ pub struct Time {
 impl Time {
     pub const ZERO: Time = Time { micros: 0 };
 
+    pub const fn is_zero(self) -> bool {
+        self.micros == 0
+    }
+
     pub const fn from_micros(micros: u64) -> Time {
         Time { micros }
     }

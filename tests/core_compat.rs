@@ -45,6 +45,9 @@ fn params(auto_failback: AutoFailback) -> Params {
         stop_retries: 10,
         stop_retry_interval: Time::from_secs(1),
         log_badpack: true,
+        migration_threshold: 2,
+        failure_timeout: tandem::time::Time::from_secs(600),
+        on_stop_failure: tandem::config::hacf::StopFailure::Block,
     }
 }
 
@@ -707,7 +710,11 @@ fn a_stop_that_keeps_failing_escalates_after_stop_retries() {
     }
     assert_eq!(stops, 10, "one stop and nine retries: {:?}", p.events);
     assert_eq!(p.t.group(0), GroupState::StopFailed);
-    assert!(p.actions.contains(&Action::Escalate(0)), "{:?}", p.actions);
+    assert!(
+        p.actions.contains(&Action::CheckStopped(0)),
+        "{:?}",
+        p.actions
+    );
     let failures: Vec<u32> = p
         .events
         .iter()

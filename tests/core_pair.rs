@@ -50,6 +50,9 @@ fn params(local: u8, failback: AutoFailback) -> Params {
         stop_retries: 3,
         stop_retry_interval: Time::from_millis(100),
         log_badpack: true,
+        migration_threshold: 2,
+        failure_timeout: tandem::time::Time::from_secs(600),
+        on_stop_failure: tandem::config::hacf::StopFailure::Block,
     }
 }
 

@@ -77,6 +77,9 @@ const SAMPLES: &[(&str, &str)] = &[
     ("monitor_interval", "monitor_interval 10s"),
     ("notify", "notify /usr/local/sbin/ha-notify"),
     ("notify_fifo", "notify_fifo /run/tandem/notify.fifo"),
+    ("migration_threshold", "migration_threshold 3"),
+    ("failure_timeout", "failure_timeout 300"),
+    ("on_stop_failure", "on_stop_failure block"),
     ("arp_count", "arp_count 3"),
     ("arp_interval", "arp_interval 500ms"),
     ("arp_form", "arp_form both"),
@@ -325,4 +328,41 @@ fn warnings_for_questionable_timing() {
 #[test]
 fn severities_are_ordered() {
     assert!(Severity::Error > Severity::Warning);
+}
+
+#[test]
+fn failure_directives_default_as_pacemaker_and_heartbeat_and_refuse_bad_values() {
+    use tandem::config::hacf::StopFailure;
+    let h = ok("");
+    assert_eq!(h.migration_threshold.value, 2);
+    assert_eq!(h.failure_timeout.value, tandem::time::Time::from_secs(600));
+    assert_eq!(h.on_stop_failure.value, StopFailure::Reboot);
+    let h = ok("migration_threshold 1\nfailure_timeout 0\non_stop_failure block");
+    assert_eq!(h.migration_threshold.value, 1);
+    assert!(h.failure_timeout.value.is_zero());
+    assert_eq!(h.on_stop_failure.value, StopFailure::Block);
+    for (line, want) in [
+        ("migration_threshold 0", "ha.cf:2: migration_threshold:"),
+        ("migration_threshold many", "ha.cf:2: migration_threshold:"),
+        ("failure_timeout soon", "ha.cf:2: failure_timeout:"),
+        (
+            "on_stop_failure panic",
+            "ha.cf:2: on_stop_failure: `panic` is not a policy",
+        ),
+        (
+            "on_stop_failure fence",
+            "ha.cf:2: on_stop_failure: `fence` needs a STONITH device",
+        ),
+    ] {
+        let (_, findings) = with(line);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.starts_with("Error") && f.contains(want)),
+            "{line}: {findings:?}"
+        );
+    }
+    // With a STONITH device, fence is accepted.
+    let h = ok("on_stop_failure fence\nstonith_host * null alpha beta");
+    assert_eq!(h.on_stop_failure.value, StopFailure::Fence);
 }

@@ -47,7 +47,7 @@ fn configure_node(dir: &Path, name: &str, peer: &str, keys_text: &str, wire: &st
     std::fs::write(
         cfg.join("ha.cf"),
         format!(
-            "{TIMINGS}ucast eth0 {peer}\n{wire}auto_failback on\nrealtime off\nnode alpha\nnode beta\n"
+            "{TIMINGS}ucast eth0 {peer}\n{wire}auto_failback on\nrealtime off\non_stop_failure block\nnode alpha\nnode beta\n"
         ),
     )
     .expect("ha.cf");
@@ -371,7 +371,7 @@ fn a_mixed_pair_over_a_serial_cable_hands_the_group_both_ways() {
     std::fs::write(
         dir.join("beta/ha.cf"),
         format!(
-            "{serial_timings}serial {}\nwire heartbeat\nauto_failback on\nrealtime off\nnode alpha\nnode beta\n",
+            "{serial_timings}serial {}\nwire heartbeat\nauto_failback on\nrealtime off\non_stop_failure block\nnode alpha\nnode beta\n",
             real(&b)
         ),
     )

@@ -32,7 +32,7 @@ fn configure(dir: &Path, links: &str) -> PathBuf {
             cfg.join("ha.cf"),
             format!(
                 "keepalive 100ms\nwarntime 400ms\ndeadtime 1\ninitdead 2\n{links}\n\
-                 node alpha\nnode beta\nnode gamma\nauto_failback on\nrealtime off\n"
+                 node alpha\nnode beta\nnode gamma\nauto_failback on\nrealtime off\non_stop_failure block\n"
             ),
         )
         .expect("ha.cf");

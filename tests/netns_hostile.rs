@@ -56,7 +56,7 @@ fn configure(dir: &Path, wire: &str) {
             format!(
                 "keepalive 100ms\nwarntime 500ms\ndeadtime 1\ninitdead 3\nudpport {PORT}\n\
                  ucast eth0 {peer}\nwire {wire}\nnode alpha\nnode beta\n\
-                 auto_failback on\nrealtime off\n"
+                 auto_failback on\nrealtime off\non_stop_failure block\n"
             ),
         )
         .expect("ha.cf");

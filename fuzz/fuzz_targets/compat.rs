@@ -84,6 +84,9 @@ fuzz_target!(|data: &[u8]| {
         stop_retries: 2,
         stop_retry_interval: Time::from_millis(100),
         log_badpack: true,
+        migration_threshold: 2,
+        failure_timeout: tandem::time::Time::from_secs(600),
+        on_stop_failure: tandem::config::hacf::StopFailure::Block,
     };
     let mut c = Compat::new(
         params,

@@ -2,7 +2,7 @@
 //! operator, every value with where it came from, and the findings.
 
 use super::diag::{Diagnostic, Severity};
-use super::hacf::{Medium, Stonith};
+use super::hacf::{Medium, Stonith, StopFailure};
 use super::haresources::{resolve, Resolution, ResourceKind};
 use super::{Config, Files, LoadOptions, Loaded};
 use serde::Serialize;
@@ -247,6 +247,48 @@ fn write_config(out: &mut String, c: &Config, resolutions: &[Vec<Resolution>]) {
     if let Some(f) = &h.logging.logfile {
         let _ = writeln!(out, "  {:<16} {:<10} {}", "logfile", f.value, f.source);
     }
+
+    let _ = writeln!(out, "\nFailures");
+    let monitored = h.monitor_interval.is_some();
+    let _ = writeln!(
+        out,
+        "  {:<20} {:<8} {}\n      {}",
+        "migration_threshold",
+        h.migration_threshold.value,
+        h.migration_threshold.source,
+        match (monitored, h.migration_threshold.value) {
+            (false, _) => "(no monitor_interval: resources are not watched; failed starts move a group at once)".to_string(),
+            (true, 1) => "a monitor failure moves the group at once".to_string(),
+            (true, n) => format!("monitor failures 1 to {} restart the failed resource in place; failure {n} moves the group", n - 1),
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  {:<20} {:<8} {}\n      {}",
+        "failure_timeout",
+        h.failure_timeout.value.to_hacf(),
+        h.failure_timeout.source,
+        if h.failure_timeout.value.is_zero() {
+            "failures are kept until `tandem cleanup` or `tandem takeover`".to_string()
+        } else {
+            format!(
+                "a node's failures of a group expire {} after the last one; then it may run the group again",
+                h.failure_timeout.value
+            )
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  {:<20} {:<8} {}\n      {}",
+        "on_stop_failure",
+        h.on_stop_failure.value.as_str(),
+        h.on_stop_failure.source,
+        match h.on_stop_failure.value {
+            StopFailure::Reboot => "a stop still failing after 10 tries (and status says running) reboots this node; the other takes over after deadtime",
+            StopFailure::Fence => "a stop still failing after 10 tries (and status says running) silences this node; the other fences it, then takes over",
+            StopFailure::Block => "a stop still failing after 10 tries (and status says running) blocks the group: it runs nowhere until `tandem cleanup GROUP`",
+        }
+    );
 
     let safety = !h.stonith.is_empty()
         || h.watchdog.is_some()

@@ -10,6 +10,9 @@ pub enum Command {
     Takeover(Which),
     /// Release everything, tell the others, and exit.
     Shutdown,
+    /// Forget this node's failures of these groups, and take a group
+    /// blocked by a failed stop as stopped (`tandem cleanup`).
+    Cleanup(crate::wire::frame::Mask),
 }
 
 /// Which groups a command names, from the commanded node's point of view.

@@ -6,6 +6,7 @@ use super::groups::GroupState;
 use super::liveness::Liveness;
 use super::outbox::Event;
 use super::params::Params;
+use crate::config::hacf::StopFailure;
 
 /// How serious an event is, for syslog priorities and filtering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -31,9 +32,13 @@ impl Event {
             | Event::NoConnectivity { .. }
             | Event::TakeoverUnfenced { .. }
             | Event::MonitorFailed(_)
+            | Event::Restarting { .. }
+            | Event::StopNotLsb(_)
             | Event::Dropped { .. }
             | Event::GenerationBackwards { .. } => Severity::Warning,
             Event::StopGaveUp(_)
+            | Event::StopBlocked { .. }
+            | Event::RestartFailed(_)
             | Event::SplitBrain { .. }
             | Event::FenceFailed(_)
             | Event::Frozen { .. } => Severity::Error,
@@ -88,7 +93,45 @@ impl Event {
                 format!("group {}: stop failed (attempt {attempt}); retrying", group(g))
             }
             Event::StopGaveUp(g) => format!(
-                "group {}: stop keeps failing; escalating, no other node will start it until this one is fenced or restarted",
+                "group {}: stop keeps failing; asking its status (no other node will start it meanwhile)",
+                group(g)
+            ),
+            Event::StopNotLsb(g) => format!(
+                "group {}: its stop failed but its status says stopped (a script is probably not LSB-compliant); going on as stopped",
+                group(g)
+            ),
+            Event::StopBlocked { group: g, policy } => match policy {
+                StopFailure::Reboot => format!(
+                    "group {}: cannot be stopped and still runs; rebooting this node (on_stop_failure reboot) so that another node can take over",
+                    group(g)
+                ),
+                StopFailure::Fence => format!(
+                    "group {}: cannot be stopped and still runs; asking the other node to fence this one (on_stop_failure fence)",
+                    group(g)
+                ),
+                StopFailure::Block => format!(
+                    "group {}: cannot be stopped and still runs; blocked: no node will start it (on_stop_failure block). Stop it by hand, then run `tandem cleanup {}`",
+                    group(g),
+                    group(g)
+                ),
+            },
+            Event::Restarting { group: g, failures } => format!(
+                "group {}: a resource failed its monitor (failure {failures} of migration_threshold {}); restarting it and those after it in place",
+                group(g),
+                p.migration_threshold
+            ),
+            Event::Restarted(g) => format!("group {}: restarted in place", group(g)),
+            Event::RestartFailed(g) => format!(
+                "group {}: the restart in place failed; stopping it and leaving it to another node",
+                group(g)
+            ),
+            Event::FailureExpired(g) => format!(
+                "group {}: this node's failures of it expired (failure_timeout {}); it may run here again",
+                group(g),
+                p.failure_timeout
+            ),
+            Event::CleanedUp(g) => format!(
+                "group {}: cleaned up: this node's failures of it are forgotten",
                 group(g)
             ),
             Event::SplitBrain { group: g, other } => format!(
@@ -170,6 +213,7 @@ impl GroupState {
             GroupState::Claiming { .. } => "claiming",
             GroupState::Starting => "starting",
             GroupState::Running => "running",
+            GroupState::Restarting => "restarting",
             GroupState::Stopping => "stopping",
             GroupState::StopRetry { .. } => "stop-retry",
             GroupState::StopFailed => "stop-failed",

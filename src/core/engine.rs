@@ -296,6 +296,10 @@ impl Engine {
         either!(self, m => m.handle_monitor_failure(now, g))
     }
 
+    pub fn handle_stop_checked(&mut self, now: Instant, g: GroupId, running: bool) {
+        either!(self, m => m.handle_stop_checked(now, g, running))
+    }
+
     pub fn handle_fence(&mut self, now: Instant, node: NodeId, ok: bool) {
         either!(self, m => m.handle_fence(now, node, ok))
     }

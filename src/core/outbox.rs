@@ -3,6 +3,7 @@
 //! protocol and Heartbeat's) fill the same queues.
 
 use super::params::{GroupId, LinkId, NodeId};
+use crate::config::hacf::StopFailure;
 use crate::time::Instant;
 use crate::time::Time;
 use crate::wire::frame::Drop;
@@ -18,9 +19,19 @@ pub enum Action {
     /// Fence (STONITH) a dead node that may hold resources; report with
     /// `handle_fence`.
     Fence(NodeId),
-    /// A group would not stop: escalate (fencing hook, reboot). Until this
-    /// node is fenced or restarted, no other node starts the group.
-    Escalate(GroupId),
+    /// Restart in place the group's resource that failed its monitor and
+    /// those after it (stopped right to left, started left to right);
+    /// report with `handle_resource`.
+    Restart(GroupId),
+    /// A group's stops kept failing: ask its resources' status and report
+    /// with `handle_stop_checked`. Until then no other node starts it.
+    CheckStopped(GroupId),
+    /// `on_stop_failure reboot`: reboot this node now (reboot(2)), so
+    /// that another takes over when it goes silent.
+    Reboot,
+    /// `on_stop_failure fence`: ask the other nodes to fence this one (a
+    /// group could not be stopped); they take over once it is reset.
+    AskFencing(GroupId),
     /// Record a node's generation, so that a replayed capture of its
     /// frames is refused after this node restarts.
     PersistGeneration(NodeId, u32),
@@ -61,6 +72,24 @@ pub enum Event {
         attempt: u32,
     },
     StopGaveUp(GroupId),
+    /// The stops gave up but the status says stopped: Heartbeat's warning.
+    StopNotLsb(GroupId),
+    /// The stops gave up and the status says it runs: `policy` follows.
+    StopBlocked {
+        group: GroupId,
+        policy: StopFailure,
+    },
+    /// A monitor failure below `migration_threshold`: restarting in place.
+    Restarting {
+        group: GroupId,
+        failures: u32,
+    },
+    Restarted(GroupId),
+    RestartFailed(GroupId),
+    /// This node's failures of the group expired (`failure_timeout`).
+    FailureExpired(GroupId),
+    /// `tandem cleanup`: the group's failures here forgotten.
+    CleanedUp(GroupId),
     SplitBrain {
         group: GroupId,
         other: NodeId,

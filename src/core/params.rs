@@ -1,7 +1,7 @@
 //! The part of the configuration the core acts on, in the core's terms:
 //! nodes and groups by number, links by what they reach.
 
-use crate::config::hacf::AutoFailback;
+use crate::config::hacf::{AutoFailback, StopFailure};
 use crate::config::Config;
 use crate::time::Time;
 use crate::wire::frame::{cluster_id, GROUPS_MAX};
@@ -53,6 +53,14 @@ pub struct Params {
     pub stop_retry_interval: Time,
     /// Log what is dropped (ha.cf `log_badpack`), rate-limited.
     pub log_badpack: bool,
+    /// Monitor failures of a group here before it moves (ha.cf
+    /// `migration_threshold`); below, it is restarted in place.
+    pub migration_threshold: u32,
+    /// This node's failures of a group expire this long after the last
+    /// (ha.cf `failure_timeout`; zero: never).
+    pub failure_timeout: Time,
+    /// What a stop that keeps failing leads to (ha.cf `on_stop_failure`).
+    pub on_stop_failure: StopFailure,
 }
 
 impl Params {
@@ -113,6 +121,9 @@ impl Params {
             stop_retries: 10,
             stop_retry_interval: Time::from_secs(1),
             log_badpack: config.hacf.logging.log_badpack.value,
+            migration_threshold: h.migration_threshold.value,
+            failure_timeout: h.failure_timeout.value,
+            on_stop_failure: h.on_stop_failure.value,
         })
     }
 

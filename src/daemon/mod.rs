@@ -531,7 +531,45 @@ impl Daemon {
         match (f.step, f.outcome) {
             (Step::Monitor, core::Outcome::Ok) => {}
             (Step::Monitor, _) => self.core.handle_monitor_failure(now, f.group),
+            (Step::Check, outcome) => {
+                self.core
+                    .handle_stop_checked(now, f.group, outcome != core::Outcome::Ok)
+            }
             _ => self.core.handle_resource(now, f.group, f.outcome),
+        }
+    }
+
+    fn group_key(&self, g: core::GroupId) -> String {
+        self.core
+            .params()
+            .groups
+            .get(g)
+            .map(|g| g.key.clone())
+            .unwrap_or_default()
+    }
+
+    /// `on_stop_failure reboot`: a group cannot be stopped and still runs.
+    /// The node reboots at once (Heartbeat's RecoverFromFailedStop), so
+    /// that the other takes over when it goes silent; the watchdog, if
+    /// any, is no longer fed, as a backstop. In a PID namespace other than
+    /// the host's, reboot(2) ends only that namespace.
+    fn reboot(&mut self) {
+        self.log
+            .error("rebooting now: a group cannot be stopped (on_stop_failure reboot)");
+        if let Some(w) = self.watchdog.as_mut() {
+            w.starve();
+        }
+        // SAFETY: sync(2) and reboot(2) take no pointers.
+        #[allow(unsafe_code)]
+        let rc = unsafe {
+            libc::sync();
+            libc::reboot(libc::RB_AUTOBOOT)
+        };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            self.log.error(&format!(
+                "cannot reboot ({e}); the group stays blocked here: stop it by hand, then run `tandem cleanup GROUP`"
+            ));
         }
     }
 
@@ -743,16 +781,33 @@ impl Daemon {
                     )),
                 }
             }
-            Action::Escalate(g) => {
-                let key = self
-                    .core
-                    .params()
-                    .groups
-                    .get(g)
-                    .map(|g| g.key.clone())
-                    .unwrap_or_default();
+            Action::Restart(g) => {
+                let log = &mut self.log;
+                let finished = self
+                    .runner
+                    .restart(self.poll.registry(), g, now, &mut |m| log.info(&m));
+                if let Some(f) = finished {
+                    let t = self.now();
+                    self.finished(t, f);
+                }
+            }
+            Action::CheckStopped(g) => {
+                let log = &mut self.log;
+                let finished =
+                    self.runner
+                        .begin(self.poll.registry(), g, Step::Check, now, &mut |m| {
+                            log.info(&m)
+                        });
+                if let Some(f) = finished {
+                    let t = self.now();
+                    self.finished(t, f);
+                }
+            }
+            Action::Reboot => self.reboot(),
+            Action::AskFencing(g) => {
+                let key = self.group_key(g);
                 self.log.error(&format!(
-                    "group {key}: cannot be stopped; it stays here and no other node will start it. Stop it by hand, then restart tandem"
+                    "group {key}: going silent so that the other node declares this one dead after deadtime and fences it (on_stop_failure fence)"
                 ));
             }
             Action::PersistGeneration(n, generation) => {

@@ -92,6 +92,27 @@ impl Daemon {
                     "node {name}: its next frame is taken as a new start\n"
                 ))
             }
+            ["cleanup", which @ ..] if which.len() <= 1 => {
+                let p = self.core.params();
+                let mask = match which.first() {
+                    None => (0..p.groups.len()).fold(0, |m, g| m | core::groups::bit(g)),
+                    Some(name) => match p.groups.iter().position(|g| g.key == *name) {
+                        Some(g) => core::groups::bit(g),
+                        None => {
+                            let keys: Vec<&str> = p.groups.iter().map(|g| g.key.as_str()).collect();
+                            return Err(format!(
+                                "`{name}`: not a group of this cluster ({})",
+                                keys.join(", ")
+                            ));
+                        }
+                    },
+                };
+                let what = which.first().map_or("every group", |g| *g).to_string();
+                self.log.info(&format!("control: cleanup of {what}"));
+                self.core.handle_command(now, Command::Cleanup(mask));
+                self.pump();
+                Ok(format!("{what}: this node's failures forgotten\n"))
+            }
             ["shutdown"] => {
                 self.log
                     .info("control: graceful shutdown (handing groups over)");

@@ -3,7 +3,8 @@
 //! on its first line, then the body.
 //!
 //! The pair's daemon answers `status`, `status-json`, `standby WHICH`,
-//! `takeover WHICH`, `reload`, `accept-generation NODE`, `shutdown`, and
+//! `takeover WHICH`, `reload`, `accept-generation NODE`, `cleanup [GROUP]`,
+//! `shutdown`, and
 //! cl_status's `hbstatus`, `listnodes`, `nodestatus NODE`,
 //! `listhblinks NODE`, `hblinkstatus NODE LINK`, `rscstatus`; the
 //! director `ping`, `status`, `status-json`, `reload` and `stop`.

@@ -21,6 +21,12 @@ pub enum Step {
     Stop,
     /// `status` (OCF `monitor`) of every resource of a running group.
     Monitor,
+    /// `status` of every resource after the group's stops gave up: fails
+    /// when any still runs.
+    Check,
+    /// The failed resource and those after it stopped, then started again
+    /// (reported only: the job runs as a stop, then a start).
+    Restart,
 }
 
 impl Step {
@@ -28,7 +34,8 @@ impl Step {
         match self {
             Step::Start => "start",
             Step::Stop => "stop",
-            Step::Monitor => "status",
+            Step::Monitor | Step::Check => "status",
+            Step::Restart => "restart",
         }
     }
 }
@@ -63,6 +70,11 @@ struct Job {
     /// A program failed (a stop goes on with the rest, then reports it).
     failed: bool,
     timed_out: bool,
+    /// A restart in place: the start from this program on that follows
+    /// this stop.
+    then_start: Option<usize>,
+    /// Reported as [`Step::Restart`].
+    restart: bool,
 }
 
 /// Gratuitous ARPs still to send after a start, IPaddr2's way: a few,
@@ -80,6 +92,9 @@ struct Announcement {
 #[derive(Debug)]
 pub struct Runner {
     announcements: Vec<Announcement>,
+    /// Per group, the first program found not running by the last
+    /// monitor: where a restart in place begins.
+    failed_at: Vec<Option<usize>>,
     programs: Vec<Vec<Program>>,
     env: Vec<(String, String)>,
     settings: Settings,
@@ -108,6 +123,7 @@ impl Runner {
         let jobs = programs.iter().map(|_| None).collect();
         Runner {
             announcements: Vec::new(),
+            failed_at: vec![None; programs.len()],
             programs,
             env,
             settings,
@@ -179,15 +195,51 @@ impl Runner {
             self.announcements.retain(|a| a.group != g);
         }
         let queue: Vec<usize> = match step {
-            Step::Start | Step::Monitor => (0..n).rev().collect(),
+            Step::Start | Step::Monitor | Step::Check | Step::Restart => (0..n).rev().collect(),
             Step::Stop => (0..n).collect(),
         };
+        if step == Step::Monitor {
+            self.failed_at[g] = None;
+        }
         self.jobs[g] = Some(Job {
             step,
             queue,
             running: None,
             failed: false,
             timed_out: false,
+            then_start: None,
+            restart: false,
+        });
+        self.advance(registry, g, now, say)
+    }
+
+    /// Restarts group `g` in place: the program its last monitor found
+    /// not running and those after it are stopped (right to left), then
+    /// started again (left to right); reported as [`Step::Restart`].
+    pub fn restart(
+        &mut self,
+        registry: &Registry,
+        g: GroupId,
+        now: Instant,
+        say: &mut dyn FnMut(String),
+    ) -> Option<Finished> {
+        let n = self.programs.get(g)?.len();
+        let from = self.failed_at.get(g).copied().flatten().unwrap_or(0).min(n);
+        if let Some(job) = self.jobs.get_mut(g).and_then(Option::take) {
+            if let Some(mut r) = job.running {
+                kill_tree(&mut r.child);
+                let _ = registry.deregister(&mut SourceFd(&r.output.as_raw_fd()));
+            }
+        }
+        self.announcements.retain(|a| a.group != g);
+        self.jobs[g] = Some(Job {
+            step: Step::Stop,
+            queue: (from..n).collect(),
+            running: None,
+            failed: false,
+            timed_out: false,
+            then_start: Some(from),
+            restart: true,
         });
         self.advance(registry, g, now, say)
     }
@@ -204,6 +256,15 @@ impl Runner {
             let job = self.jobs.get_mut(g)?.as_mut()?;
             let give_up = job.step == Step::Start && job.failed;
             let next = if give_up { None } else { job.queue.pop() };
+            if next.is_none() && !job.failed {
+                if let Some(from) = job.then_start.take() {
+                    // The restart's stop is done: now its start.
+                    let n = self.programs[g].len();
+                    job.step = Step::Start;
+                    job.queue = (from..n).rev().collect();
+                    continue;
+                }
+            }
             let Some(i) = next else {
                 let outcome = if job.timed_out {
                     Outcome::TimedOut
@@ -212,7 +273,7 @@ impl Runner {
                 } else {
                     Outcome::Ok
                 };
-                let step = job.step;
+                let step = if job.restart { Step::Restart } else { job.step };
                 self.jobs[g] = None;
                 return Some(Finished {
                     group: g,
@@ -230,6 +291,15 @@ impl Runner {
                 let running = b.in_place().is_none_or(|r| r.unwrap_or(false));
                 if !running {
                     say(format!("resource {}: monitor: not running", program.token));
+                    self.failed_at[g].get_or_insert(i);
+                    job.failed = true;
+                }
+                continue;
+            }
+            if let (Some(b), Step::Check) = (&program.builtin, job.step) {
+                // Here nothing local to look at counts as stopped.
+                if b.in_place().is_some_and(|r| r.unwrap_or(true)) {
+                    say(format!("resource {}: status: still running", program.token));
                     job.failed = true;
                 }
                 continue;
@@ -250,7 +320,7 @@ impl Runner {
             }
             match spawn(program, action, &self.env, self.token_base + g, registry) {
                 Ok((child, output)) => {
-                    let monitor = job.step == Step::Monitor;
+                    let monitor = matches!(job.step, Step::Monitor | Step::Check);
                     if !monitor {
                         say(format!(
                             "resource {}: {} {}",
@@ -342,11 +412,23 @@ impl Runner {
             if let Some(status) = status {
                 if let Some(kept) = &r.kept {
                     let program = &self.programs[g][r.index];
-                    if !job.timed_out && !program.status_running(status.code(), kept) {
+                    let running = program.status_running(status.code(), kept);
+                    if job.step == Step::Check {
+                        // A status that cannot answer counts as running:
+                        // only a clear "stopped" lets the group go.
+                        if running || job.timed_out {
+                            say(format!(
+                                "resource {token}: status: still running ({status}): {}",
+                                kept.trim()
+                            ));
+                            job.failed = true;
+                        }
+                    } else if !job.timed_out && !running {
                         say(format!(
                             "resource {token}: monitor: not running ({status}): {}",
                             kept.trim()
                         ));
+                        self.failed_at[g].get_or_insert(r.index);
                         job.failed = true;
                     }
                 } else if !status.success() && !job.timed_out {
@@ -398,8 +480,9 @@ fn builtin(
         )),
         (_, Step::Start) => b.start(),
         (_, Step::Stop) => b.stop(),
-        // Monitors of built-ins are answered before this is called.
-        (_, Step::Monitor) => Ok("checked".to_string()),
+        // Statuses of built-ins are answered before this is called, and a
+        // restart runs as a stop, then a start.
+        (_, Step::Monitor | Step::Check | Step::Restart) => Ok("checked".to_string()),
     }
 }
 

@@ -260,7 +260,7 @@ impl World {
         }
         let which = match command {
             Command::Standby(w) | Command::Takeover(w) => w,
-            Command::Shutdown => return,
+            Command::Shutdown | Command::Cleanup(_) => return,
         };
         for g in 0..self.s.groups.len() {
             let local = self.s.groups[g] == n;

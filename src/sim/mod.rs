@@ -100,6 +100,13 @@ enum Ev {
         target: NodeId,
         ok: bool,
     },
+    /// The status asked after a group's stops gave up.
+    StopChecked {
+        node: NodeId,
+        incarnation: u32,
+        group: crate::core::GroupId,
+        running: bool,
+    },
     Fault(Fault),
     Thaw(NodeId),
     Check,
@@ -562,6 +569,18 @@ impl World {
                 }
                 if self.nodes[usize::from(node)].incarnation == incarnation && self.up(node) {
                     self.handle(node, |core, now| core.handle_fence(now, target, ok));
+                }
+            }
+            Ev::StopChecked {
+                node,
+                incarnation,
+                group,
+                running,
+            } => {
+                if self.nodes[usize::from(node)].incarnation == incarnation && self.up(node) {
+                    self.handle(node, |core, now| {
+                        core.handle_stop_checked(now, group, running)
+                    });
                 }
             }
             Ev::Fault(f) => self.fault(f),

@@ -40,6 +40,9 @@ impl World {
             stop_retries: s.stop_retries,
             stop_retry_interval: Time::from_micros(s.stop_retry_interval),
             log_badpack: true,
+            migration_threshold: 2,
+            failure_timeout: crate::time::Time::from_secs(600),
+            on_stop_failure: crate::config::hacf::StopFailure::Reboot,
         }
     }
 
@@ -227,14 +230,36 @@ impl World {
                     },
                 );
             }
-            Action::Escalate(g) => {
-                // The fencing hook: this node reboots itself (Heartbeat's
-                // RecoverFromFailedStop does the same).
+            Action::CheckStopped(g) => {
+                // A failed stop leaves the resource running, as the
+                // machine's record of it says.
+                let running = self.nodes[i].res[g].running;
+                self.log(format!("{}: status g{g}: running {running}", name(n)));
+                self.push(
+                    self.now + 1_000,
+                    Ev::StopChecked {
+                        node: n,
+                        incarnation,
+                        group: g,
+                        running,
+                    },
+                );
+            }
+            Action::Reboot => {
+                // on_stop_failure reboot (Heartbeat's RecoverFromFailedStop).
                 self.last_disturbance = self.now;
-                self.log(format!("{}: escalate g{g}: reboot", name(n)));
+                self.log(format!("{}: reboot", name(n)));
                 self.crash(n);
                 let back = self.now + self.s.deadtime * 2;
                 self.push(back, Ev::Fault(Fault::Boot(n)));
+            }
+            Action::Restart(g) => {
+                // The simulated resources never fail a monitor.
+                self.log(format!("{}: restart g{g}", name(n)));
+            }
+            Action::AskFencing(g) => {
+                // The scenarios run on_stop_failure reboot.
+                self.log(format!("{}: asks to be fenced for g{g}", name(n)));
             }
             Action::PersistGeneration(node, generation) => {
                 self.nodes[i].known[usize::from(node)] = Some(generation);

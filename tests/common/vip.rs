@@ -141,7 +141,7 @@ pub fn configure(dir: &Path, group: &str, timings: &str) {
         std::fs::write(
             cfg.join("ha.cf"),
             format!(
-                "{timings}\nbcast eth0\nnode alpha\nnode beta\nauto_failback on\nrealtime off\n"
+                "{timings}\nbcast eth0\nnode alpha\nnode beta\nauto_failback on\nrealtime off\non_stop_failure block\n"
             ),
         )
         .expect("ha.cf");

@@ -25,6 +25,7 @@ node alpha
 node beta
 auto_failback off
 realtime off
+on_stop_failure block
 CF
 echo "alpha IPaddr2::$VIP/24/br0 LVSSyncDaemonSwap::master::br0::1::$GROUP ldirectord::ldirectord.cf" > /etc/ha.d/haresources
 printf 'auth 1\n1 sha256 vm-director-test-key\n' > /etc/ha.d/authkeys

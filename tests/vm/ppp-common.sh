@@ -13,6 +13,7 @@ node alpha
 node beta
 auto_failback on
 realtime off
+on_stop_failure block
 CF
 : > /etc/ha.d/haresources
 printf 'auth 1\n1 sha256 vm-ppp-test-key\n' > /etc/ha.d/authkeys

@@ -28,6 +28,17 @@ impl Builder {
                 }
             }
         }
+        if let Some(Setting {
+            value: StopFailure::Fence,
+            source: Source::File { file, line },
+        }) = &self.on_stop_failure
+        {
+            if self.stonith.is_empty() {
+                let msg = "`fence` needs a STONITH device (`stonith` or `stonith_host`) that the other node can reset this one with; use `reboot` or `block`";
+                self.diags
+                    .error(&At::line(file, *line, "on_stop_failure"), msg);
+            }
+        }
         for (line, host) in std::mem::take(&mut self.stonith_host_lines) {
             if !self.nodes.iter().any(|n| n.value == host) {
                 let msg = format!("`{host}` is not a node listed with `node`, nor `*`");
@@ -214,6 +225,15 @@ impl Builder {
                 .resource_timeout
                 .unwrap_or_else(|| Setting::default(Time::from_secs(120), "")),
             monitor_interval: self.monitor_interval,
+            migration_threshold: self
+                .migration_threshold
+                .unwrap_or_else(|| Setting::default(2, "")),
+            failure_timeout: self
+                .failure_timeout
+                .unwrap_or_else(|| Setting::default(Time::from_secs(600), "")),
+            on_stop_failure: self
+                .on_stop_failure
+                .unwrap_or_else(|| Setting::default(StopFailure::Reboot, "as Heartbeat")),
             notify: self.notify,
             notify_fifo: self.notify_fifo,
             arp_count: self.arp_count.unwrap_or_else(|| Setting::default(5, "")),

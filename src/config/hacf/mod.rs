@@ -110,6 +110,9 @@ pub const DIRECTIVES: &[Directive] = &[
     implemented("max_rexmit_delay", |b, a| b.time(a, Field::MaxRexmitDelay)),
     implemented("resource_timeout", |b, a| b.time(a, Field::ResourceTimeout)),
     implemented("monitor_interval", |b, a| b.time(a, Field::MonitorInterval)),
+    implemented("migration_threshold", Builder::migration_threshold),
+    implemented("failure_timeout", |b, a| b.time(a, Field::FailureTimeout)),
+    implemented("on_stop_failure", Builder::on_stop_failure),
     implemented("notify", |b, a| b.path(a, Field::Notify)),
     implemented("notify_fifo", |b, a| b.path(a, Field::NotifyFifo)),
     implemented("arp_count", Builder::arp_count),
@@ -189,6 +192,7 @@ enum Field {
     MaxRexmitDelay,
     ResourceTimeout,
     MonitorInterval,
+    FailureTimeout,
     ArpInterval,
     Notify,
     NotifyFifo,
@@ -212,6 +216,9 @@ pub struct Builder {
     max_rexmit_delay: Option<Setting<Time>>,
     resource_timeout: Option<Setting<Time>>,
     monitor_interval: Option<Setting<Time>>,
+    migration_threshold: Option<Setting<u32>>,
+    failure_timeout: Option<Setting<Time>>,
+    on_stop_failure: Option<Setting<StopFailure>>,
     notify: Option<Setting<String>>,
     notify_fifo: Option<Setting<String>>,
     arp_count: Option<Setting<u32>>,
@@ -413,7 +420,7 @@ impl Builder {
             Ok(t) => t,
             Err(e) => return self.diags.error(&args.at(), e),
         };
-        if time == Time::ZERO && !matches!(field, Field::MaxRexmitDelay) {
+        if time == Time::ZERO && !matches!(field, Field::MaxRexmitDelay | Field::FailureTimeout) {
             return self.diags.error(
                 &args.at(),
                 format!("must be more than 0; expected {TIME_FORM}"),
@@ -428,6 +435,7 @@ impl Builder {
             Field::MaxRexmitDelay => |b| &mut b.max_rexmit_delay,
             Field::ResourceTimeout => |b| &mut b.resource_timeout,
             Field::MonitorInterval => |b| &mut b.monitor_interval,
+            Field::FailureTimeout => |b| &mut b.failure_timeout,
             Field::ArpInterval => |b| &mut b.arp_interval,
             _ => unreachable!("not a time field"),
         };
@@ -516,6 +524,34 @@ impl Builder {
             Ok(n) => self.set(|b| &mut b.arp_count, args, n),
             Err(e) => self.diags.error(&args.at(), e),
         }
+    }
+
+    fn migration_threshold(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "migration_threshold COUNT") else {
+            return;
+        };
+        match parse_in::<u32>(v, 1, 1000, "a number of monitor failures") {
+            Ok(n) => self.set(|b| &mut b.migration_threshold, args, n),
+            Err(e) => self.diags.error(&args.at(), e),
+        }
+    }
+
+    fn on_stop_failure(&mut self, args: &Args<'_>) {
+        let Some(v) = self.one_value(args, "on_stop_failure reboot|fence|block") else {
+            return;
+        };
+        let policy = match v {
+            "reboot" => StopFailure::Reboot,
+            "fence" => StopFailure::Fence,
+            "block" => StopFailure::Block,
+            _ => {
+                return self.diags.error(
+                    &args.at(),
+                    format!("`{v}` is not a policy; expected `reboot`, `fence` or `block`"),
+                )
+            }
+        };
+        self.set(|b| &mut b.on_stop_failure, args, policy);
     }
 
     fn arp_form(&mut self, args: &Args<'_>) {

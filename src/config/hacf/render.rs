@@ -83,6 +83,18 @@ impl HaCf {
             "resource_timeout {}",
             self.resource_timeout.value.to_hacf()
         ));
+        line(format!(
+            "migration_threshold {}",
+            self.migration_threshold.value
+        ));
+        line(format!(
+            "failure_timeout {}",
+            self.failure_timeout.value.to_hacf()
+        ));
+        line(format!(
+            "on_stop_failure {}",
+            self.on_stop_failure.value.as_str()
+        ));
         if let Some(m) = &self.monitor_interval {
             line(format!("monitor_interval {}", m.value.to_hacf()));
         }

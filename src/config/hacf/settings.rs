@@ -60,6 +60,30 @@ impl AutoFailback {
     }
 }
 
+/// What a stop that still fails after Heartbeat's ten tries leads to
+/// (`on_stop_failure`), once the resource's status says it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StopFailure {
+    /// Reboot this node at once (Heartbeat): the other takes over when it
+    /// goes silent.
+    Reboot,
+    /// Ask the other node to fence this one, then take over.
+    Fence,
+    /// Stay up; the group runs nowhere until `tandem cleanup`.
+    Block,
+}
+
+impl StopFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopFailure::Reboot => "reboot",
+            StopFailure::Fence => "fence",
+            StopFailure::Block => "block",
+        }
+    }
+}
+
 /// How the generation number is chosen at each start (`hbgenmethod`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -297,6 +321,13 @@ pub struct HaCf {
     /// running groups are asked for their status; a failure moves the
     /// group. `None`: never (Heartbeat v1's behaviour).
     pub monitor_interval: Option<Setting<Time>>,
+    /// Monitor failures of a group on a node before it moves; below, the
+    /// failed resource and those after it restart in place.
+    pub migration_threshold: Setting<u32>,
+    /// A node's failures of a group expire this long after the last one
+    /// (zero: never).
+    pub failure_timeout: Setting<Time>,
+    pub on_stop_failure: Setting<StopFailure>,
     /// tandem's (keepalived's `notify`): a program told of every state
     /// change, as `PROGRAM EVENT SUBJECT [DETAIL]`.
     pub notify: Option<Setting<String>>,

@@ -42,7 +42,7 @@ use super::groups::{bit, GroupState, Groups, Mask, Outcome};
 use super::liveness::Liveness;
 use super::outbox::{Action, Counters, Event, Outbox};
 use super::params::{GroupId, LinkId, NodeId, Params};
-use crate::config::hacf::AutoFailback;
+use crate::config::hacf::{AutoFailback, StopFailure};
 use crate::time::Instant;
 use crate::time::Time;
 use crate::wire::frame::{Drop, NodeState};
@@ -200,6 +200,9 @@ pub struct Compat {
     out: Outbox,
     counters: Counters,
     drops: DropLog,
+    /// `on_stop_failure fence`: a group cannot be stopped; this node
+    /// sends nothing more, so that the others fence it.
+    silent: bool,
     /// `shutdone` sent: nothing more is said.
     gone: bool,
     /// The last `resource` message said `isstable=1`.
@@ -280,6 +283,7 @@ impl Compat {
             out: Outbox::default(),
             counters: Counters::default(),
             drops: DropLog::default(),
+            silent: false,
             gone: false,
             announced_stable: false,
             pending_grants: 0,
@@ -426,6 +430,18 @@ impl Compat {
     /// with `wire heartbeat`, so this is never called.
     pub fn handle_monitor_failure(&mut self, _now: Instant, _g: GroupId) {}
 
+    /// The answer to [`Action::CheckStopped`] for group `g`. Under
+    /// `on_stop_failure fence` this node goes silent: Heartbeat's peer
+    /// declares it dead and fences it before taking over.
+    pub fn handle_stop_checked(&mut self, now: Instant, g: GroupId, running: bool) {
+        let now = self.enter(now);
+        let stopped = self
+            .groups
+            .handle_stop_checked(now, g, running, &self.p, &mut self.out);
+        self.silent |= !stopped && self.p.on_stop_failure == StopFailure::Fence;
+        self.leave(now);
+    }
+
     /// Fencing is refused with `wire heartbeat` (Heartbeat's STONITH
     /// exchange is not spoken); never called.
     pub fn handle_fence(&mut self, _now: Instant, _node: NodeId, _ok: bool) {}
@@ -522,6 +538,9 @@ impl Compat {
         if let Some(at) = self.groups.next_retry() {
             consider(at);
         }
+        if let Some(at) = self.groups.next_expiry(&self.p) {
+            consider(at);
+        }
         next
     }
 
@@ -547,6 +566,9 @@ impl Compat {
         let now = self.enter(now);
         match command {
             Command::Shutdown => self.shut_down(now),
+            Command::Cleanup(mask) => {
+                self.groups.cleanup(now, mask, &mut self.out);
+            }
             _ if self.negotiation != Negotiation::Stable || self.standby != Standby::Idle => {
                 self.out.event(
                     now,
@@ -619,6 +641,7 @@ impl Compat {
         self.negotiate(now);
         self.progress_standby(now);
         self.groups.retry_stops(now, &mut self.out);
+        self.groups.expire(now, &self.p, &mut self.out);
         self.finish_shutdown(now);
         if self.pending_grants != 0 {
             self.grant(now);

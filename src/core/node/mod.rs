@@ -34,7 +34,7 @@ use super::groups::{bit, GroupState, Groups, Mask, Outcome};
 use super::liveness::Liveness;
 use super::outbox::{Action, Counters, Event, Outbox};
 use super::params::{GroupId, LinkId, NodeId, Params};
-use crate::config::hacf::AutoFailback;
+use crate::config::hacf::{AutoFailback, StopFailure};
 use crate::time::Instant;
 use crate::time::Time;
 use crate::wire::frame::{Ack, Claim, Drop, Frame, Kind, NodeState, Status, ACKS_MAX, PROBES_MAX};
@@ -132,6 +132,9 @@ pub struct Node {
     out: Outbox,
     counters: Counters,
     drops: DropLog,
+    /// `on_stop_failure fence`: a group cannot be stopped; this node
+    /// sends nothing more, so that the others fence it.
+    silent: bool,
     #[doc(hidden)]
     pub bugs: Bugs,
 }
@@ -211,6 +214,7 @@ impl Node {
             out: Outbox::default(),
             counters: Counters::default(),
             drops: DropLog::default(),
+            silent: false,
             bugs: Bugs::default(),
         };
         node.handle_timeout(now);
@@ -362,6 +366,9 @@ impl Node {
         if let Some(at) = self.groups.next_retry() {
             consider(at);
         }
+        if let Some(at) = self.groups.next_expiry(&self.p) {
+            consider(at);
+        }
         next
     }
 
@@ -498,6 +505,14 @@ impl Node {
 
     pub fn handle_command(&mut self, now: Instant, command: Command) {
         let now = self.enter(now);
+        if let Command::Cleanup(mask) = command {
+            // The operator's word on this node's own groups: no need to
+            // have joined.
+            if self.groups.cleanup(now, mask, &mut self.out) {
+                self.dirty = true;
+            }
+            return self.leave(now);
+        }
         if self.state != NodeState::Active && command != Command::Shutdown {
             // Until it has heard the cluster, this node cannot know which
             // claims are newer than its own (Heartbeat likewise refuses
@@ -528,6 +543,7 @@ impl Node {
                 });
             }
             Command::Shutdown => self.state = NodeState::Leaving,
+            Command::Cleanup(_) => {}
         }
         self.dirty = true;
         self.leave(now);
@@ -543,13 +559,26 @@ impl Node {
     }
 
     /// A resource of running group `g` failed its monitor (the service
-    /// died under it): as a failed start, the group is stopped here and
-    /// left to another node (a takeover command clears the failure).
+    /// died under it): restarted in place below `migration_threshold`,
+    /// else stopped here and left to another node.
     pub fn handle_monitor_failure(&mut self, now: Instant, g: GroupId) {
         let now = self.enter(now);
-        if self.groups.monitor_failed(now, g, &mut self.out) {
+        if self.groups.monitor_failed(now, g, &self.p, &mut self.out) {
             self.dirty = true;
         }
+        self.leave(now);
+    }
+
+    /// The answer to [`Action::CheckStopped`] for group `g`.
+    pub fn handle_stop_checked(&mut self, now: Instant, g: GroupId, running: bool) {
+        let now = self.enter(now);
+        let stopped = self
+            .groups
+            .handle_stop_checked(now, g, running, &self.p, &mut self.out);
+        // on_stop_failure fence: silent, so that the others declare this
+        // node dead and fence it before they take its groups over.
+        self.silent |= !stopped && self.p.on_stop_failure == StopFailure::Fence;
+        self.dirty = true;
         self.leave(now);
     }
 
@@ -630,6 +659,9 @@ impl Node {
             return;
         }
         self.update_liveness(now);
+        if self.groups.expire(now, &self.p, &mut self.out) {
+            self.dirty = true;
+        }
         self.decide(now);
         if self.dirty || now >= self.next_keepalive || now >= self.next_probe() {
             self.send(now, Kind::Keepalive);
@@ -649,6 +681,9 @@ impl Node {
     }
 
     fn send(&mut self, now: Instant, kind: Kind) {
+        if self.silent {
+            return;
+        }
         self.sequence = self.sequence.wrapping_add(1);
         let frame = Frame {
             kind,
