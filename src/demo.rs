@@ -273,6 +273,9 @@ pub struct Pair {
     pub cable: Cable,
     pub udp: UdpWire,
     pub children: [Option<Child>; 2],
+    /// A command that runs `tandem run` (tests: `unshare --pid --fork`,
+    /// to run a node in a PID namespace of its own); empty: none.
+    pub wrapper: Vec<String>,
     /// More arguments for `tandem run` (tests: `--init-d DIR`).
     pub run_args: Vec<String>,
     exe: PathBuf,
@@ -343,6 +346,7 @@ impl Pair {
             cable,
             udp,
             children: [None, None],
+            wrapper: Vec::new(),
             run_args: Vec::new(),
             exe: exe.to_path_buf(),
         })
@@ -366,7 +370,15 @@ impl Pair {
             .create(true)
             .append(true)
             .open(self.log_path(i))?;
-        let child = Command::new(&self.exe)
+        let mut command = match self.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(&self.exe);
+                c
+            }
+            None => Command::new(&self.exe),
+        };
+        let child = command
             .arg("run")
             .arg("-c")
             .arg(self.config_dir(i))

@@ -965,7 +965,7 @@ fn a_missing_watchdog_device_stops_the_start_naming_the_line() {
 }
 
 #[test]
-fn a_resource_that_dies_under_a_running_group_moves_it_with_monitor_interval() {
+fn a_monitor_failure_restarts_in_place_and_the_second_moves_the_group() {
     let dir = temp("monitor");
     let mut pair =
         Pair::new(dir.path(), Path::new(EXE), &FAST, "monitor_interval 200ms").expect("pair");
@@ -978,15 +978,98 @@ fn a_resource_that_dies_under_a_running_group_moves_it_with_monitor_interval() {
         "{}",
         log_of(&pair, 0)
     );
-    // The service dies on alpha (its file goes): beta runs it soon after.
-    let _ = std::fs::remove_file(dir.path().join("service/running-on-alpha"));
+    // The service dies on alpha (its file goes): the first failure is
+    // below migration_threshold 2, so it is restarted where it is.
+    let file = dir.path().join("service/running-on-alpha");
+    let _ = std::fs::remove_file(&file);
+    let restarted = pair.wait_for(LONG, |p| log_of(p, 0).contains("restarted in place"));
+    assert!(restarted.is_some(), "{}", logs(&pair));
+    assert_eq!(pair.service_on(), ["alpha"], "{}", logs(&pair));
+    let alpha = log_of(&pair, 0);
+    assert!(
+        alpha.contains("failure 1 of migration_threshold 2"),
+        "{alpha}"
+    );
+    let s = pair.status(0).expect("status");
+    assert_eq!(s["groups"][0]["failures"], 1, "{s}");
+    assert_eq!(s["groups"][0]["failed"], false, "{s}");
+    assert!(
+        !log_of(&pair, 1).contains("demo service started on beta"),
+        "{}",
+        logs(&pair)
+    );
+    // Again, within failure_timeout: the second failure moves the group.
+    let _ = std::fs::remove_file(&file);
     let moved = pair.wait_for(LONG, |p| p.service_on() == ["beta"]);
     assert!(moved.is_some(), "{}", logs(&pair));
     let alpha = log_of(&pair, 0);
-    assert!(alpha.contains("monitor: not running"), "{alpha}");
     assert!(alpha.contains("failed its monitor"), "{alpha}");
     let s = pair.status(0).expect("status");
-    assert_eq!(s["groups"][0]["failed"], true);
+    assert_eq!(s["groups"][0]["failed"], true, "{s}");
+    assert_eq!(s["groups"][0]["failures"], 2, "{s}");
+    let text = pair.request(0, "status").expect("status");
+    assert!(text.contains("failed here 2 times"), "{text}");
+}
+
+#[test]
+fn after_a_failure_on_each_node_the_group_runs_again_once_failures_expire() {
+    let dir = temp("expire");
+    let extra = "monitor_interval 200ms\nmigration_threshold 1\nfailure_timeout 4";
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, extra).expect("pair");
+    start_both(&mut pair);
+    let _ = std::fs::remove_file(dir.path().join("service/running-on-alpha"));
+    let moved = pair.wait_for(LONG, |p| p.service_on() == ["beta"]);
+    assert!(moved.is_some(), "{}", logs(&pair));
+    let _ = std::fs::remove_file(dir.path().join("service/running-on-beta"));
+    // Failed on both: it runs nowhere for a while, and both say why.
+    let down = pair.wait_for(LONG, |p| {
+        p.service_on().is_empty()
+            && (0..2).all(|i| {
+                p.status(i)
+                    .is_some_and(|s| s["groups"][0]["failed"] == true)
+            })
+    });
+    assert!(down.is_some(), "{}", logs(&pair));
+    // alpha's failure expires first (failure_timeout 4): it runs again.
+    let back = pair.wait_for(LONG, |p| p.service_on() == ["alpha"]);
+    assert!(back.is_some(), "{}", logs(&pair));
+    assert!(
+        log_of(&pair, 0).contains("failures of it expired"),
+        "{}",
+        logs(&pair)
+    );
+}
+
+#[test]
+fn cleanup_forgets_failures_at_once() {
+    let dir = temp("cleanup");
+    let extra = "monitor_interval 200ms\nmigration_threshold 1\nfailure_timeout 0";
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, extra).expect("pair");
+    start_both(&mut pair);
+    let _ = std::fs::remove_file(dir.path().join("service/running-on-alpha"));
+    assert!(pair
+        .wait_for(LONG, |p| p.service_on() == ["beta"])
+        .is_some());
+    let _ = std::fs::remove_file(dir.path().join("service/running-on-beta"));
+    let down = pair.wait_for(LONG, |p| {
+        p.service_on().is_empty()
+            && p.status(1)
+                .is_some_and(|s| s["groups"][0]["failed"] == true)
+    });
+    assert!(down.is_some(), "{}", logs(&pair));
+    let text = pair.request(0, "status").expect("status");
+    assert!(text.contains("they do not expire"), "{text}");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(pair.service_on().is_empty(), "{}", logs(&pair));
+    let key = pair.status(0).expect("status")["groups"][0]["group"]
+        .as_str()
+        .expect("group key")
+        .to_string();
+    let reply = pair.request(0, &format!("cleanup {key}")).expect("cleanup");
+    assert!(reply.contains("failures forgotten"), "{reply}");
+    let back = pair.wait_for(LONG, |p| p.service_on() == ["alpha"]);
+    assert!(back.is_some(), "{}", logs(&pair));
+    assert!(pair.request(0, "cleanup no-such-group").is_err());
 }
 
 /// An LSB init script runs as it is: `script start|stop|status`, its exit
@@ -1047,21 +1130,24 @@ fn an_lsb_init_script_runs_unchanged() {
 /// apart), then escalated: the group stays where it is, and the other
 /// node never starts it beside it.
 #[test]
-fn a_stop_that_keeps_failing_is_escalated_and_never_doubled() {
+fn a_stop_that_keeps_failing_blocks_the_group_until_cleanup() {
+    // on_stop_failure block (the demo's and the tests' setting).
     let dir = temp("stopfail");
     let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    let good = std::fs::read_to_string(pair.config_dir(0).join("resource.d/demo-service"))
+        .expect("script");
     edit_service(&pair, 0, |t| {
         t.replace("    stop)   ", "    stop)   echo stuck >&2; exit 1; ")
     });
     start_both(&mut pair);
     pair.request(0, "standby all").expect("standby");
-    let gave_up = pair.wait_for(Duration::from_secs(30), |p| {
-        log_of(p, 0).contains("stop keeps failing; escalating")
+    let blocked = pair.wait_for(Duration::from_secs(30), |p| {
+        log_of(p, 0).contains("blocked: no node will start it")
     });
-    assert!(gave_up.is_some(), "{}", logs(&pair));
+    assert!(blocked.is_some(), "{}", logs(&pair));
     let alpha = log_of(&pair, 0);
     assert!(alpha.contains("stop failed (attempt 10)"), "{alpha}");
-    assert!(alpha.contains("cannot be stopped"), "{alpha}");
+    assert!(alpha.contains("asking its status"), "{alpha}");
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(pair.service_on(), ["alpha"], "{}", logs(&pair));
     assert!(
@@ -1069,6 +1155,96 @@ fn a_stop_that_keeps_failing_is_escalated_and_never_doubled() {
         "beta started the group beside a node that could not stop it:\n{}",
         logs(&pair)
     );
+    let s = pair.status(0).expect("status");
+    assert_eq!(s["groups"][0]["blocked"], true, "{s}");
+    let key = s["groups"][0]["group"].as_str().expect("key").to_string();
+    let text = pair.request(0, "status").expect("status");
+    assert!(
+        text.contains(&format!("then run `tandem cleanup {key}`")),
+        "{text}"
+    );
+    // The operator stops it by hand and cleans up: the group goes where it
+    // belongs (alpha is in standby: beta).
+    std::fs::write(pair.config_dir(0).join("resource.d/demo-service"), good).expect("script");
+    let _ = std::fs::remove_file(dir.path().join("service/running-on-alpha"));
+    pair.request(0, &format!("cleanup {key}")).expect("cleanup");
+    let moved = pair.wait_for(LONG, |p| p.service_on() == ["beta"]);
+    assert!(moved.is_some(), "{}", logs(&pair));
+}
+
+#[test]
+fn a_failed_stop_whose_status_says_stopped_is_warned_about_and_passed() {
+    // Heartbeat's rule: a stop that failed ten times but whose status says
+    // stopped is a script that is probably not LSB-compliant; go on.
+    let dir = temp("stopnotlsb");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    edit_service(&pair, 0, |t| {
+        t.replace(
+            "    stop)   rm -f \"$f\"; ",
+            "    stop)   rm -f \"$f\"; exit 1; ",
+        )
+    });
+    start_both(&mut pair);
+    pair.request(0, "standby all").expect("standby");
+    let moved = pair.wait_for(Duration::from_secs(30), |p| p.service_on() == ["beta"]);
+    assert!(moved.is_some(), "{}", logs(&pair));
+    let alpha = log_of(&pair, 0);
+    assert!(alpha.contains("probably not LSB-compliant"), "{alpha}");
+}
+
+/// on_stop_failure reboot: alpha runs in a PID namespace of its own, where
+/// reboot(2) ends only that namespace (Linux 3.4 and later): its init,
+/// the daemon itself, dies of SIGHUP. beta takes over when alpha goes
+/// silent. Needs root and unshare; skips with the reason otherwise.
+#[test]
+fn a_stop_that_keeps_failing_reboots_the_node_and_the_other_takes_over() {
+    let test = "a_stop_that_keeps_failing_reboots_the_node_and_the_other_takes_over";
+    if !common::is_root() {
+        common::skip(test, "needs root for a PID namespace");
+        return;
+    }
+    if Command::new("unshare").arg("--version").output().is_err() {
+        common::skip(test, "needs unshare (util-linux)");
+        return;
+    }
+    let dir = temp("reboot");
+    let mut pair =
+        Pair::new(dir.path(), Path::new(EXE), &FAST, "on_stop_failure reboot").expect("pair");
+    // Only alpha's stop fails, and only alpha may reboot: in its own PID
+    // namespace (never the host's).
+    edit_service(&pair, 0, |t| {
+        t.replace("    stop)   ", "    stop)   echo stuck >&2; exit 1; ")
+    });
+    write_hacf(&pair, 1, |t| {
+        t.replace("on_stop_failure reboot", "on_stop_failure block")
+    });
+    pair.wrapper = ["unshare", "--pid", "--fork", "--kill-child"]
+        .map(String::from)
+        .to_vec();
+    pair.start(0).expect("start alpha");
+    pair.wrapper.clear();
+    pair.start(1).expect("start beta");
+    let up = pair.wait_for(LONG, |p| p.service_on() == ["alpha"]);
+    assert!(up.is_some(), "{}", logs(&pair));
+    // alpha runs as the PID namespace's init.
+    pair.request(0, "standby all").expect("standby");
+    let ended = pair.wait_exit(0, Duration::from_secs(40));
+    let status = ended.unwrap_or_else(|| panic!("alpha did not reboot:\n{}", logs(&pair)));
+    use std::os::unix::process::ExitStatusExt;
+    // unshare reports its child's death by SIGHUP as 128 + 1, or dies of
+    // the same signal.
+    assert!(
+        status.signal() == Some(libc::SIGHUP) || status.code() == Some(128 + libc::SIGHUP),
+        "alpha ended with {status:?}, not by reboot(2) in its PID namespace:\n{}",
+        logs(&pair)
+    );
+    let alpha = log_of(&pair, 0);
+    assert!(alpha.contains("rebooting now"), "{alpha}");
+    // The resource is a stand-in that survives a "reboot"; a real node
+    // comes back without it. beta takes over once alpha is silent.
+    let _ = std::fs::remove_file(dir.path().join("service/running-on-alpha"));
+    let took = pair.wait_for(LONG, |p| p.service_on() == ["beta"]);
+    assert!(took.is_some(), "{}", logs(&pair));
 }
 
 #[test]

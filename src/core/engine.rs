@@ -205,6 +205,11 @@ impl Engine {
         either!(self, m => m.declines(g))
     }
 
+    /// This node's failures of group `g`, and when they expire.
+    pub fn failures(&self, g: GroupId) -> (u32, Option<Instant>) {
+        either!(self, m => m.failures(g))
+    }
+
     pub fn failed(&self, g: GroupId) -> bool {
         either!(self, m => m.failed(g))
     }

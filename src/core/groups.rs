@@ -218,9 +218,13 @@ impl Groups {
             .min()
     }
 
-    /// This node's failures of group `g` so far.
-    pub fn failures(&self, g: GroupId) -> u32 {
-        self.failures.get(g).map_or(0, |f| f.0)
+    /// This node's failures of group `g` so far, and when they expire
+    /// (none: they do not, or there are none).
+    pub fn failures(&self, g: GroupId, p: &Params) -> (u32, Option<Instant>) {
+        let (count, last) = self.failures.get(g).copied().unwrap_or((0, Instant::ZERO));
+        let expires =
+            (count > 0 && !p.failure_timeout.is_zero()).then(|| last.plus(p.failure_timeout));
+        (count, expires)
     }
 
     /// Counts a failure of group `g` here; marks it failed (declined here)

@@ -2,6 +2,7 @@
 //! programs (the same words: node, link, group, generation), and
 //! cl_status-style one-word answers for Heartbeat users' scripts.
 
+use crate::config::hacf::StopFailure;
 use crate::config::Config;
 use crate::core::{Engine, GroupState, Liveness};
 use crate::time::Instant;
@@ -67,6 +68,11 @@ pub fn json(core: &Engine, config: &Config, now: Instant) -> String {
                 "holder": core.holder(g).map(|n| p.name(n).to_string()),
                 "standby": core.declines(g) && !core.failed(g),
                 "failed": core.failed(g),
+                // This node's failures of the group, and in how long they
+                // expire (failure_timeout).
+                "failures": core.failures(g).0,
+                "failures_expire_in_ms": core.failures(g).1.map(|t| t.since(now).as_micros() / 1000),
+                "blocked": core.group(g) == GroupState::StopFailed,
             })
         })
         .collect();
@@ -177,6 +183,39 @@ pub fn text(core: &Engine, config: &Config, now: Instant) -> String {
             core.group(g).name(),
             p.name(gp.preferred)
         );
+        if core.group(g) == GroupState::StopFailed {
+            let why = match p.on_stop_failure {
+                StopFailure::Reboot => "this node is to reboot (on_stop_failure reboot)",
+                StopFailure::Fence => {
+                    "this node went silent for the other to fence it (on_stop_failure fence)"
+                }
+                StopFailure::Block => "blocked (on_stop_failure block)",
+            };
+            let _ = writeln!(
+                out,
+                "    its stop failed and its status says it still runs: no node will start it; {why}. Stop it by hand, then run `tandem cleanup {}`",
+                gp.key
+            );
+        }
+        let (failures, expires) = core.failures(g);
+        if failures > 0 {
+            let when = expires.map_or_else(
+                || "they do not expire (failure_timeout 0)".to_string(),
+                |t| {
+                    format!(
+                        "they expire in {}s",
+                        t.since(now).as_micros().div_ceil(1_000_000)
+                    )
+                },
+            );
+            let _ = writeln!(
+                out,
+                "    failed here {failures} time{} (migration_threshold {}); {when}; `tandem cleanup {}` forgets them",
+                if failures == 1 { "" } else { "s" },
+                p.migration_threshold,
+                gp.key
+            );
+        }
     }
     let c = core.counters();
     let drops: Vec<String> = Drop::ALL

@@ -413,6 +413,11 @@ impl Compat {
         self.failed(g)
     }
 
+    /// This node's failures of group `g`, and when they expire.
+    pub fn failures(&self, g: GroupId) -> (u32, Option<Instant>) {
+        self.groups.failures(g, &self.p)
+    }
+
     pub fn failed(&self, g: GroupId) -> bool {
         self.groups.failed() & bit(g) != 0
     }

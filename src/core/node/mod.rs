@@ -316,6 +316,11 @@ impl Node {
         (self.standby | self.groups.failed()) & bit(g) != 0
     }
 
+    /// This node's failures of group `g`, and when they expire.
+    pub fn failures(&self, g: GroupId) -> (u32, Option<Instant>) {
+        self.groups.failures(g, &self.p)
+    }
+
     /// Whether group `g` failed to start here (until a takeover command).
     pub fn failed(&self, g: GroupId) -> bool {
         self.groups.failed() & bit(g) != 0
