@@ -155,7 +155,7 @@ impl Pair {
                             self.pending.push((self.now + 10_000, i, g, outcome))
                         }
                         Action::Exit => exited.push(i),
-                        Action::Stop(g) => {
+                        Action::Stop(g) | Action::Restart(g) => {
                             self.pending.push((self.now + 10_000, i, g, Outcome::Ok))
                         }
                         _ => {}
@@ -455,4 +455,49 @@ fn replayed_and_forged_frames_are_dropped_and_counted() {
     p.run_for(DEADTIME + 100_000);
     p.frame(0, 1, &captured);
     assert_eq!(p.node(0).liveness(1), Liveness::Dead);
+}
+
+/// A resource of group 0 fails its monitor on node `i` now.
+fn monitor_fails(p: &mut Pair, i: usize) {
+    let now = Instant(p.now);
+    p.node(i).handle_monitor_failure(now, 0);
+    p.pump();
+    p.run_for(300_000);
+}
+
+#[test]
+fn monitor_failures_restart_in_place_then_move_and_expire_or_are_cleaned_up() {
+    let mut p = Pair::new(AutoFailback::On);
+    p.run_for(4 * DEADTIME);
+    assert!(p.runs(0, 0), "{}", p.dump());
+    // The first failure (of migration_threshold 2): restarted in place.
+    monitor_fails(&mut p, 0);
+    assert!(p.runs(0, 0) && !p.runs(1, 0), "{}", p.dump());
+    assert!(p.saw(0, &Event::Restarted(0)).is_some(), "{}", p.dump());
+    assert_eq!(p.node(0).failures(0).0, 1);
+    // The second within failure_timeout: the group moves.
+    monitor_fails(&mut p, 0);
+    assert!(p.runs(1, 0) && !p.runs(0, 0), "{}", p.dump());
+    assert!(p.node(0).failed(0));
+    // Two failures on beta as well: it runs nowhere.
+    monitor_fails(&mut p, 1);
+    assert!(p.runs(1, 0), "restarted in place on beta: {}", p.dump());
+    monitor_fails(&mut p, 1);
+    assert!(!p.runs(0, 0) && !p.runs(1, 0), "{}", p.dump());
+    p.run_for(60_000_000);
+    assert!(!p.runs(0, 0) && !p.runs(1, 0), "{}", p.dump());
+    // An operator's cleanup on beta: beta may run it again, and does.
+    p.command(1, Command::Cleanup(1));
+    p.run_for(300_000);
+    assert!(p.runs(1, 0), "{}", p.dump());
+    assert!(p.saw(1, &Event::CleanedUp(0)).is_some());
+    // failure_timeout (600 s) after alpha's last failure, its mark expires:
+    // alpha is the preferred node again (auto_failback on).
+    p.run_for(600_000_000);
+    assert!(
+        p.saw(0, &Event::FailureExpired(0)).is_some(),
+        "{}",
+        p.dump()
+    );
+    assert!(p.runs(0, 0) && !p.runs(1, 0), "{}", p.dump());
 }

@@ -786,6 +786,37 @@ fn a_dead_owner_is_fenced_before_its_group_is_taken_over() {
     assert!(fenced < started, "fenced after the start:\n{beta}");
 }
 
+/// on_stop_failure fence: alpha cannot stop its group, goes silent; beta
+/// declares it dead, resets it through the STONITH device, then takes
+/// over (the null device resets nothing: the stand-in stays on alpha).
+#[test]
+fn a_stop_that_keeps_failing_gets_the_node_fenced_before_the_takeover() {
+    if !stonith_available("a_stop_that_keeps_failing_gets_the_node_fenced_before_the_takeover") {
+        return;
+    }
+    let dir = temp("stopfence");
+    let extra = "stonith_host * null alpha beta\non_stop_failure fence";
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, extra).expect("pair");
+    edit_service(&pair, 0, |t| {
+        t.replace("    stop)   ", "    stop)   echo stuck >&2; exit 1; ")
+    });
+    start_both(&mut pair);
+    pair.request(0, "standby all").expect("standby");
+    let taken = pair.wait_for(Duration::from_secs(40), |p| {
+        log_of(p, 1).contains("demo service started on beta")
+    });
+    assert!(taken.is_some(), "{}", logs(&pair));
+    let alpha = log_of(&pair, 0);
+    assert!(alpha.contains("going silent"), "{alpha}");
+    let beta = log_of(&pair, 1);
+    let dead = beta
+        .find("node alpha is dead")
+        .expect("alpha declared dead");
+    let fenced = beta.find("fencing node alpha: reset done").expect("fenced");
+    let started = beta.find("/service start").expect("started");
+    assert!(dead < fenced && fenced < started, "{beta}");
+}
+
 #[test]
 fn a_failed_fence_blocks_the_takeover_and_is_retried() {
     if !stonith_available("a_failed_fence_blocks_the_takeover_and_is_retried") {
