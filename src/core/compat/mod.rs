@@ -561,10 +561,14 @@ impl Compat {
         let now = self.enter(now);
         self.counters.received += 1;
         match hb::decode(bytes, &self.auth) {
-            Ok((msg, _)) => self.accept(now, link, &msg, bytes),
+            Ok((msg, _)) => {
+                self.accept(now, link, &msg, bytes);
+                self.leave(now);
+            }
+            // Nothing is decided on a drop: what falls due is done at the
+            // next timeout, as if the message had never come.
             Err(e) => self.unauthentic(now, link, e.drop_reason(), bytes),
         }
-        self.leave(now);
     }
 
     pub fn handle_command(&mut self, now: Instant, command: Command) {

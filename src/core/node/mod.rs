@@ -350,7 +350,13 @@ impl Node {
                 continue;
             }
             match peer.liveness {
-                Liveness::Unknown => consider(self.joined_at.plus(self.p.initdead)),
+                // A death waits while frames naming the peer fail
+                // authentication (another key): look again when that ends.
+                Liveness::Unknown => consider(
+                    self.joined_at
+                        .plus(self.p.initdead)
+                        .max(peer.wrong_key_until.unwrap_or(Instant::ZERO)),
+                ),
                 Liveness::Up => {
                     if !peer.warned {
                         consider(peer.last_heard.plus(self.p.warntime));
@@ -389,13 +395,26 @@ impl Node {
         let now = self.enter(now);
         self.counters.received += 1;
         match Frame::decode(bytes, self.p.cluster, &self.auth) {
-            Ok(frame) => self.accept(now, link, frame, bytes),
+            Ok(frame) => {
+                self.accept(now, link, frame, bytes);
+                self.leave(now);
+            }
             Err(reason) => {
                 let claimed = Frame::claimed_source(bytes);
                 self.dropped(now, link, reason, claimed);
+                self.leave_after_drop(now);
             }
         }
-        self.leave(now);
+    }
+
+    /// After a drop: nothing the machine decides changed, so nothing is
+    /// decided now (what falls due is done at the next timeout, as if the
+    /// datagram had never come); a flood of forgeries costs no more than
+    /// counting them. Only a thaw noticed on the way in is acted on.
+    fn leave_after_drop(&mut self, now: Instant) {
+        if self.release_all {
+            self.leave(now);
+        }
     }
 
     /// A datagram the engine read and dropped before it reached the
@@ -445,8 +464,7 @@ impl Node {
         // deadtime (a tandem node does not speak both at once).
         if !self.heartbeat_is_new(node, order) || self.native_within_deadtime(now, node) {
             self.dropped(now, link, Drop::Replay, Some(node));
-            self.leave(now);
-            return;
+            return self.leave_after_drop(now);
         }
         self.counters.drop(Drop::Heartbeat);
         let peer = &mut self.peers[id];
@@ -487,7 +505,7 @@ impl Node {
             .position(|n| n.eq_ignore_ascii_case(src))
             .map(|i| i as NodeId);
         self.dropped(now, link, reason, claimed);
-        self.leave(now);
+        self.leave_after_drop(now);
     }
 
     /// Makes the operator's `accept-generation`: `node` restarted with an
