@@ -358,12 +358,15 @@ fn name_of(name: &[u8]) -> Result<String, DecodeError> {
         .map_err(|_| DecodeError::Malformed("field name"))
 }
 
-/// Parses the fields between `###\n` and `%%%\n`; returns the message and
-/// the bytes after `%%%\n`. `count` bounds fields across all nesting.
+/// Parses the fields between `###\n` and `%%%\n`; returns the message
+/// (when `build`: a first pass only checks the structure and finds the
+/// trailer, copying nothing) and the bytes after `%%%\n`. `count` bounds
+/// fields across all nesting.
 fn netstring_fields<'a>(
     bytes: &'a [u8],
     depth: usize,
     count: &mut usize,
+    build: bool,
 ) -> Result<(Message, &'a [u8]), DecodeError> {
     if depth > MAX_DEPTH {
         return Err(DecodeError::TooDeep);
@@ -387,10 +390,10 @@ fn netstring_fields<'a>(
         rest = after;
         let (kind, name, value) = split_field(field)?;
         let value = match kind {
-            0 => Value::String(value.to_vec()),
-            1 => Value::Binary(value.to_vec()),
+            0 => Value::String(if build { value.to_vec() } else { Vec::new() }),
+            1 => Value::Binary(if build { value.to_vec() } else { Vec::new() }),
             2 => {
-                let (nested, tail) = netstring_fields(value, depth + 1, count)?;
+                let (nested, tail) = netstring_fields(value, depth + 1, count, build)?;
                 if !tail.is_empty() {
                     return Err(DecodeError::Malformed("struct"));
                 }
@@ -405,17 +408,21 @@ fn netstring_fields<'a>(
                         return Err(DecodeError::TooManyFields);
                     }
                     let (item, after) = take_netstring(list)?;
-                    items.push(item.to_vec());
+                    if build {
+                        items.push(item.to_vec());
+                    }
                     list = after;
                 }
                 Value::List(items)
             }
             kind => Value::Opaque {
                 kind,
-                raw: value.to_vec(),
+                raw: if build { value.to_vec() } else { Vec::new() },
             },
         };
-        msg.fields.push((name_of(name)?, value));
+        if build {
+            msg.fields.push((name_of(name)?, value));
+        }
     }
 }
 
@@ -445,8 +452,10 @@ fn check(auth: &Authenticator, index: u8, data: &[u8], digest: &[u8]) -> Result<
 }
 
 fn decode_netstring(bytes: &[u8], auth: &Authenticator) -> Result<Message, DecodeError> {
+    // The structure first, then the digest, and only an authentic message
+    // is copied out: a flood of forgeries costs a scan and a digest each.
     let mut count = 0;
-    let (mut msg, trailer) = netstring_fields(bytes, 0, &mut count)?;
+    let (_, trailer) = netstring_fields(bytes, 0, &mut count, false)?;
     let signed = &bytes[..bytes.len() - trailer.len()];
     if trailer.is_empty() {
         return Err(DecodeError::NoAuth);
@@ -457,6 +466,8 @@ fn decode_netstring(bytes: &[u8], auth: &Authenticator) -> Result<Message, Decod
     }
     let (index, digest) = split_auth(body)?;
     check(auth, index, signed, digest)?;
+    let mut count = 0;
+    let (mut msg, _) = netstring_fields(bytes, 0, &mut count, true)?;
     // The inner auth field is the sender's business (Heartbeat does not
     // check it either); the message is the other fields.
     msg.fields.retain(|(n, _)| n != "auth");
@@ -469,22 +480,50 @@ fn decode_text(bytes: &[u8], auth: &Authenticator) -> Result<Message, DecodeErro
         .strip_prefix(TEXT_START)
         .and_then(|b| b.strip_suffix(TEXT_END))
         .ok_or(DecodeError::Malformed("text message"))?;
-    let mut msg = Message::new();
-    let mut signed = Vec::with_capacity(body.len());
+    // First the structure and the digest: the signed text is every line
+    // but the auth line, which Heartbeat writes last (then it is a slice
+    // of the message; otherwise it is gathered).
     let mut found = None;
-    for line in body.split_inclusive(|&b| b == b'\n') {
+    let mut auth_lines = Vec::new();
+    let mut at = 0;
+    for (n, line) in body.split_inclusive(|&b| b == b'\n').enumerate() {
         let Some(content) = line.strip_suffix(b"\n") else {
             return Err(DecodeError::Truncated);
         };
-        if msg.fields.len() >= MAX_FIELDS {
+        if n > MAX_FIELDS {
             return Err(DecodeError::TooManyFields);
         }
         let (kind, name, value) = split_field(content)?;
         if name == b"auth" && kind == 0 {
             found = Some(split_auth(value)?);
+            auth_lines.push(at..at + line.len());
+        }
+        at += line.len();
+    }
+    let (index, digest) = found.ok_or(DecodeError::NoAuth)?;
+    match auth_lines.as_slice() {
+        [last] if last.end == body.len() => check(auth, index, &body[..last.start], digest)?,
+        _ => {
+            let mut signed = Vec::with_capacity(body.len());
+            let mut from = 0;
+            for r in &auth_lines {
+                signed.extend_from_slice(&body[from..r.start]);
+                from = r.end;
+            }
+            signed.extend_from_slice(&body[from..]);
+            check(auth, index, &signed, digest)?;
+        }
+    }
+    let mut msg = Message::new();
+    for line in body.split_inclusive(|&b| b == b'\n') {
+        let content = line.strip_suffix(b"\n").unwrap_or(line);
+        if msg.fields.len() >= MAX_FIELDS {
+            return Err(DecodeError::TooManyFields);
+        }
+        let (kind, name, value) = split_field(content)?;
+        if name == b"auth" && kind == 0 {
             continue;
         }
-        signed.extend_from_slice(line);
         let value = match kind {
             0 => Value::String(value.to_vec()),
             1 => Value::Binary(
@@ -499,8 +538,6 @@ fn decode_text(bytes: &[u8], auth: &Authenticator) -> Result<Message, DecodeErro
         };
         msg.fields.push((name_of(name)?, value));
     }
-    let (index, digest) = found.ok_or(DecodeError::NoAuth)?;
-    check(auth, index, &signed, digest)?;
     Ok(msg)
 }
 

@@ -512,7 +512,10 @@ impl Compat {
         if let Negotiation::Starting(at) = self.negotiation {
             consider(at.plus(RQSTDELAY));
         }
-        if let Negotiation::Rejoining(since) = self.negotiation {
+        // The rejoin waits for its delay and for this node's stops; while a
+        // stop runs, its end (handle_resource) is what wakes the machine,
+        // not a deadline already past (found by fuzzing: a busy loop).
+        if let (Negotiation::Rejoining(since), 0) = (self.negotiation, self.held()) {
             consider(since.plus(REJOIN_DELAY));
         }
         if let Some(until) = self.peer.unauthentic_until {
