@@ -283,10 +283,50 @@ pub fn load(opts: &LoadOptions) -> Loaded {
             check_scripts(&groups, opts, &names.1, &mut diags);
         }
     }
+    if let Some(config) = &config {
+        check_clients(&config.hacf.respawn, opts, &mut diags);
+    }
     let config = if diags.has_errors() { None } else { config };
     Loaded {
         config,
         diagnostics: diags,
+    }
+}
+
+/// A `respawn`/`failfast` client needs its user and its program on this
+/// host (ipfail excepted: it is not run).
+fn check_clients(
+    lines: &[value::Setting<hacf::Respawn>],
+    opts: &LoadOptions,
+    diags: &mut Diagnostics,
+) {
+    use std::os::unix::fs::PermissionsExt;
+    for l in lines.iter().filter(|l| !l.value.is_ipfail()) {
+        let (file, line) = match &l.source {
+            value::Source::File { file, line } => (file.as_str(), Some(*line)),
+            value::Source::Default(_) => ("ha.cf", None),
+        };
+        let at = At {
+            file,
+            line,
+            directive: Some(l.value.directive()),
+        };
+        let mut problems = Vec::new();
+        if !matches!(nix::unistd::User::from_name(&l.value.user), Ok(Some(_))) {
+            problems.push(format!("no user `{}` on this host", l.value.user));
+        }
+        let program = l.value.program();
+        let runnable = std::fs::metadata(program)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+        if !runnable {
+            problems.push(format!("no executable `{program}` on this host"));
+        }
+        for msg in problems {
+            match opts.purpose {
+                Purpose::Run => diags.error(&at, msg),
+                Purpose::Check => diags.warning(&at, msg),
+            }
+        }
     }
 }
 

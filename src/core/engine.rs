@@ -301,6 +301,11 @@ impl Engine {
         either!(self, m => m.handle_monitor_failure(now, g))
     }
 
+    /// Sends nothing more, in either protocol (to be fenced).
+    pub fn silence(&mut self) {
+        either!(self, m => m.silence())
+    }
+
     pub fn handle_stop_checked(&mut self, now: Instant, g: GroupId, running: bool) {
         either!(self, m => m.handle_stop_checked(now, g, running))
     }

@@ -3,6 +3,7 @@
 //! exits and deadlines into the core's inputs, and carries out its
 //! outputs. No async runtime, no locks, no threads.
 
+pub mod clients;
 mod links;
 pub mod notify;
 pub mod ping;
@@ -12,6 +13,7 @@ pub mod state;
 pub mod status;
 pub mod watchdog;
 
+use crate::config::hacf::StopFailure;
 use crate::config::{Config, Files};
 use crate::core::{self, Action, Command, Severity, Which};
 use crate::host::pid::PidLock;
@@ -108,6 +110,8 @@ struct Daemon {
     /// The last send error per link, logged once until it changes.
     send_errors: HashMap<usize, String>,
     runner: Runner,
+    /// `respawn` and `failfast` clients.
+    clients: clients::Clients,
     fencer: Option<resources::fence::Fencer>,
     notifications: notify::Notifications,
     watchdog: Option<watchdog::Watchdog>,
@@ -229,6 +233,7 @@ impl Daemon {
             env.clone(),
             timeout(&p.config),
         );
+        let clients = clients::Clients::new(&p.config.hacf.respawn, env.clone(), Instant::now());
         let runner = Runner::new(p.programs, env, runner_settings(&p.config), RUNNER_BASE);
         go_realtime(&p.config, &mut log);
         let notifier = sd_notify::Notifier::from_env();
@@ -243,6 +248,7 @@ impl Daemon {
             pppd_restart: HashMap::new(),
             send_errors: HashMap::new(),
             runner,
+            clients,
             fencer: p.fencer,
             notifications,
             watchdog,
@@ -340,6 +346,7 @@ impl Daemon {
             self.pump();
         }
         self.runner.kill_all();
+        self.clients.stop_all();
         if let Some(w) = self.watchdog.take() {
             w.disarm();
         }
@@ -371,6 +378,7 @@ impl Daemon {
         consider(self.reopen.values().map(|r| r.at).min());
         consider(self.pppd_restart.values().min().copied());
         consider(self.next_watchdog);
+        consider(self.clients.next());
         wake
     }
 
@@ -384,6 +392,10 @@ impl Daemon {
             self.reap();
         }
         self.monitor(wall);
+        if self.clients.next().is_some_and(|at| wall >= at) {
+            let log = &mut self.log;
+            self.clients.start_due(wall, &mut |m| log.info(&m));
+        }
         if let Some(p) = self.pinger.as_mut() {
             p.tick(wall);
         }
@@ -504,6 +516,7 @@ impl Daemon {
                     self.log.info(&format!("debug level {d}"));
                 }
                 SIGCHLD => {
+                    self.reap_clients();
                     self.reap();
                     self.reap_pppd();
                     self.reap_fencing();
@@ -546,6 +559,28 @@ impl Daemon {
             .get(g)
             .map(|g| g.key.clone())
             .unwrap_or_default()
+    }
+
+    /// Clients that exited are respawned later; a failfast client's death
+    /// takes the node down: reboot, or silence to be fenced when
+    /// `on_stop_failure fence` says so (`block` does not apply: the node
+    /// must not go on without the client).
+    fn reap_clients(&mut self) {
+        let log = &mut self.log;
+        let deaths = self.clients.reap(Instant::now(), &mut |m| log.warn(&m));
+        for clients::Death::Failfast { source, status } in deaths {
+            if self.config.hacf.on_stop_failure.value == StopFailure::Fence {
+                self.log.error(&format!(
+                    "{source}: the failfast client died ({status}); going silent so that the other node fences this one (on_stop_failure fence)"
+                ));
+                self.core.silence();
+            } else {
+                self.log.error(&format!(
+                    "{source}: the failfast client died ({status}); this node must not go on without it"
+                ));
+                self.reboot();
+            }
+        }
     }
 
     /// `on_stop_failure reboot`: a group cannot be stopped and still runs.

@@ -172,17 +172,6 @@ pub(super) fn not_yet(config: &Config) -> Vec<String> {
             say(&p.source, "ping6", "an IPv6 ping node");
         }
     }
-    for r in &h.respawn {
-        say(
-            &r.source,
-            if r.value.failfast {
-                "failfast"
-            } else {
-                "respawn"
-            },
-            "keeping a client process running",
-        );
-    }
     out
 }
 
@@ -233,6 +222,12 @@ pub(super) fn program_env(config: &Config, opts: &Options) -> Vec<(String, Strin
         ),
     ];
     for e in &config.hacf.env {
+        // Heartbeat exports `env NAME=VALUE` as HA_NAME; the bare name
+        // too, as tandem did before.
+        let (name, value) = &e.value;
+        if !name.starts_with("HA_") {
+            env.push((format!("HA_{name}"), value.clone()));
+        }
         env.push(e.value.clone());
     }
     env

@@ -1065,6 +1065,12 @@ impl Builder {
             command: command.to_string(),
             failfast,
         };
+        if respawn.is_ipfail() {
+            self.diags.warning(
+                &args.at(),
+                "ipfail is not run: tandem's `ping` and `ping_group` nodes already give the groups to the better connected node, which is ipfail's job",
+            );
+        }
         self.respawn
             .push(Setting::from_file(respawn, args.file, args.line));
     }

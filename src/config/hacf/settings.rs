@@ -271,8 +271,30 @@ pub enum Stonith {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Respawn {
     pub user: String,
+    /// The program's full path and its arguments, split on white space
+    /// (as Heartbeat splits them; no shell).
     pub command: String,
     pub failfast: bool,
+}
+
+impl Respawn {
+    pub fn directive(&self) -> &'static str {
+        if self.failfast {
+            "failfast"
+        } else {
+            "respawn"
+        }
+    }
+
+    /// The program's path.
+    pub fn program(&self) -> &str {
+        self.command.split_whitespace().next().unwrap_or_default()
+    }
+
+    /// Heartbeat's ipfail, whose job tandem's ping nodes do.
+    pub fn is_ipfail(&self) -> bool {
+        self.program().rsplit('/').next() == Some("ipfail")
+    }
 }
 
 /// Where tandem's own log lines go.

@@ -435,6 +435,12 @@ impl Compat {
     /// with `wire heartbeat`, so this is never called.
     pub fn handle_monitor_failure(&mut self, _now: Instant, _g: GroupId) {}
 
+    /// This node sends nothing more: the others declare it dead and fence
+    /// it (a failfast client died under `on_stop_failure fence`).
+    pub fn silence(&mut self) {
+        self.silent = true;
+    }
+
     /// The answer to [`Action::CheckStopped`] for group `g`. Under
     /// `on_stop_failure fence` this node goes silent: Heartbeat's peer
     /// declares it dead and fences it before taking over.

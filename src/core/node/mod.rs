@@ -592,6 +592,12 @@ impl Node {
         self.leave(now);
     }
 
+    /// This node sends nothing more: the others declare it dead and fence
+    /// it (a failfast client died under `on_stop_failure fence`).
+    pub fn silence(&mut self) {
+        self.silent = true;
+    }
+
     /// The answer to [`Action::CheckStopped`] for group `g`.
     pub fn handle_stop_checked(&mut self, now: Instant, g: GroupId, running: bool) {
         let now = self.enter(now);
