@@ -366,3 +366,21 @@ fn failure_directives_default_as_pacemaker_and_heartbeat_and_refuse_bad_values()
     let h = ok("on_stop_failure fence\nstonith_host * null alpha beta");
     assert_eq!(h.on_stop_failure.value, StopFailure::Fence);
 }
+
+#[test]
+fn respawn_of_ipfail_is_warned_about_and_kept() {
+    let (hacf, findings) = with("respawn hacluster /usr/lib/heartbeat/ipfail");
+    let hacf = hacf.expect("accepted");
+    assert!(hacf.respawn[0].value.is_ipfail());
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.starts_with("Warning") && f.contains("ipfail is not run")),
+        "{findings:?}"
+    );
+    let (_, findings) = with("respawn hacluster ipfail");
+    assert!(
+        findings.iter().any(|f| f.contains("not a full path")),
+        "{findings:?}"
+    );
+}

@@ -178,17 +178,13 @@ impl Runner {
         say: &mut dyn FnMut(String),
     ) -> Option<Finished> {
         let n = self.programs.get(g)?.len();
-        if let Some(job) = self.jobs.get_mut(g).and_then(Option::take) {
-            if let Some(mut r) = job.running {
-                say(format!(
-                    "group {}: abandoning {} for {}",
-                    g,
-                    job.step.action(),
-                    step.action()
-                ));
-                kill_tree(&mut r.child);
-                let _ = registry.deregister(&mut SourceFd(&r.output.as_raw_fd()));
-            }
+        if let Some(was) = self.abandon(registry, g) {
+            say(format!(
+                "group {}: abandoning {} for {}",
+                g,
+                was.action(),
+                step.action()
+            ));
         }
         if step == Step::Stop {
             // Stop announcing addresses that are going away.
@@ -225,12 +221,7 @@ impl Runner {
     ) -> Option<Finished> {
         let n = self.programs.get(g)?.len();
         let from = self.failed_at.get(g).copied().flatten().unwrap_or(0).min(n);
-        if let Some(job) = self.jobs.get_mut(g).and_then(Option::take) {
-            if let Some(mut r) = job.running {
-                kill_tree(&mut r.child);
-                let _ = registry.deregister(&mut SourceFd(&r.output.as_raw_fd()));
-            }
-        }
+        self.abandon(registry, g);
         self.announcements.retain(|a| a.group != g);
         self.jobs[g] = Some(Job {
             step: Step::Stop,
@@ -242,6 +233,17 @@ impl Runner {
             restart: true,
         });
         self.advance(registry, g, now, say)
+    }
+
+    /// Ends group `g`'s job, killing its running program: the core asks
+    /// for something else only when it has given up on the first. What
+    /// was running, if anything.
+    fn abandon(&mut self, registry: &Registry, g: GroupId) -> Option<Step> {
+        let job = self.jobs.get_mut(g).and_then(Option::take)?;
+        let mut r = job.running?;
+        kill_tree(&mut r.child);
+        let _ = registry.deregister(&mut SourceFd(&r.output.as_raw_fd()));
+        Some(job.step)
     }
 
     /// Runs the job's next program, or reports the job done.
