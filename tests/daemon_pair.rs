@@ -1650,3 +1650,59 @@ fn a_failfast_client_s_death_reboots_the_node() {
     let took = pair.wait_for(LONG, |p| p.service_on() == ["beta"]);
     assert!(took.is_some(), "{}", logs(&pair));
 }
+
+/// Heartbeat's `OCF::TYPE::INSTANCE`: the heartbeat provider's agent,
+/// its parameters from conf/OCF/TYPE/INSTANCE beside haresources; a
+/// missing parameter file is an error at the haresources line.
+#[test]
+fn an_ocf_instance_runs_its_agent_with_the_parameters_of_its_file() {
+    let agent = Path::new("/usr/lib/ocf/resource.d/heartbeat/Dummy");
+    if !agent.exists() {
+        let why = "needs Debian's resource-agents (tests/setup installs it as root)";
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        eprintln!("SKIPPED an_ocf_instance_runs_its_agent_with_the_parameters_of_its_file: {why}");
+        return;
+    }
+    let dir = temp("ocfinstance");
+    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+    let names = pair.names;
+    let state = |i: usize| dir.path().join(format!("web-{}.state", names[i]));
+    for i in 0..2 {
+        let cfg = pair.config_dir(i);
+        std::fs::write(cfg.join("haresources"), "alpha OCF::Dummy::web\n").expect("haresources");
+    }
+    // Without its parameter file: refused, naming the line and the file.
+    let out = Command::new(EXE)
+        .args(["check-config", "-c"])
+        .arg(pair.config_dir(0))
+        .args(["--node", "alpha"])
+        .output()
+        .expect("check-config");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("haresources:1") && text.contains("conf/OCF/Dummy/web"),
+        "{text}"
+    );
+    for i in 0..2 {
+        let conf = pair.config_dir(i).join("conf/OCF/Dummy");
+        std::fs::create_dir_all(&conf).expect("mkdir");
+        std::fs::write(
+            conf.join("web"),
+            format!(
+                "# Dummy's own parameters\nstate=\"{}\"\nfake=hello\n",
+                state(i).display()
+            ),
+        )
+        .expect("parameters");
+    }
+    pair.start(0).expect("start alpha");
+    pair.start(1).expect("start beta");
+    let on_alpha = pair.wait_for(LONG, |p| {
+        state(0).exists()
+            && !state(1).exists()
+            && p.status(0)
+                .is_some_and(|s| group_state(&s) == Some("running"))
+    });
+    assert!(on_alpha.is_some(), "{}", logs(&pair));
+}

@@ -187,6 +187,9 @@ fn write_config(out: &mut String, c: &Config, resolutions: &[Vec<Resolution>]) {
                 }
                 ResourceKind::SendArp { ip, .. } => format!("gratuitous ARP for {ip}"),
                 ResourceKind::Ocf { params, .. } => format!("{} parameters", params.len()),
+                ResourceKind::OcfInstance { agent, instance } => {
+                    format!("agent heartbeat/{agent}, parameters in conf/OCF/{agent}/{instance}")
+                }
                 _ => {
                     if r.args.is_empty() {
                         String::new()

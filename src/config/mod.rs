@@ -411,14 +411,37 @@ fn check_scripts(
                     line,
                     directive: Some(&resource.token),
                 };
-                let msg = format!(
-                    "no executable `{}` on this host (searched {})",
-                    resource.script,
-                    paths.join(", ")
-                );
+                let msg = match &resource.kind {
+                    haresources::ResourceKind::OcfInstance { agent, .. }
+                        if searched.iter().any(|p| p.ends_with(agent)) =>
+                    {
+                        format!("no OCF agent {} on this host", paths.join(", "))
+                    }
+                    haresources::ResourceKind::OcfInstance { .. } => format!(
+                        "no parameter file {} (OCF::TYPE::INSTANCE reads the agent's NAME=VALUE lines there)",
+                        paths.join(", ")
+                    ),
+                    _ => format!(
+                        "no executable `{}` on this host (searched {})",
+                        resource.script,
+                        paths.join(", ")
+                    ),
+                };
                 match opts.purpose {
                     Purpose::Run => diags.error(&at, msg),
                     Purpose::Check => diags.warning(&at, msg),
+                }
+            } else if let haresources::ResourceKind::OcfInstance { agent, instance } =
+                &resource.kind
+            {
+                let path = haresources::ocf_instance_file(&search, agent, instance);
+                if let Err(e) = haresources::ocf_instance_params(&path) {
+                    let at = At {
+                        file,
+                        line,
+                        directive: Some(&resource.token),
+                    };
+                    diags.error(&at, e);
                 }
             }
         }

@@ -199,6 +199,13 @@ fn program(r: &Resource, search: &SearchPaths, state: &Path) -> Result<Program, 
             env.push((format!("OCF_RESKEY_{k}"), v.clone()));
         }
     }
+    if let ResourceKind::OcfInstance { agent, instance } = &r.kind {
+        env = ocf_env(search, instance);
+        let file = haresources::ocf_instance_file(search, agent, instance);
+        for (k, v) in haresources::ocf_instance_params(&file)? {
+            env.push((format!("OCF_RESKEY_{k}"), v));
+        }
+    }
     let args = match convention {
         Convention::V1 | Convention::Lsb => r.args.clone(),
         Convention::Ocf => Vec::new(),

@@ -59,6 +59,10 @@ pub enum ResourceKind {
         agent: String,
         params: Vec<(String, String)>,
     },
+    /// `OCF::TYPE::INSTANCE` (Heartbeat's): the `heartbeat` provider's
+    /// agent TYPE, its parameters in `conf/OCF/TYPE/INSTANCE` beside
+    /// haresources, one `name=value` a line.
+    OcfInstance { agent: String, instance: String },
     /// MacTakeover::NIC::MAC: the shared MAC on this node's interface.
     MacTakeover { device: String, mac: [u8; 6] },
     /// `DynDNS::NAME::IP::SERVER[:PORT]::KEYFILE[::TTL]`: a signed DNS UPDATE.
@@ -76,7 +80,10 @@ pub enum ResourceKind {
 impl ResourceKind {
     /// Carried out by tandem itself, never a script found on disk.
     pub fn is_builtin(&self) -> bool {
-        !matches!(self, ResourceKind::Script | ResourceKind::Ocf { .. })
+        !matches!(
+            self,
+            ResourceKind::Script | ResourceKind::Ocf { .. } | ResourceKind::OcfInstance { .. }
+        )
     }
 
     /// Run by the pair's daemon as a child of this binary (`tandem action
@@ -311,6 +318,18 @@ pub fn parse_resource(token: &str) -> Result<Resource, String> {
             }
         },
         "LVSSyncDaemonSwap" => ResourceKind::SyncDaemonSwap(parse_sync_swap(&args)?),
+        "OCF" => match args.as_slice() {
+            [agent, instance] if is_script_name(agent) && is_script_name(instance) => {
+                ResourceKind::OcfInstance {
+                    agent: agent.clone(),
+                    instance: instance.clone(),
+                }
+            }
+            _ => return Err(
+                "expected `OCF::TYPE::INSTANCE` (the agent's parameters in conf/OCF/TYPE/INSTANCE)"
+                    .to_string(),
+            ),
+        },
         _ => ResourceKind::Script,
     };
     Ok(Resource {
@@ -636,9 +655,62 @@ fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Where `OCF::TYPE::INSTANCE` finds its parameters: `conf/OCF/TYPE/INSTANCE`
+/// in the configuration directory (resource.d's parent).
+pub fn ocf_instance_file(search: &SearchPaths, agent: &str, instance: &str) -> PathBuf {
+    search
+        .resource_d
+        .parent()
+        .unwrap_or(Path::new("/etc/ha.d"))
+        .join("conf/OCF")
+        .join(agent)
+        .join(instance)
+}
+
+/// Reads an `OCF::TYPE::INSTANCE` parameter file: `name=value` lines
+/// (blank lines and `#` comments skipped; a value may be in double
+/// quotes). An error names the file and line.
+pub fn ocf_instance_params(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut params = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line
+            .split_once('=')
+            .filter(|(n, _)| {
+                !n.is_empty()
+                    && !n.starts_with(|c: char| c.is_ascii_digit())
+                    && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+            .ok_or_else(|| format!("{}:{}: `{line}` is not NAME=VALUE", path.display(), n + 1))?;
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        params.push((name.to_string(), value.to_string()));
+    }
+    Ok(params)
+}
+
 /// Finds the program for `resource`, as Heartbeat's ResourceManager does:
 /// resource.d first, then init.d (built-ins are never looked up).
 pub fn resolve(resource: &Resource, search: &SearchPaths) -> Resolution {
+    if let ResourceKind::OcfInstance { agent, instance } = &resource.kind {
+        let path = search.ocf_root.join("resource.d/heartbeat").join(agent);
+        let file = ocf_instance_file(search, agent, instance);
+        return match (is_executable(&path), file.is_file()) {
+            (true, true) => Resolution::Ocf { path },
+            (false, _) => Resolution::NotFound {
+                searched: vec![path],
+            },
+            (true, false) => Resolution::NotFound {
+                searched: vec![file],
+            },
+        };
+    }
     if let ResourceKind::Ocf {
         provider, agent, ..
     } = &resource.kind

@@ -153,3 +153,16 @@ fn groups_with_continuation_and_comments() {
         "alpha 192.0.2.10 httpd\nbeta IPaddr2::192.0.2.11/24/eth0\n"
     );
 }
+
+#[test]
+fn heartbeat_s_ocf_instance_form() {
+    match parse_resource("OCF::Dummy::web").map(|r| r.kind) {
+        Ok(ResourceKind::OcfInstance { agent, instance }) => {
+            assert_eq!((agent.as_str(), instance.as_str()), ("Dummy", "web"));
+        }
+        other => panic!("{other:?}"),
+    }
+    for bad in ["OCF::Dummy", "OCF::Dummy::web::x", "OCF::../x::web"] {
+        assert!(parse_resource(bad).is_err(), "{bad}");
+    }
+}
