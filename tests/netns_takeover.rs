@@ -451,7 +451,34 @@ fn shipped_ipsrcaddr_sets_and_clears_the_default_routes_source() {
 /// connected node, and back when alpha's connectivity returns.
 #[test]
 fn a_node_that_loses_its_ping_node_gives_the_group_to_one_that_has_it() {
-    if cannot_run("a_node_that_loses_its_ping_node_gives_the_group_to_one_that_has_it") {
+    ping_node_decides(
+        "a_node_that_loses_its_ping_node_gives_the_group_to_one_that_has_it",
+        "ping4",
+        "ping 192.0.2.3",
+        1,
+        "192.0.2.3/32",
+    );
+}
+
+/// An IPv6 ping node (ICMPv6 echo) beside an IPv4 one: alpha loses only
+/// the IPv6 one, beta reaches both, and the IPv6 node decides.
+#[test]
+fn an_ipv6_ping_node_decides_a_tie() {
+    ping_node_decides(
+        "an_ipv6_ping_node_decides_a_tie",
+        "ping6",
+        "ping 192.0.2.3\nping 2001:db8::3",
+        2,
+        "2001:db8::3/128",
+    );
+}
+
+/// alpha and beta (namespaces tagged `tag`) reach `reachable` ping nodes
+/// (`ping` lines), the client
+/// namespace's addresses; then a blackhole route to `cut` on alpha: the
+/// group moves to beta, and back when the route goes.
+fn ping_node_decides(test: &str, tag: &str, ping: &str, reachable: u8, cut: &str) {
+    if cannot_run(test) {
         return;
     }
     let tmp = tempfile::Builder::new()
@@ -462,14 +489,15 @@ fn a_node_that_loses_its_ping_node_gives_the_group_to_one_that_has_it() {
     configure(
         dir,
         &format!("IPaddr2::{VIP}/24/eth0"),
-        &format!("{TIMINGS}\nping 192.0.2.3"),
+        &format!("{TIMINGS}\n{ping}"),
     );
-    let mut seg = Segment::new("ping", 3);
+    let mut seg = Segment::new(tag, 3);
     seg.start(0, dir);
     seg.start(1, dir);
+    let all = format!("ping nodes reachable: {reachable}");
     let reaches = |i: usize| {
         std::fs::read_to_string(dir.join(format!("{}.log", ["alpha", "beta"][i])))
-            .is_ok_and(|l| l.contains("ping nodes reachable: 1"))
+            .is_ok_and(|l| l.contains(&all))
     };
     assert!(
         wait_for(Duration::from_secs(20), || has_vip(&seg, 0)
@@ -478,28 +506,15 @@ fn a_node_that_loses_its_ping_node_gives_the_group_to_one_that_has_it() {
         "{}",
         logs(dir)
     );
-    ip(&[
-        "-n",
-        &seg.ns(0),
-        "route",
-        "add",
-        "blackhole",
-        "192.0.2.3/32",
-    ]);
+    let six = if cut.contains(':') { "-6" } else { "-4" };
+    ip(&[six, "-n", &seg.ns(0), "route", "add", "blackhole", cut]);
     assert!(
         wait_for(Duration::from_secs(20), || has_vip(&seg, 1)
             && !has_vip(&seg, 0)),
         "the group did not move to the connected node:\n{}",
         logs(dir)
     );
-    ip(&[
-        "-n",
-        &seg.ns(0),
-        "route",
-        "del",
-        "blackhole",
-        "192.0.2.3/32",
-    ]);
+    ip(&[six, "-n", &seg.ns(0), "route", "del", "blackhole", cut]);
     assert!(
         wait_for(Duration::from_secs(20), || has_vip(&seg, 0)
             && !has_vip(&seg, 1)),

@@ -286,10 +286,7 @@ impl Daemon {
                 "ping nodes: raw ICMP socket (needs root or CAP_NET_RAW)",
             ))?
         {
-            daemon
-                .poll
-                .registry()
-                .register(&mut p.socket, PING, Interest::READABLE)
+            p.register(daemon.poll.registry(), PING)
                 .map_err(io_err("ping nodes"))?;
             daemon.pinger = Some(p);
         }

@@ -47,8 +47,7 @@ pub(super) fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
             config.local_node
         )]));
     }
-    let mut missing = not_yet(&config);
-    missing.extend(not_with_heartbeat(&config));
+    let missing = not_with_heartbeat(&config);
     if !missing.is_empty() {
         return Err(DaemonError::Config(missing));
     }
@@ -151,26 +150,6 @@ pub(super) fn heartbeat_conflicts(config: &Config) -> Vec<String> {
             "auth",
             "Heartbeat has no sha256; sign with a sha1 (or md5) key both nodes list",
         );
-    }
-    out
-}
-
-/// Directives the configuration accepts (they are Heartbeat's, and
-/// check-config explains them) but this daemon does not carry out yet.
-/// Running without them would be a quieter, less safe cluster than the
-/// operator configured, so the daemon refuses, naming each line.
-pub(super) fn not_yet(config: &Config) -> Vec<String> {
-    let h = &config.hacf;
-    let mut out = Vec::new();
-    let mut say = |source: &config::value::Source, directive: &str, what: &str| {
-        out.push(format!(
-            "{source}: {directive}: {what} is not implemented in this version of the daemon; remove the line to run without it"
-        ))
-    };
-    for p in &h.ping_nodes {
-        if p.value.addresses.iter().any(|a| a.is_ipv6()) {
-            say(&p.source, "ping6", "an IPv6 ping node");
-        }
     }
     out
 }

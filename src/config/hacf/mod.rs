@@ -892,16 +892,17 @@ impl Builder {
         let form = if v6 {
             "ping6 IPV6 [IPV6...]"
         } else {
-            "ping IPV4 [IPV4...]"
+            "ping IP [IP...]"
         };
         if args.values.is_empty() {
             return malformed(&args.at(), &mut self.diags, form);
         }
         for v in &args.values {
+            // `ping` takes IPv4 (Heartbeat's) and IPv6 (ICMPv6 echo).
             let addr: Option<IpAddr> = if v6 {
                 v.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
             } else {
-                v.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
+                v.parse::<IpAddr>().ok()
             };
             match addr {
                 Some(addr) => self.add_ping(
