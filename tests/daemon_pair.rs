@@ -1706,3 +1706,79 @@ fn an_ocf_instance_runs_its_agent_with_the_parameters_of_its_file() {
     });
     assert!(on_alpha.is_some(), "{}", logs(&pair));
 }
+
+/// check-config and run agree: what check-config calls OK starts, and
+/// what run refuses check-config calls an error, on each configuration
+/// of a small corpus (alpha's ha.cf plus one change each).
+#[test]
+fn check_config_and_run_agree_on_every_configuration_of_the_corpus() {
+    let corpus: &[(&str, bool)] = &[
+        ("", true),
+        (
+            "migration_threshold 3\nfailure_timeout 0\non_stop_failure block",
+            true,
+        ),
+        ("ping6 ::1\nping_group both 127.0.0.1 ::1", true),
+        ("wire heartbeat", false),
+        ("on_stop_failure fence", false),
+        ("migration_threshold 0", false),
+        ("respawn nobody /bin/sleep 1000", true),
+        ("respawn hacluster /usr/lib/heartbeat/ipfail", true),
+    ];
+    for (extra, good) in corpus {
+        let dir = temp("agree");
+        let pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
+        write_hacf(&pair, 0, |t| format!("{t}{extra}\n"));
+        let check = Command::new(EXE)
+            .args(["check-config", "-c"])
+            .arg(pair.config_dir(0))
+            .args(["--node", "alpha"])
+            .output()
+            .expect("check-config");
+        let mut run = Command::new(EXE)
+            .args(["run", "-c"])
+            .arg(pair.config_dir(0))
+            .args(["--node", "alpha", "--state-dir"])
+            .arg(pair.state_dir(0))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run");
+        let control = pair.state_dir(0).join("control");
+        let mut started = false;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if control.exists() {
+                started = true;
+                break;
+            }
+            if run.try_wait().is_ok_and(|s| s.is_some()) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = run.kill();
+        let out = run.wait_with_output().expect("run output");
+        let said = format!(
+            "check-config:\n{}{}\nrun:\n{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            check.status.success(),
+            started,
+            "`{extra}`: check-config and run disagree:\n{said}"
+        );
+        assert_eq!(started, *good, "`{extra}`:\n{said}");
+        if !good {
+            // Both name the line.
+            assert!(
+                String::from_utf8_lossy(&check.stdout).contains("ha.cf:")
+                    || String::from_utf8_lossy(&check.stderr).contains("ha.cf:")
+                    || String::from_utf8_lossy(&check.stderr).contains("authkeys:"),
+                "`{extra}`:\n{said}"
+            );
+        }
+    }
+}

@@ -285,12 +285,98 @@ pub fn load(opts: &LoadOptions) -> Loaded {
     }
     if let Some(config) = &config {
         check_clients(&config.hacf.respawn, opts, &mut diags);
+        // `tandem run` refuses these; check-config says so too.
+        if config.hacf.wire.value == hacf::WireMode::Heartbeat {
+            for c in heartbeat_conflicts(config) {
+                let (file, line) = match &c.source {
+                    value::Source::File { file, line } => (file.as_str(), Some(*line)),
+                    value::Source::Default(_) => ("ha.cf", None),
+                };
+                let at = At {
+                    file,
+                    line,
+                    directive: Some(c.directive),
+                };
+                diags.error(&at, c.why);
+            }
+        }
     }
     let config = if diags.has_errors() { None } else { config };
     Loaded {
         config,
         diagnostics: diags,
     }
+}
+
+/// Something a Heartbeat partner cannot agree on, at its line.
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    pub source: value::Source,
+    pub directive: &'static str,
+    /// What is wrong, and the wire line that makes it so.
+    pub why: String,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.source, self.directive, self.why)
+    }
+}
+
+/// What a Heartbeat partner cannot agree on: only what Heartbeat's
+/// haresources mode speaks can be. Each names its line.
+pub fn heartbeat_conflicts(config: &Config) -> Vec<Conflict> {
+    use crate::wire::auth::AuthMethod;
+    let h = &config.hacf;
+    let mut out = Vec::new();
+    let mut say = |source: &value::Source, directive: &'static str, why: &str| {
+        out.push(Conflict {
+            source: source.clone(),
+            directive,
+            why: format!(
+                "not available with Heartbeat's protocol (`wire {}` at {}): {why}",
+                h.wire.value.as_str(),
+                h.wire.source
+            ),
+        })
+    };
+    if h.nodes.len() != 2 {
+        say(
+            &h.wire.source,
+            "node",
+            "Heartbeat's haresources mode pairs exactly two nodes",
+        );
+    }
+    for st in &h.stonith {
+        say(
+            &st.source,
+            "stonith",
+            "Heartbeat's STONITH exchange is not spoken; fence from the Heartbeat node, or remove the line",
+        );
+    }
+    for p in &h.ping_nodes {
+        say(
+            &p.source,
+            "ping",
+            "Heartbeat weighs ping nodes in its own way; remove the line until both nodes run tandem",
+        );
+    }
+    if let Some(m) = &h.monitor_interval {
+        say(
+            &m.source,
+            "monitor_interval",
+            "Heartbeat v1 watches no resources, and a group failed here could not be handed over",
+        );
+    }
+    let signing = &config.authkeys.sign;
+    if config.authkeys.signing().method == AuthMethod::Sha256 {
+        say(
+            &signing.source,
+            "auth",
+            "Heartbeat has no sha256; sign with a sha1 (or md5) key both nodes list",
+        );
+    }
+    out
 }
 
 /// A `respawn`/`failfast` client needs its user and its program on this

@@ -72,12 +72,16 @@ pub(super) fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
     })
 }
 
-/// What `wire heartbeat` cannot carry out, for a start with it.
+/// What `wire heartbeat` cannot carry out, for a start with it (config
+/// loading refuses it already; a reload passes through here too).
 pub(super) fn not_with_heartbeat(config: &Config) -> Vec<String> {
     if config.hacf.wire.value != config::hacf::WireMode::Heartbeat {
         return Vec::new();
     }
-    heartbeat_conflicts(config)
+    config::heartbeat_conflicts(config)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// The protocol this node speaks, with what the engine needs for it:
@@ -92,66 +96,18 @@ pub(super) fn wire_of(config: &Config, paths: &Paths) -> Result<core::Wire, Daem
             uuid: state::heartbeat_uuid(paths).map_err(io_err("heartbeat-uuid file"))?,
         },
         WireMode::Auto => {
-            let conflicts = heartbeat_conflicts(config);
+            let conflicts = config::heartbeat_conflicts(config);
             core::Wire::Auto(if !conflicts.is_empty() {
-                Err(conflicts.join("; "))
+                Err(conflicts
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "))
             } else {
                 state::heartbeat_uuid(paths).map_err(|e| format!("heartbeat-uuid file: {e}"))
             })
         }
     })
-}
-
-/// What a Heartbeat partner cannot agree on: only what Heartbeat's
-/// haresources mode speaks can be. Each names its line.
-pub(super) fn heartbeat_conflicts(config: &Config) -> Vec<String> {
-    use crate::wire::auth::AuthMethod;
-    let h = &config.hacf;
-    let mut out = Vec::new();
-    let mut say = |source: &config::value::Source, directive: &str, why: &str| {
-        out.push(format!(
-            "{source}: {directive}: not available with Heartbeat's protocol (`wire {}` at {}): {why}",
-            h.wire.value.as_str(),
-            h.wire.source
-        ))
-    };
-    if h.nodes.len() != 2 {
-        say(
-            &h.wire.source,
-            "node",
-            "Heartbeat's haresources mode pairs exactly two nodes",
-        );
-    }
-    for st in &h.stonith {
-        say(
-            &st.source,
-            "stonith",
-            "Heartbeat's STONITH exchange is not spoken; fence from the Heartbeat node, or remove the line",
-        );
-    }
-    for p in &h.ping_nodes {
-        say(
-            &p.source,
-            "ping",
-            "Heartbeat weighs ping nodes in its own way; remove the line until both nodes run tandem",
-        );
-    }
-    if let Some(m) = &h.monitor_interval {
-        say(
-            &m.source,
-            "monitor_interval",
-            "Heartbeat v1 watches no resources, and a group failed here could not be handed over",
-        );
-    }
-    let signing = &config.authkeys.sign;
-    if config.authkeys.signing().method == AuthMethod::Sha256 {
-        say(
-            &signing.source,
-            "auth",
-            "Heartbeat has no sha256; sign with a sha1 (or md5) key both nodes list",
-        );
-    }
-    out
 }
 
 /// How long one resource action may run (`resource_timeout`).
