@@ -31,6 +31,7 @@
 //! accepts messages and tracks the peer, `negotiation` is the exchange
 //! above, and `delivery` is Heartbeat's seq/ack/rexmit underneath it.
 
+mod deadlines;
 mod delivery;
 mod membership;
 mod negotiation;
@@ -488,74 +489,6 @@ impl Compat {
 
     pub fn poll_event(&mut self) -> Option<(Instant, Event)> {
         self.out.poll_event()
-    }
-
-    /// When [`Compat::handle_timeout`] must be called next.
-    pub fn poll_timeout(&self) -> Instant {
-        if self.gone {
-            // Said goodbye: nothing is due (the shell is exiting).
-            return Instant(u64::MAX);
-        }
-        let mut next = self.next_keepalive;
-        let mut consider = |t: Instant| next = next.min(t);
-        // A death waits while unauthentic messages name the peer.
-        let not_before = self.peer.unauthentic_until.unwrap_or(Instant::ZERO);
-        match self.peer.liveness {
-            Liveness::Unknown => consider(self.joined_at.plus(self.p.initdead).max(not_before)),
-            Liveness::Up => consider(
-                self.peer
-                    .last_heard
-                    .plus(self.peer.deadtime)
-                    .max(not_before),
-            ),
-            Liveness::Dead => {}
-        }
-        for &(heard, up) in &self.peer.links {
-            if up {
-                consider(heard.plus(self.peer.deadtime));
-            }
-        }
-        if let Negotiation::Starting(at) = self.negotiation {
-            consider(at.plus(RQSTDELAY));
-        }
-        // The rejoin waits for its delay and for this node's stops; while a
-        // stop runs, its end (handle_resource) is what wakes the machine,
-        // not a deadline already past (found by fuzzing: a busy loop).
-        if let (Negotiation::Rejoining(since), 0) = (self.negotiation, self.held()) {
-            consider(since.plus(REJOIN_DELAY));
-        }
-        if let Some(until) = self.peer.unauthentic_until {
-            consider(until);
-        }
-        if let Some((at, _, _)) = self.rexmit {
-            consider(at);
-        }
-        if let (Some(at), true) = (self.legacy_asked, self.legacy()) {
-            consider(at.plus(RQSTDELAY));
-        }
-        match self.standby {
-            // Only waiting for the other side times out; our own stops
-            // and starts end when the runner says so.
-            Standby::Giving {
-                asked,
-                agreed: false,
-                ..
-            } => consider(asked.plus(STANDBY_REPLY)),
-            Standby::Taking {
-                since,
-                released: false,
-                ..
-            }
-            | Standby::Released { since } => consider(since.plus(STANDBY_REPLY)),
-            _ => {}
-        }
-        if let Some(at) = self.groups.next_retry() {
-            consider(at);
-        }
-        if let Some(at) = self.groups.next_expiry(&self.p) {
-            consider(at);
-        }
-        next
     }
 
     // ---- inputs --------------------------------------------------------
