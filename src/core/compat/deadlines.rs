@@ -46,7 +46,11 @@ impl Compat {
         if let Some((at, _, _)) = self.rexmit {
             consider(at);
         }
-        if let (Some(at), true) = (self.legacy_asked, self.legacy()) {
+        // Legacy requests are asked again only of a live peer (found by
+        // fuzzing: a dead one's deadline, past, spun the loop).
+        if let (Some(at), true, Liveness::Up) =
+            (self.legacy_asked, self.legacy(), self.peer.liveness)
+        {
             consider(at.plus(RQSTDELAY));
         }
         match self.standby {
