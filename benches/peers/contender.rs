@@ -229,7 +229,11 @@ impl Tandem {
         for (name, haresources) in NAMES[..2].iter().zip(haresources) {
             let cfg = bed.path(name);
             std::fs::create_dir_all(cfg.join("state")).expect("mkdir");
-            std::fs::write(cfg.join("ha.cf"), hacf(t, links)).expect("ha.cf");
+            // tandem's own line (Heartbeat would refuse it): a stop that
+            // keeps failing blocks the group; a benchmark never reboots
+            // the machine it measures on.
+            let text = format!("{}on_stop_failure block\n", hacf(t, links));
+            std::fs::write(cfg.join("ha.cf"), text).expect("ha.cf");
             std::fs::write(cfg.join("haresources"), haresources).expect("haresources");
             let keys = cfg.join("authkeys");
             std::fs::write(&keys, AUTHKEYS).expect("authkeys");
