@@ -31,7 +31,10 @@ impl Compat {
                 consider(heard.plus(self.peer.deadtime));
             }
         }
-        if let Negotiation::Starting(at) = self.negotiation {
+        // Both starting: each takes its own after RQSTDELAY, once the peer
+        // was told; until then the keepalive says `starting` again (found
+        // by fuzzing: a past deadline with nothing to do spun the loop).
+        if let (Negotiation::Starting(at), true) = (self.negotiation, self.peer.told) {
             consider(at.plus(RQSTDELAY));
         }
         // The rejoin waits for its delay and for this node's stops; while a
