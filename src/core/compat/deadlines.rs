@@ -49,11 +49,15 @@ impl Compat {
         if let Some((at, _, _)) = self.rexmit {
             consider(at);
         }
-        // Legacy requests are asked again only of a live peer (found by
-        // fuzzing: a dead one's deadline, past, spun the loop).
-        if let (Some(at), true, Liveness::Up) =
-            (self.legacy_asked, self.legacy(), self.peer.liveness)
-        {
+        // Legacy requests are asked again only of a live peer, once the
+        // negotiation is stable (found by fuzzing: otherwise a deadline
+        // already past, with nothing to do, spun the loop).
+        if let (Some(at), true, Liveness::Up, Negotiation::Stable) = (
+            self.legacy_asked,
+            self.legacy(),
+            self.peer.liveness,
+            self.negotiation,
+        ) {
             consider(at.plus(RQSTDELAY));
         }
         match self.standby {
