@@ -642,13 +642,21 @@ fn arguments_reach_scripts_literally_even_from_odd_paths() {
     assert!(!marker.exists(), "an argument reached a shell");
 }
 
+/// Whether resource-agents' Dummy is installed (skips with the reason,
+/// fails under CI, when not).
+fn dummy_agent(test: &str) -> bool {
+    if Path::new("/usr/lib/ocf/resource.d/heartbeat/Dummy").exists() {
+        return true;
+    }
+    let why = "needs Debian's resource-agents (tests/setup installs it as root)";
+    assert!(std::env::var_os("CI").is_none(), "{test}: {why}");
+    eprintln!("SKIPPED {test}: {why}");
+    false
+}
+
 #[test]
 fn an_ocf_agent_from_resource_agents_runs_unchanged() {
-    let agent = Path::new("/usr/lib/ocf/resource.d/heartbeat/Dummy");
-    if !agent.exists() {
-        let why = "needs Debian's resource-agents (tests/setup installs it as root)";
-        assert!(std::env::var_os("CI").is_none(), "{why}");
-        eprintln!("SKIPPED an_ocf_agent_from_resource_agents_runs_unchanged: {why}");
+    if !dummy_agent("an_ocf_agent_from_resource_agents_runs_unchanged") {
         return;
     }
     let dir = temp("ocf");
@@ -1656,11 +1664,7 @@ fn a_failfast_client_s_death_reboots_the_node() {
 /// missing parameter file is an error at the haresources line.
 #[test]
 fn an_ocf_instance_runs_its_agent_with_the_parameters_of_its_file() {
-    let agent = Path::new("/usr/lib/ocf/resource.d/heartbeat/Dummy");
-    if !agent.exists() {
-        let why = "needs Debian's resource-agents (tests/setup installs it as root)";
-        assert!(std::env::var_os("CI").is_none(), "{why}");
-        eprintln!("SKIPPED an_ocf_instance_runs_its_agent_with_the_parameters_of_its_file: {why}");
+    if !dummy_agent("an_ocf_instance_runs_its_agent_with_the_parameters_of_its_file") {
         return;
     }
     let dir = temp("ocfinstance");

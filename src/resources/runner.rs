@@ -77,6 +77,21 @@ struct Job {
     restart: bool,
 }
 
+impl Job {
+    /// Runs `queue` (popped from the end) with `step`'s action.
+    fn new(step: Step, queue: Vec<usize>) -> Job {
+        Job {
+            step,
+            queue,
+            running: None,
+            failed: false,
+            timed_out: false,
+            then_start: None,
+            restart: false,
+        }
+    }
+}
+
 /// Gratuitous ARPs still to send after a start, IPaddr2's way: a few,
 /// spaced out, so that a neighbour that missed one hears the next.
 #[derive(Debug)]
@@ -197,15 +212,7 @@ impl Runner {
         if step == Step::Monitor {
             self.failed_at[g] = None;
         }
-        self.jobs[g] = Some(Job {
-            step,
-            queue,
-            running: None,
-            failed: false,
-            timed_out: false,
-            then_start: None,
-            restart: false,
-        });
+        self.jobs[g] = Some(Job::new(step, queue));
         self.advance(registry, g, now, say)
     }
 
@@ -224,13 +231,9 @@ impl Runner {
         self.abandon(registry, g);
         self.announcements.retain(|a| a.group != g);
         self.jobs[g] = Some(Job {
-            step: Step::Stop,
-            queue: (from..n).collect(),
-            running: None,
-            failed: false,
-            timed_out: false,
             then_start: Some(from),
             restart: true,
+            ..Job::new(Step::Stop, (from..n).collect())
         });
         self.advance(registry, g, now, say)
     }
