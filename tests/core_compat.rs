@@ -386,6 +386,42 @@ fn heartbeats_shutdone_is_taken_over_at_once() {
 }
 
 #[test]
+fn heartbeats_last_keepalives_after_shutdone_do_not_bring_it_back() {
+    // Heartbeat goes on sending its status for a second after `shutdone`
+    // (until its final shutdown phase): its last words, not a return.
+    let mut p = joined_to_a_running_alpha();
+    p.alpha(&[
+        ("t", "resource"),
+        ("rsc_hold", "none"),
+        ("rtype", "full"),
+        ("isstable", "0"),
+        ("info", "shutdown"),
+    ]);
+    p.alpha(&[("t", "shutdone"), ("st", "dead")]);
+    p.finish_actions();
+    p.actions.clear();
+    let left = p.events.len();
+    p.status("active");
+    p.run(500, false);
+    p.status("active");
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+    assert!(
+        !p.events[left..].contains(&Event::NodeUp(0)),
+        "{:?}",
+        p.events
+    );
+    // Started again (a new generation), it is back.
+    p.alpha_gen += 1;
+    p.alpha_seq = 0;
+    p.status("active");
+    assert!(
+        p.events[left..].contains(&Event::NodeUp(0)),
+        "{:?}",
+        p.events
+    );
+}
+
+#[test]
 fn hb_takeover_from_heartbeat_makes_tandem_give() {
     // auto_failback off: only the operator's hb_takeover moves the group.
     let mut p = joined(AutoFailback::Off);

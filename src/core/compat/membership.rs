@@ -52,6 +52,7 @@ impl Compat {
                 self.peer.seen = 0;
                 self.peer.fresh_generation = previous.is_some();
                 self.peer.statement_seq = 0;
+                self.peer.shut_down = false;
                 // A restarted peer forgot any exchange it was in with us.
                 self.standby = Standby::Idle;
                 self.pending_grants = 0;
@@ -106,9 +107,10 @@ impl Compat {
             }
         }
         let dying = t == "shutdone" || (t == "status" && m.str("st") == Some("dead"));
-        if dying && self.peer.liveness == Liveness::Dead {
+        if (dying || self.peer.shut_down) && self.peer.liveness == Liveness::Dead {
             return; // its last words, after it left
         }
+        self.peer.shut_down |= dying;
         // Only a numbered message newer than any proves the peer lives
         // now: control messages (acknowledgements, retransmission
         // requests) carry no sequence, and a captured one played back, or

@@ -176,6 +176,11 @@ struct Peer {
     /// groups back. Only then, as Heartbeat: after an operator's standby
     /// the groups stay where they were sent.
     failback_due: bool,
+    /// It said `shutdone` (or `st=dead`) in its current generation.
+    /// Heartbeat keeps sending its status for a second after that, until
+    /// its final shutdown phase: those are its last words, and only a new
+    /// generation brings it back.
+    shut_down: bool,
 }
 
 /// This node, speaking Heartbeat's protocol to one Heartbeat node.
@@ -262,6 +267,7 @@ impl Compat {
             told: false,
             statement_seq: 0,
             failback_due: false,
+            shut_down: false,
         };
         let groups = Groups::new(p.groups.len(), running);
         let mut c = Compat {
