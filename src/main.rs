@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tandem::config::{self, explain::Report, Files, LoadOptions, Purpose};
+use tandem::config::{self, explain::Report, Files, Host, LoadOptions};
 
 #[derive(Parser)]
 #[command(
@@ -453,6 +453,11 @@ struct CheckConfig {
     /// Check this ldirectord.cf (an LVS director's configuration) instead
     #[arg(long, value_name = "FILE")]
     ldirectord: Option<PathBuf>,
+    /// The configuration is for another machine: what depends on this host
+    /// (resource programs, client users, OCF parameter files, authkeys'
+    /// mode) is a warning instead of the error `tandem run` would make it
+    #[arg(long = "other-host")]
+    other_host: bool,
 }
 
 /// `check-config --ldirectord FILE`: every finding, then the services.
@@ -520,7 +525,12 @@ fn check_config(args: CheckConfig) -> anyhow::Result<ExitCode> {
     if let Some(d) = args.resource_d {
         files.resource_d = d;
     }
-    let opts = LoadOptions::new(files, args.at.node, Purpose::Check);
+    let host = if args.other_host {
+        Host::Another
+    } else {
+        Host::This
+    };
+    let opts = LoadOptions::new(files, args.at.node, host);
     let loaded = config::load(&opts);
     let report = Report::new(&loaded, &opts);
     if args.json {

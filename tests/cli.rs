@@ -27,6 +27,7 @@ const EXAMPLES: &[&str] = &[
     "haresources.example",
     "--authkeys",
     "authkeys.example",
+    "--other-host",
 ];
 
 #[test]

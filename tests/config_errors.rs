@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 use std::os::unix::fs::PermissionsExt;
-use tandem::config::{self, Files, LoadOptions, Purpose, Texts};
+use tandem::config::{self, Files, Host, LoadOptions, Texts};
 
 const HA_CF: &str = "node alpha beta\nkeepalive 1\ndeadtime 10\nbcast eth0\nauto_failback on\n";
 const HARESOURCES: &str = "alpha 192.0.2.10 httpd\n";
@@ -178,8 +178,8 @@ fn config_dir() -> tempfile::TempDir {
     dir
 }
 
-fn load(dir: &std::path::Path, purpose: Purpose) -> config::Loaded {
-    let mut opts = LoadOptions::new(Files::in_dir(dir), Some("alpha".into()), purpose);
+fn load(dir: &std::path::Path, host: Host) -> config::Loaded {
+    let mut opts = LoadOptions::new(Files::in_dir(dir), Some("alpha".into()), host);
     opts.init_d = dir.join("no-init.d");
     config::load(&opts)
 }
@@ -196,25 +196,25 @@ fn messages(loaded: &config::Loaded, dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn valid_directory_loads_for_run() {
     let dir = config_dir();
-    let loaded = load(dir.path(), Purpose::Run);
+    let loaded = load(dir.path(), Host::This);
     assert!(loaded.config.is_some(), "{:?}", loaded.diagnostics);
     assert!(loaded.diagnostics.is_empty());
 }
 
 #[test]
-fn readable_authkeys_is_an_error_to_run_and_a_warning_to_check() {
+fn readable_authkeys_is_an_error_here_and_a_warning_for_another_host() {
     let dir = config_dir();
     let keys = dir.path().join("authkeys");
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
     // The directory prefix is cut from messages: the path is the full one.
     let expected = "mode 0644 lets group or other read the keys; run `chmod 600 authkeys`";
-    let run = load(dir.path(), Purpose::Run);
+    let run = load(dir.path(), Host::This);
     assert!(run.config.is_none());
     assert_eq!(
         messages(&run, dir.path()),
         [format!("Error: authkeys: {expected}")]
     );
-    let check = load(dir.path(), Purpose::Check);
+    let check = load(dir.path(), Host::Another);
     assert!(check.config.is_some());
     assert_eq!(
         messages(&check, dir.path()),
@@ -223,14 +223,14 @@ fn readable_authkeys_is_an_error_to_run_and_a_warning_to_check() {
 }
 
 #[test]
-fn missing_script_is_an_error_to_run_and_a_warning_to_check() {
+fn missing_script_is_an_error_here_and_a_warning_for_another_host() {
     let dir = config_dir();
     std::fs::remove_file(dir.path().join("resource.d/mysvc")).unwrap();
     let expected = "haresources:1: mysvc: no executable `mysvc` on this host (searched resource.d/mysvc, no-init.d/mysvc)";
-    let run = load(dir.path(), Purpose::Run);
+    let run = load(dir.path(), Host::This);
     assert!(run.config.is_none());
     assert_eq!(messages(&run, dir.path()), [format!("Error: {expected}")]);
-    let check = load(dir.path(), Purpose::Check);
+    let check = load(dir.path(), Host::Another);
     assert!(check.config.is_some());
     assert_eq!(
         messages(&check, dir.path()),
@@ -242,7 +242,7 @@ fn missing_script_is_an_error_to_run_and_a_warning_to_check() {
 fn missing_file_is_named() {
     let dir = config_dir();
     std::fs::remove_file(dir.path().join("haresources")).unwrap();
-    let loaded = load(dir.path(), Purpose::Check);
+    let loaded = load(dir.path(), Host::Another);
     assert!(loaded.config.is_none());
     assert_eq!(
         messages(&loaded, dir.path()),
@@ -254,7 +254,7 @@ fn missing_file_is_named() {
 fn nodeinfo_names_the_local_node() {
     let dir = config_dir();
     std::fs::write(dir.path().join("nodeinfo"), "BETA\n").unwrap();
-    let opts = LoadOptions::new(Files::in_dir(dir.path()), None, Purpose::Check);
+    let opts = LoadOptions::new(Files::in_dir(dir.path()), None, Host::Another);
     let loaded = config::load(&opts);
     assert_eq!(loaded.config.map(|c| c.local_node).as_deref(), Some("beta"));
 }

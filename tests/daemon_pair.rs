@@ -1713,26 +1713,37 @@ fn an_ocf_instance_runs_its_agent_with_the_parameters_of_its_file() {
 
 /// check-config and run agree: what check-config calls OK starts, and
 /// what run refuses check-config calls an error, on each configuration
-/// of a small corpus (alpha's ha.cf plus one change each).
+/// of a small corpus (alpha's configuration with one change each: a line
+/// added to ha.cf, or haresources replaced). What depends on the host (a
+/// missing script, user, program or parameter file) is among them.
 #[test]
 fn check_config_and_run_agree_on_every_configuration_of_the_corpus() {
-    let corpus: &[(&str, bool)] = &[
-        ("", true),
+    let corpus: &[(&str, &str, bool)] = &[
+        ("ha.cf", "", true),
         (
+            "ha.cf",
             "migration_threshold 3\nfailure_timeout 0\non_stop_failure block",
             true,
         ),
-        ("ping6 ::1\nping_group both 127.0.0.1 ::1", true),
-        ("wire heartbeat", false),
-        ("on_stop_failure fence", false),
-        ("migration_threshold 0", false),
-        ("respawn nobody /bin/sleep 1000", true),
-        ("respawn hacluster /usr/lib/heartbeat/ipfail", true),
+        ("ha.cf", "ping6 ::1\nping_group both 127.0.0.1 ::1", true),
+        ("ha.cf", "wire heartbeat", false),
+        ("ha.cf", "on_stop_failure fence", false),
+        ("ha.cf", "migration_threshold 0", false),
+        ("ha.cf", "respawn nobody /bin/sleep 1000", true),
+        ("ha.cf", "respawn hacluster /usr/lib/heartbeat/ipfail", true),
+        ("ha.cf", "respawn no-such-user /bin/sleep 1000", false),
+        ("ha.cf", "respawn nobody /no/such/program", false),
+        ("haresources", "alpha no-such-script", false),
+        ("haresources", "alpha OCF::Dummy::no-such-instance", false),
     ];
-    for (extra, good) in corpus {
+    for (file, extra, good) in corpus {
         let dir = temp("agree");
         let pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
-        write_hacf(&pair, 0, |t| format!("{t}{extra}\n"));
+        if *file == "ha.cf" {
+            write_hacf(&pair, 0, |t| format!("{t}{extra}\n"));
+        } else {
+            std::fs::write(pair.config_dir(0).join(file), format!("{extra}\n")).expect("write");
+        }
         let check = Command::new(EXE)
             .args(["check-config", "-c"])
             .arg(pair.config_dir(0))
@@ -1777,10 +1788,14 @@ fn check_config_and_run_agree_on_every_configuration_of_the_corpus() {
         assert_eq!(started, *good, "`{extra}`:\n{said}");
         if !good {
             // Both name the line.
+            let named = |text: &[u8]| {
+                let text = String::from_utf8_lossy(text);
+                ["ha.cf:", "haresources:", "authkeys:"]
+                    .iter()
+                    .any(|f| text.contains(f))
+            };
             assert!(
-                String::from_utf8_lossy(&check.stdout).contains("ha.cf:")
-                    || String::from_utf8_lossy(&check.stderr).contains("ha.cf:")
-                    || String::from_utf8_lossy(&check.stderr).contains("authkeys:"),
+                named(&check.stdout) && named(&out.stderr),
                 "`{extra}`:\n{said}"
             );
         }

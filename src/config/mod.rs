@@ -142,13 +142,26 @@ pub fn parse(texts: &Texts<'_>, local_node: &str) -> (Option<Config>, Diagnostic
     }
 }
 
-/// Why tandem is reading the configuration. A few findings are errors when
-/// the daemon is about to run but only warnings when a file is checked,
-/// because a file may be checked before it is installed.
+/// Where the configuration is meant to run. What depends on the host (a
+/// resource's program, a client's user and program, an OCF parameter
+/// file, a director's file, authkeys' mode) is an error on this host, as
+/// `tandem run` refuses it, and only a warning for a configuration
+/// checked on another machine before it is installed there
+/// (`check-config --other-host`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    Run,
-    Check,
+pub enum Host {
+    This,
+    Another,
+}
+
+impl Host {
+    /// Records a finding that depends on the host.
+    fn finding(self, diags: &mut Diagnostics, at: &At, msg: String) {
+        match self {
+            Host::This => diags.error(at, msg),
+            Host::Another => diags.warning(at, msg),
+        }
+    }
 }
 
 /// How to load a configuration from disk.
@@ -157,17 +170,17 @@ pub struct LoadOptions {
     pub files: Files,
     /// The local node name; `None`: nodeinfo, else `uname -n`.
     pub node: Option<String>,
-    pub purpose: Purpose,
+    pub host: Host,
     pub init_d: PathBuf,
     pub ocf_root: PathBuf,
 }
 
 impl LoadOptions {
-    pub fn new(files: Files, node: Option<String>, purpose: Purpose) -> Self {
+    pub fn new(files: Files, node: Option<String>, host: Host) -> Self {
         LoadOptions {
             files,
             node,
-            purpose,
+            host,
             init_d: PathBuf::from("/etc/init.d"),
             ocf_root: PathBuf::from("/usr/lib/ocf"),
         }
@@ -251,10 +264,7 @@ pub fn load(opts: &LoadOptions) -> Loaded {
     if let Some(msg) = authkeys_mode_problem(&files.authkeys) {
         let name = display(&files.authkeys);
         let at = At::file(&name);
-        match opts.purpose {
-            Purpose::Run => diags.error(&at, msg),
-            Purpose::Check => diags.warning(&at, msg),
-        }
+        opts.host.finding(&mut diags, &at, msg)
     }
     let (Some(ha_cf), Some(haresources), Some(authkeys)) = (ha_cf, haresources, authkeys) else {
         return Loaded {
@@ -408,10 +418,7 @@ fn check_clients(
             problems.push(format!("no executable `{program}` on this host"));
         }
         for msg in problems {
-            match opts.purpose {
-                Purpose::Run => diags.error(&at, msg),
-                Purpose::Check => diags.warning(&at, msg),
-            }
+            opts.host.finding(diags, &at, msg)
         }
     }
 }
@@ -431,7 +438,7 @@ fn authkeys_mode_problem(path: &Path) -> Option<String> {
 
 /// A director resource's arguments, and for `ldirectord::FILE` the file
 /// itself: a director that would not start fails the configuration, not
-/// the takeover. A missing file is only a warning when checking (it may
+/// the takeover. A missing file is only a warning for another host (it may
 /// be installed later), as a missing script is.
 fn check_director(
     resource: &haresources::Resource,
@@ -453,7 +460,7 @@ fn check_director(
     let Some(path) = resource.kind.director_file(dir) else {
         return;
     };
-    if !path.exists() && opts.purpose == Purpose::Check {
+    if !path.exists() && opts.host == Host::Another {
         diags.warning(&at, format!("{} does not exist", display(&path)));
         return;
     }
@@ -513,10 +520,7 @@ fn check_scripts(
                         paths.join(", ")
                     ),
                 };
-                match opts.purpose {
-                    Purpose::Run => diags.error(&at, msg),
-                    Purpose::Check => diags.warning(&at, msg),
-                }
+                opts.host.finding(diags, &at, msg)
             } else if let haresources::ResourceKind::OcfInstance { agent, instance } =
                 &resource.kind
             {

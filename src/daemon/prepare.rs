@@ -5,7 +5,7 @@
 
 use super::state::{self, Paths};
 use super::{io_err, DaemonError, Options};
-use crate::config::{self, Config, LoadOptions, Purpose};
+use crate::config::{self, Config, Host, LoadOptions};
 use crate::core::{self, Params};
 use crate::host::log::Log;
 use crate::{media, resources};
@@ -24,7 +24,7 @@ pub(super) struct Prepared {
 /// Loads and checks a configuration for running: nothing half-done, every
 /// problem named.
 pub(super) fn prepare(opts: &Options) -> Result<Prepared, DaemonError> {
-    let mut load = LoadOptions::new(opts.files.clone(), opts.node.clone(), Purpose::Run);
+    let mut load = LoadOptions::new(opts.files.clone(), opts.node.clone(), Host::This);
     if let Some(d) = &opts.init_d {
         load.init_d = d.clone();
     }
