@@ -1534,82 +1534,12 @@ impl ClientDir {
     fn script(&self) -> PathBuf {
         self.0.join("client")
     }
-
-    /// The lines the client wrote: `uid pid HA_greeting`.
-    fn lines(&self) -> Vec<String> {
-        std::fs::read_to_string(self.0.join("out"))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
 }
 
 impl Drop for ClientDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-const CLIENT: &str =
-    "#!/bin/sh\necho \"$(id -u) $$ $HA_greeting\" >> \"$(dirname \"$0\")/out\"\nexec sleep 1000\n";
-
-#[test]
-fn a_respawned_client_runs_as_its_user_comes_back_and_dies_with_the_daemon() {
-    let test = "a_respawned_client_runs_as_its_user_comes_back_and_dies_with_the_daemon";
-    if !common::is_root() {
-        common::skip(test, "needs root to run a client as another user");
-        return;
-    }
-    let client = ClientDir::new("respawn", CLIENT);
-    let quitter = ClientDir::new(
-        "respawn100",
-        "#!/bin/sh\necho \"$(id -u) $$\" >> \"$(dirname \"$0\")/out\"\nexit 100\n",
-    );
-    let dir = temp("respawn");
-    let mut pair = Pair::new(dir.path(), Path::new(EXE), &FAST, "").expect("pair");
-    write_hacf(&pair, 0, |t| {
-        format!(
-            "{t}respawn nobody {}\nrespawn nobody {}\nenv greeting=hello\n",
-            client.script().display(),
-            quitter.script().display()
-        )
-    });
-    start_both(&mut pair);
-    let first = pair.wait_for(LONG, |_| !client.lines().is_empty());
-    assert!(first.is_some(), "{}", logs(&pair));
-    let line = client.lines()[0].clone();
-    let words: Vec<&str> = line.split_whitespace().collect();
-    assert_eq!(words.first(), Some(&"65534"), "not run as nobody: {line}");
-    assert_eq!(
-        words.get(2),
-        Some(&"hello"),
-        "env greeting=hello is HA_greeting: {line}"
-    );
-    // Killed: it comes back, a second later.
-    let pid = words[1].to_string();
-    let _ = Command::new("kill").args(["-9", &pid]).status();
-    let again = pair.wait_for(LONG, |_| client.lines().len() >= 2);
-    assert!(again.is_some(), "{}", logs(&pair));
-    // Exit 100: never started again.
-    std::thread::sleep(Duration::from_millis(2500));
-    assert_eq!(quitter.lines().len(), 1, "{}", logs(&pair));
-    assert!(
-        log_of(&pair, 0).contains("exited with 100 (do not respawn"),
-        "{}",
-        logs(&pair)
-    );
-    // The daemon killed with -9: its client dies with it.
-    let pid: i32 = client.lines()[1]
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .expect("pid");
-    pair.kill(0);
-    let gone = pair.wait_for(Duration::from_secs(5), |_| {
-        !Path::new(&format!("/proc/{pid}")).exists()
-    });
-    assert!(gone.is_some(), "client {pid} outlived its daemon");
 }
 
 /// A failfast client dies: the node reboots. alpha runs in a PID

@@ -8,28 +8,13 @@
 //! into target/heartbeat/ and sets TANDEM_HEARTBEAT_DOC. Without the files
 //! the test says so and skips, except in CI, where it fails.
 
+mod common;
+
 use std::path::PathBuf;
 use tandem::config::{self, Texts};
 
 fn doc_dir() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("TANDEM_HEARTBEAT_DOC").map(PathBuf::from),
-        Some(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("target/heartbeat/usr/share/doc/heartbeat"),
-        ),
-        Some(PathBuf::from("/usr/share/doc/heartbeat")),
-    ];
-    let found = candidates
-        .into_iter()
-        .flatten()
-        .find(|d| d.join("ha.cf").is_file() && d.join("haresources").is_file());
-    if found.is_none() {
-        let why = "Debian's heartbeat example files are not unpacked (tests/run does it: apt-get download heartbeat)";
-        assert!(std::env::var_os("CI").is_none(), "{why}");
-        eprintln!("SKIPPED heartbeat_examples: {why}");
-    }
-    found
+    common::heartbeat_doc_dir("heartbeat_examples")
 }
 
 fn read(dir: &std::path::Path, name: &str) -> String {

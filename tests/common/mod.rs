@@ -24,6 +24,33 @@ pub fn skip(test: &str, why: &str) -> bool {
     true
 }
 
+/// Debian's Heartbeat 3.0.6 example files (ha.cf, haresources, authkeys):
+/// tests/run unpacks the package into target/heartbeat/ and sets
+/// TANDEM_HEARTBEAT_DOC. Without them the test says so and skips, except
+/// in CI, where it fails.
+pub fn heartbeat_doc_dir(test: &str) -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    let candidates = [
+        std::env::var_os("TANDEM_HEARTBEAT_DOC").map(PathBuf::from),
+        Some(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("target/heartbeat/usr/share/doc/heartbeat"),
+        ),
+        Some(PathBuf::from("/usr/share/doc/heartbeat")),
+    ];
+    let found = candidates
+        .into_iter()
+        .flatten()
+        .find(|d| d.join("ha.cf").is_file() && d.join("haresources").is_file());
+    if found.is_none() {
+        skip(
+            test,
+            "Debian's heartbeat example files are not unpacked (tests/run does it: apt-get download heartbeat)",
+        );
+    }
+    found
+}
+
 pub fn cannot_run(test: &str) -> bool {
     if !is_root() {
         return skip(test, "needs root for network namespaces");
