@@ -15,7 +15,7 @@
 //! | 1 | [`time`], [`wire`], [`config`] | `time`; `config` uses `wire` for key types |
 //! | 2 | [`core`] | row 1 |
 //! | 3 | [`sim`] | rows 1-2 |
-//! | 4 | [`media`], [`takeover`], [`resources`], [`host`] | rows 1-2; `resources` uses `takeover` for the built-ins |
+//! | 4 | [`media`], [`takeover`], [`resources`], [`host`], [`export`] | rows 1-2; `resources` uses `takeover` for the built-ins |
 //! | 5 | [`daemon`], [`director`] | rows 1-4, not each other |
 //! | 6 | [`demo`] and the CLI (`main.rs`) | everything |
 //!
@@ -35,7 +35,8 @@
 //!   takeover does to the host (addresses, MAC, announcements, DNS).
 //!   [`resources`]: resource programs and the built-ins, run for the core.
 //!   [`host`]: what both daemons need (control socket, log, sd_notify, pid
-//!   lock).
+//!   lock). [`export`]: the configuration as a Pacemaker + Corosync
+//!   cluster's (`tandem export-pacemaker`).
 //! - [`daemon`]: the pair's event loop. [`director`]: the LVS director's.
 //! - [`demo`]: `tandem demo`, a real pair on this machine, and the harness
 //!   of the pair tests.
@@ -50,6 +51,7 @@ pub mod core;
 pub mod daemon;
 pub mod demo;
 pub mod director;
+pub mod export;
 pub mod host;
 pub mod media;
 pub mod resources;

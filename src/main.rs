@@ -59,6 +59,60 @@ enum Command {
     /// Run an LVS director from an ldirectord.cf: health checks and the
     /// kernel's IPVS table (or talk to a running one: status, reload, stop)
     Director(DirectorCmd),
+    /// Write the configuration as a Pacemaker + Corosync cluster's:
+    /// corosync.conf, authkey, cib.xml, crmsh and pcs scripts, a report
+    #[command(name = "export-pacemaker")]
+    ExportPacemaker(ExportPacemaker),
+}
+
+#[derive(Args)]
+struct ExportPacemaker {
+    #[command(flatten)]
+    at: Site,
+    /// Write the files into DIR (it must not exist, or be empty)
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    out: PathBuf,
+    /// NODE's address on each Corosync link, in ha.cf's link order
+    /// (repeat for each node; default: the node name resolved, one link)
+    #[arg(long = "address", value_name = "NODE=IP[,IP...]")]
+    addresses: Vec<String>,
+}
+
+fn export_pacemaker(args: ExportPacemaker) -> anyhow::Result<ExitCode> {
+    use tandem::export::{self, ExportError};
+    let opts = export::Options {
+        dir: args.at.dir,
+        node: args.at.node,
+        out: args.out.clone(),
+        addresses: args.addresses,
+    };
+    match export::export(&opts) {
+        Ok(warnings) => {
+            for w in &warnings {
+                eprintln!("tandem: warning: {w}");
+            }
+            println!(
+                "wrote corosync.conf, authkey, cib.xml, configure.crm, configure.pcs and report.txt into {}",
+                args.out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ExportError::Config(lines)) => {
+            for l in &lines {
+                eprintln!("tandem: {l}");
+            }
+            eprintln!("tandem: nothing exported: the configuration has errors");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(ExportError::Plan(errors)) => {
+            for e in &errors {
+                eprintln!("tandem: {e}");
+            }
+            eprintln!("tandem: nothing exported");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Args)]
@@ -640,6 +694,7 @@ fn main() -> ExitCode {
         Command::Action(a) => action(a),
         Command::Sim(args) => sim(args),
         Command::Director(args) => director(args),
+        Command::ExportPacemaker(args) => export_pacemaker(args),
     };
     match result {
         Ok(code) => code,

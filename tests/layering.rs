@@ -31,6 +31,7 @@ const TABLE: &[(&str, &[&str])] = &[
     ("takeover", &["time", "wire", "config", "core"]),
     ("resources", &["time", "wire", "config", "core", "takeover"]),
     ("host", &["time", "wire", "config", "core"]),
+    ("export", &["time", "wire", "config", "core"]),
     // row 5: rows 1-4, not each other.
     ("daemon", ROW5),
     ("director", ROW5),
@@ -49,6 +50,7 @@ const ROW5: &[&str] = &[
     "takeover",
     "resources",
     "host",
+    "export",
 ];
 
 const ALL: &[&str] = &[
@@ -61,6 +63,7 @@ const ALL: &[&str] = &[
     "takeover",
     "resources",
     "host",
+    "export",
     "daemon",
     "director",
     "demo",

@@ -13,7 +13,7 @@ pub mod explain;
 pub mod hacf;
 pub mod haresources;
 pub mod ldirectord;
-mod lines;
+pub mod lines;
 pub mod value;
 
 use authkeys::AuthKeys;

@@ -3,6 +3,7 @@
 //! after a panic); tandem daemons started inside them.
 #![allow(dead_code)]
 
+pub mod debian;
 pub mod heartbeat;
 pub mod mta;
 pub mod vip;
