@@ -88,7 +88,7 @@ fn tandem_page_documents_every_command() {
 
 #[test]
 fn tandem_page_documents_every_option() {
-    for command in ["check-config", "run", "demo", "status", "director"] {
+    for command in ["check-config", "run", "demo", "status", "director", "export-pacemaker"] {
         options_documented(command);
     }
 }
