@@ -88,7 +88,14 @@ fn tandem_page_documents_every_command() {
 
 #[test]
 fn tandem_page_documents_every_option() {
-    for command in ["check-config", "run", "demo", "status", "director", "export-pacemaker"] {
+    for command in [
+        "check-config",
+        "run",
+        "demo",
+        "status",
+        "director",
+        "export-pacemaker",
+    ] {
         options_documented(command);
     }
 }

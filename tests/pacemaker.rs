@@ -18,6 +18,16 @@
 //!   names rule expressions itself, and leaves the cluster name and the
 //!   node list to the live cluster).
 //!
+//! Live, a real cluster of 2 nodes and of 3 (tests/common/pacemaker.rs:
+//! each node in its own network, mount, UTS, IPC and PID namespaces) runs
+//! the export of the configuration a tandem pair runs in the namespace
+//! tests (the address and a resource.d script that answers TCP with the
+//! node's name). The group starts where haresources says; the holder is
+//! then ended outright (its PID namespace killed, its link deleted) and
+//! the group starts on another node, where the address answers with that
+//! node's name. The two-node cluster is loaded with configure.crm, the
+//! three-node one with cib.xml.
+//!
 //! crmsh and pcs read an agent's metadata before they accept a primitive:
 //! they run in a private mount namespace where an overlay adds the repo's
 //! dist/ocf/tandem agents to /usr/lib/ocf/resource.d (the host's is not
@@ -27,10 +37,12 @@
 mod common;
 
 use common::debian::{completed_authkeys, completed_hacf, completed_haresources, ClientDir};
-use common::{heartbeat_doc_dir, is_root, skip, EXE};
+use common::pacemaker::Cluster;
+use common::{heartbeat_doc_dir, ip, is_root, skip, wait_for, Segment, EXE, NAMES};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 const TOOLS: &[&str] = &[
     "crm_verify",
@@ -589,5 +601,160 @@ fn nothing_is_written_into_a_directory_with_files_or_for_a_node_without_an_addre
         text(&out).contains("haresources:1: no-such-script-tandem-test: no executable"),
         "{}",
         text(&out)
+    );
+}
+
+/// A resource.d script: a TCP server on port 8080 that answers with the
+/// node's name (its UTS namespace's hostname), its pid under /run.
+const ANSWER: &str = "#!/bin/sh\npid=/run/answer.pid\ncase \"$1\" in\nstart) setsid python3 -c 'import socket,os\ns=socket.socket(socket.AF_INET,socket.SOCK_STREAM)\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind((\"\",8080));s.listen(16)\nwhile True:\n  c,_=s.accept();c.sendall(os.uname().nodename.encode()+b\"\\n\");c.close()' </dev/null >/dev/null 2>&1 &\n  echo $! > $pid ;;\nstop) [ -f $pid ] && kill $(cat $pid) 2>/dev/null; rm -f $pid ;;\nstatus) if [ -f $pid ] && kill -0 $(cat $pid) 2>/dev/null; then echo running; else echo stopped; fi ;;\nesac\nexit 0\n";
+
+const VIP: &str = "192.0.2.100";
+const CLIENT: &str = "192.0.2.250";
+
+/// What answers on the address, from the client (the switch namespace).
+fn answer(seg: &Segment) -> Option<String> {
+    let ns = seg.switch();
+    common::heartbeat::in_netns(&ns, || {
+        use std::io::Read;
+        let addr = std::net::SocketAddr::from(([192, 0, 2, 100], 8080));
+        let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+        let mut buf = String::new();
+        s.read_to_string(&mut buf).ok()?;
+        Some(buf.trim().to_string())
+    })
+}
+
+fn live(nodes: usize, test: &str) {
+    if cannot_run(test) || common::cannot_run(test) {
+        return;
+    }
+    let names = &NAMES[..nodes];
+    let addresses: Vec<(&'static str, &'static str)> = [
+        ("alpha", "192.0.2.1"),
+        ("beta", "192.0.2.2"),
+        ("gamma", "192.0.2.3"),
+    ][..nodes]
+        .to_vec();
+    // The configuration of the tandem pair in tests/netns_takeover.rs,
+    // with every node listed and a script that answers with the name.
+    let case = Case::new(if nodes == 2 { "live2" } else { "live3" }, addresses);
+    case.write(
+        "ha.cf",
+        &format!(
+            "keepalive 100ms\nwarntime 400ms\ndeadtime 1\ninitdead 2\nbcast eth0\nnode {}\nauto_failback on\nrealtime off\non_stop_failure block\n",
+            names.join(" ")
+        ),
+    );
+    case.write(
+        "haresources",
+        &format!("alpha IPaddr2::{VIP}/24/eth0 answer\n"),
+    );
+    case.write("authkeys", KEYS);
+    case.write("resource.d/answer", ANSWER);
+    std::fs::set_permissions(
+        case.dir.path().join("resource.d/answer"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    let out = case.export();
+    assert!(out.status.success(), "{}", text(&out));
+
+    let seg = Segment::new(if nodes == 2 { "pcmk2" } else { "pcmk3" }, nodes);
+    ip(&[
+        "-n",
+        &seg.switch(),
+        "addr",
+        "add",
+        &format!("{CLIENT}/24"),
+        "dev",
+        "br0",
+    ]);
+    let mut cluster = Cluster::start(&seg, nodes, &case.out(), case.dir.path());
+
+    // Corosync's membership, then Pacemaker's election (dc-deadtime 20 s).
+    let online = format!("Online: [ {} ]", names.join(" "));
+    let up = wait_for(Duration::from_secs(90), || {
+        let o = cluster.nodes[0].exec(&["crm_mon", "-1"]);
+        let t = String::from_utf8_lossy(&o.stdout);
+        t.contains(&online) && t.contains("Current DC:") && !t.contains("Current DC: NONE")
+    });
+    assert!(up, "the cluster did not form:\n{}", cluster.logs());
+
+    // Loaded as an operator loads it.
+    let out = case.out();
+    let load = if nodes == 2 {
+        cluster.nodes[0].exec(&[
+            "crm",
+            "-f",
+            &out.join("configure.crm").display().to_string(),
+        ])
+    } else {
+        cluster.nodes[0].exec(&[
+            "cibadmin",
+            "--replace",
+            "--scope",
+            "configuration",
+            "--xml-file",
+            &out.join("cib.xml").display().to_string(),
+        ])
+    };
+    assert!(
+        load.status.success(),
+        "loading the export:\n{}",
+        text(&load)
+    );
+
+    let placed = wait_for(Duration::from_secs(60), || {
+        answer(&seg).as_deref() == Some("alpha")
+    });
+    assert!(
+        placed,
+        "the address does not answer from alpha ({:?}):\n{}\n{}",
+        answer(&seg),
+        text(&cluster.nodes[0].exec(&["crm_mon", "-1"])),
+        cluster.logs()
+    );
+
+    // alpha ends outright: its PID namespace and its link go.
+    let killed = Instant::now();
+    cluster.kill(0);
+    ip(&["-n", &seg.switch(), "link", "del", "p0"]);
+    let mut by = None;
+    let moved = wait_for(Duration::from_secs(60), || {
+        by = answer(&seg).filter(|n| n != "alpha" && names.contains(&n.as_str()));
+        by.is_some()
+    });
+    let took = killed.elapsed();
+    assert!(
+        moved,
+        "no other node answers on the address:\n{}\n{}",
+        text(&cluster.nodes[1].exec(&["crm_mon", "-1"])),
+        cluster.logs()
+    );
+    let conf = case.read("corosync.conf");
+    let token = conf
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("token: "))
+        .unwrap_or("?");
+    eprintln!(
+        "{nodes}-node Pacemaker cluster from tandem's export: alpha ended -> {VIP} answers from {} after {took:?} (token {token} ms)",
+        by.unwrap_or_default()
+    );
+}
+
+#[test]
+fn a_two_node_cluster_runs_the_export_and_takes_over_from_a_dead_node() {
+    live(
+        2,
+        "a_two_node_cluster_runs_the_export_and_takes_over_from_a_dead_node",
+    );
+}
+
+#[test]
+fn a_three_node_cluster_runs_the_export_and_takes_over_from_a_dead_node() {
+    live(
+        3,
+        "a_three_node_cluster_runs_the_export_and_takes_over_from_a_dead_node",
     );
 }

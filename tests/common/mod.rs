@@ -6,6 +6,7 @@
 pub mod debian;
 pub mod heartbeat;
 pub mod mta;
+pub mod pacemaker;
 pub mod vip;
 pub mod vm;
 
