@@ -1,6 +1,7 @@
-//! The three daemons on one test bed each: tandem, Heartbeat 3.0.6 and
-//! keepalived, each a pair (alpha, beta) holding the VIP 192.0.2.100 on
-//! a bridged segment, with a client in a third namespace.
+//! The daemons on one test bed each: tandem, Heartbeat 3.0.6, keepalived,
+//! and Pacemaker + Corosync running tandem's export of the same pair, each
+//! a pair (alpha, beta) holding the VIP 192.0.2.100 on a bridged segment,
+//! with a client in a third namespace.
 
 use crate::common::heartbeat::HeartbeatNode;
 use crate::common::vip::{self, Helpers, CLIENT, VIP};
@@ -19,6 +20,8 @@ pub struct Timing {
     /// keepalived's advert_int (seconds) and VRRP version.
     pub advert: &'static str,
     pub vrrp: u8,
+    /// Corosync's token (ms) for Pacemaker.
+    pub token: u32,
     /// Quiet time after a node (re)joins before the next measurement.
     pub settle: Duration,
 }
@@ -28,28 +31,37 @@ pub enum Kind {
     Tandem,
     Heartbeat,
     Keepalived,
+    Pacemaker,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Tandem, Kind::Heartbeat, Kind::Keepalived];
+    pub const ALL: [Kind; 4] = [
+        Kind::Tandem,
+        Kind::Heartbeat,
+        Kind::Keepalived,
+        Kind::Pacemaker,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Kind::Tandem => "tandem",
             Kind::Heartbeat => "Heartbeat 3.0.6",
             Kind::Keepalived => "keepalived",
+            Kind::Pacemaker => "Pacemaker 2.1 + Corosync 3.1",
         }
     }
 
     /// Why this daemon cannot run here, if it cannot.
     pub fn missing(self) -> Option<String> {
-        let need = match self {
+        let need: &[&str] = match self {
             Kind::Tandem => return None,
-            Kind::Heartbeat => common::heartbeat::HEARTBEAT,
-            Kind::Keepalived => "/usr/sbin/keepalived",
+            Kind::Heartbeat => &[common::heartbeat::HEARTBEAT],
+            Kind::Keepalived => &["/usr/sbin/keepalived"],
+            Kind::Pacemaker => &["/usr/sbin/pacemakerd", "/usr/sbin/corosync"],
         };
-        (!Path::new(need).exists())
-            .then(|| format!("{need} is not installed (bench/run installs it)"))
+        need.iter()
+            .find(|n| !Path::new(n).exists())
+            .map(|n| format!("{n} is not installed (bench/run installs it)"))
     }
 }
 
@@ -170,6 +182,7 @@ pub fn contender(kind: Kind, tag: &str, t: &Timing, links: usize) -> Box<dyn Con
         Kind::Tandem => Box::new(Tandem::new(bed, t, links, [HARESOURCES, HARESOURCES])),
         Kind::Heartbeat => Box::new(Heartbeat::new(bed, t, links)),
         Kind::Keepalived => Box::new(Keepalived::new(bed, t)),
+        Kind::Pacemaker => Box::new(Pacemaker::new(bed, t)),
     }
 }
 
@@ -433,5 +446,131 @@ impl Drop for Keepalived {
         for i in 0..2 {
             self.kill(i);
         }
+    }
+}
+
+/// Pacemaker + Corosync on the same bed, from tandem's export of the same
+/// ha.cf and haresources (`tandem export-pacemaker`), each node in its
+/// own namespaces (tests/common/pacemaker.rs). Two changes to the export
+/// for the benchmark: the token under test, and `wait_for_all: 0` so that
+/// alpha starts alone, as every pair here does.
+pub struct Pacemaker {
+    bed: Bed,
+    export: PathBuf,
+    nodes: [Option<common::pacemaker::Node>; 2],
+    /// The CIB was loaded (once, when the first node elected itself).
+    loaded: bool,
+}
+
+impl Pacemaker {
+    fn new(bed: Bed, t: &Timing) -> Pacemaker {
+        use std::os::unix::fs::PermissionsExt;
+        let cfg = bed.path("ha.d");
+        std::fs::create_dir_all(&cfg).expect("mkdir");
+        std::fs::write(cfg.join("ha.cf"), hacf(t, 1)).expect("ha.cf");
+        std::fs::write(cfg.join("haresources"), HARESOURCES).expect("haresources");
+        std::fs::write(cfg.join("authkeys"), AUTHKEYS).expect("authkeys");
+        std::fs::set_permissions(cfg.join("authkeys"), std::fs::Permissions::from_mode(0o600))
+            .expect("chmod");
+        let export = bed.path("export");
+        let opts = tandem::export::Options {
+            dir: cfg,
+            node: Some("alpha".into()),
+            out: export.clone(),
+            addresses: vec!["alpha=192.0.2.1".into(), "beta=192.0.2.2".into()],
+        };
+        tandem::export::export(&opts).expect("tandem export-pacemaker");
+        let conf = std::fs::read_to_string(export.join("corosync.conf")).expect("corosync.conf");
+        let conf: String = conf
+            .lines()
+            .map(|l| match l.trim() {
+                line if line.starts_with("token:") => format!("    token: {}\n", t.token),
+                "two_node: 1" => format!("{l}\n    wait_for_all: 0\n"),
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        std::fs::write(export.join("corosync.conf"), conf).expect("corosync.conf");
+        Pacemaker {
+            bed,
+            export,
+            nodes: [None, None],
+            loaded: false,
+        }
+    }
+
+    fn node(&self, i: usize) -> Option<&common::pacemaker::Node> {
+        self.nodes[i].as_ref()
+    }
+
+    fn crm_mon(&self, i: usize) -> String {
+        self.node(i)
+            .map(|n| String::from_utf8_lossy(&n.exec(&["crm_mon", "-1"]).stdout).to_string())
+            .unwrap_or_default()
+    }
+}
+
+impl Contender for Pacemaker {
+    fn kind(&self) -> Kind {
+        Kind::Pacemaker
+    }
+    fn bed(&self) -> &Bed {
+        &self.bed
+    }
+    fn start(&mut self, i: usize) {
+        let node =
+            common::pacemaker::Node::start(&self.bed.seg, i, &self.export, self.bed.dir.path());
+        self.nodes[i] = Some(node);
+        if self.loaded {
+            return;
+        }
+        // The first node: once it elected itself (dc-deadtime), the CIB.
+        let elected = common::wait_for(Duration::from_secs(90), || {
+            let t = self.crm_mon(i);
+            t.contains("Current DC:") && !t.contains("Current DC: NONE")
+        });
+        let cib = self.export.join("cib.xml").display().to_string();
+        if let (true, Some(n)) = (elected, self.node(i)) {
+            let out = n.exec(&[
+                "cibadmin",
+                "--replace",
+                "--scope",
+                "configuration",
+                "--xml-file",
+                &cib,
+            ]);
+            self.loaded = out.status.success();
+        }
+    }
+    fn kill(&mut self, i: usize) {
+        if let Some(mut n) = self.nodes[i].take() {
+            n.kill();
+        }
+    }
+    fn stop(&mut self, i: usize) {
+        if let Some(mut n) = self.nodes[i].take() {
+            n.stop();
+        }
+    }
+    fn ready(&self, i: usize) -> bool {
+        let t = self.crm_mon(i);
+        t.contains("Online: [ alpha beta ]")
+            && t.contains("Started ")
+            && !t.contains("Starting")
+            && !t.contains("Stopping")
+    }
+    fn processes(&self, i: usize) -> Vec<u32> {
+        // Pacemaker's and Corosync's, not the namespace's init shell.
+        self.node(i)
+            .map(|n| tree(n.pid()))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| {
+                let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+                !matches!(comm.trim(), "unshare" | "sh" | "")
+            })
+            .collect()
+    }
+    fn log(&self, i: usize) -> String {
+        self.node(i).map(|n| n.logs()).unwrap_or_default()
     }
 }

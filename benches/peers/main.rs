@@ -1,5 +1,6 @@
-//! tandem beside Heartbeat 3.0.6 and keepalived, measured in one run on
-//! this machine, each as a pair in network namespaces it creates on a
+//! tandem beside Heartbeat 3.0.6, keepalived, and Pacemaker 2.1 +
+//! Corosync 3.1 running tandem's export of the same pair (not in the
+//! `--quick` run), measured in one run on this machine, each as a pair in network namespaces it creates on a
 //! bridged segment (TEST-NET addresses), holding VIP 192.0.2.100 that a
 //! client namespace connects to:
 //!
@@ -12,7 +13,10 @@
 //!   CPU, packets and bytes per second on the link;
 //! - soak: the fastest timings, both cores busy, packets dropped at random
 //!   on one link (nftables in the receiving namespaces: this kernel has no
-//!   netem): takeovers nobody asked for.
+//!   netem): takeovers nobody asked for;
+//! - Pacemaker's fastest timing: the shortest Corosync token of a bounded
+//!   list that holds a soak alone (no false takeover), searched first; its
+//!   common timing is Corosync's default token (3000 ms).
 //!
 //! Commands:
 //!
@@ -51,7 +55,12 @@ impl Level {
     }
 }
 
-fn timing(kind: Kind, level: Level) -> Timing {
+/// Corosync 3's default token.
+const TOKEN_DEFAULT: u32 = 3000;
+/// The tokens tried for Pacemaker's fastest timing, shortest first.
+const TOKENS: [u32; 5] = [250, 500, 1000, 2000, TOKEN_DEFAULT];
+
+fn timing(o: &Opts, kind: Kind, level: Level) -> Timing {
     let t = |keepalive, warntime, deadtime, initdead, settle| Timing {
         keepalive,
         warntime,
@@ -59,9 +68,15 @@ fn timing(kind: Kind, level: Level) -> Timing {
         initdead,
         advert: "1",
         vrrp: 2,
+        token: TOKEN_DEFAULT,
         settle: Duration::from_millis(settle),
     };
     match (kind, level) {
+        (Kind::Pacemaker, Level::Common) => t("1", "2", "3", "6", 3000),
+        (Kind::Pacemaker, Level::Fastest) => Timing {
+            token: o.token,
+            ..t("1", "2", "3", "6", 3000)
+        },
         (Kind::Keepalived, Level::Common) => t("", "", "", "", 2000),
         (Kind::Keepalived, Level::Fastest) => Timing {
             advert: "0.01",
@@ -78,6 +93,8 @@ fn timing(kind: Kind, level: Level) -> Timing {
 fn describe(kind: Kind, t: &Timing) -> String {
     match kind {
         Kind::Keepalived => format!("advert_int {} (VRRPv{})", t.advert, t.vrrp),
+        Kind::Pacemaker if t.token == TOKEN_DEFAULT => format!("token {} ms (default)", t.token),
+        Kind::Pacemaker => format!("token {} ms", t.token),
         _ => format!("keepalive {} / deadtime {}", t.keepalive, t.deadtime),
     }
 }
@@ -90,6 +107,8 @@ struct Opts {
     kinds: Vec<Kind>,
     skip: Vec<String>,
     out: PathBuf,
+    /// Pacemaker's fastest token (set by the search).
+    token: u32,
 }
 
 fn opts() -> Opts {
@@ -101,7 +120,10 @@ fn opts() -> Opts {
         kinds: Kind::ALL.to_vec(),
         skip: Vec::new(),
         out: PathBuf::from("target/bench/peers.md"),
+        token: TOKEN_DEFAULT,
     };
+    let mut quick = false;
+    let mut only = false;
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < args.len() {
@@ -109,6 +131,7 @@ fn opts() -> Opts {
         let num = val.parse::<u64>().ok();
         match args[i].as_str() {
             "--quick" => {
+                quick = true;
                 o.runs = 2;
                 o.idle = 5;
                 o.soak = 20;
@@ -121,6 +144,7 @@ fn opts() -> Opts {
             "--out" => o.out = PathBuf::from(val),
             "--skip" => o.skip = val.split(',').map(str::to_string).collect(),
             "--only" => {
+                only = true;
                 o.kinds = Kind::ALL
                     .into_iter()
                     .filter(|k| {
@@ -132,6 +156,10 @@ fn opts() -> Opts {
             _ => {}
         }
         i += 1;
+    }
+    if quick && !only {
+        // CI's run: a Pacemaker cluster forms in half a minute a pair.
+        o.kinds.retain(|&k| k != Kind::Pacemaker);
     }
     o
 }
@@ -216,6 +244,8 @@ struct Report {
     soak: Vec<SoakRow>,
     /// Takeover methods on tandem: (method, runs' TCP connect times).
     methods: Vec<(String, Stats)>,
+    /// Pacemaker's token search: (token, its soak).
+    tokens: Vec<(u32, SoakRow)>,
     errors: Vec<String>,
 }
 
@@ -301,7 +331,7 @@ fn failover_once(
 }
 
 fn failover(o: &Opts, kind: Kind, level: Level, report: &mut Report) {
-    let t = timing(kind, level);
+    let t = timing(o, kind, level);
     let what = format!("{} {} ({})", kind.name(), level.name(), describe(kind, &t));
     println!("failover: {what}");
     let mut c = contender(kind, &format!("pf{}", level.name()), &t, 1);
@@ -502,13 +532,13 @@ fn hogs(stop: &Arc<AtomicBool>) -> Vec<std::thread::JoinHandle<u64>> {
 fn soak(o: &Opts, loss: u32, report: &mut Report) {
     let mut beds: Vec<(Box<dyn Contender>, usize)> = Vec::new();
     for &kind in &o.kinds {
-        let links: &[usize] = if kind == Kind::Keepalived {
+        let links: &[usize] = if matches!(kind, Kind::Keepalived | Kind::Pacemaker) {
             &[1]
         } else {
             &[2, 1]
         };
         for &n in links {
-            let t = timing(kind, Level::Fastest);
+            let t = timing(o, kind, Level::Fastest);
             let mut c = contender(kind, &format!("s{loss}{n}{}", kind.name().len()), &t, n);
             let dev = if n == 2 { "eth1" } else { "eth0" };
             let setup = bring_up(c.as_mut(), &t)
@@ -527,6 +557,13 @@ fn soak(o: &Opts, loss: u32, report: &mut Report) {
         beds.len(),
         o.soak
     );
+    let rows = soak_beds(o.soak, loss, &beds);
+    report.soak.extend(rows);
+}
+
+/// The pairs of `beds`, at once, for `secs` with both cores busy (their
+/// loss rules already set): each pair's takeovers nobody asked for.
+fn soak_beds(secs: u64, loss: u32, beds: &[(Box<dyn Contender>, usize)]) -> Vec<SoakRow> {
     let active: Vec<usize> = beds
         .iter()
         .map(|(c, _)| c.bed().owners().first().copied().unwrap_or(0))
@@ -552,12 +589,13 @@ fn soak(o: &Opts, loss: u32, report: &mut Report) {
         }
         both
     });
-    std::thread::sleep(Duration::from_secs(o.soak));
+    std::thread::sleep(Duration::from_secs(secs));
     stop.store(true, Ordering::Relaxed);
     for h in hogs {
         let _ = h.join();
     }
     let both = poller.join().unwrap_or_default();
+    let mut rows = Vec::new();
     for (k, (c, links)) in beds.iter().enumerate() {
         let bed = c.bed();
         let standby = &bed.macs[1 - active[k]];
@@ -591,8 +629,48 @@ fn soak(o: &Opts, loss: u32, report: &mut Report) {
             row.changes,
             row.both_s
         );
-        report.soak.push(row);
+        rows.push(row);
     }
+    rows
+}
+
+/// Pacemaker's fastest timing: the shortest token of TOKENS whose pair,
+/// alone, at the highest loss level and with both cores busy, has no
+/// owner change for a soak's length.
+fn search_token(o: &mut Opts, report: &mut Report) {
+    let loss = o.loss.iter().copied().max().unwrap_or(20);
+    for token in TOKENS {
+        let t = Timing {
+            token,
+            ..timing(o, Kind::Pacemaker, Level::Common)
+        };
+        println!(
+            "Pacemaker token search: token {token} ms, {loss}% loss, {} s",
+            o.soak
+        );
+        let mut c = contender(Kind::Pacemaker, &format!("tk{token}"), &t, 1);
+        let setup = bring_up(c.as_mut(), &t)
+            .and_then(|()| (0..2).try_for_each(|i| lossy(&c.bed().seg, i, "eth0", loss)));
+        if let Err(e) = setup {
+            report
+                .errors
+                .push(format!("Pacemaker, token {token} ms: {e}"));
+            continue;
+        }
+        let beds = vec![(c, 1)];
+        let Some(row) = soak_beds(o.soak, loss, &beds).pop() else {
+            continue;
+        };
+        let held = row.changes == 0;
+        report.tokens.push((token, row));
+        if held {
+            o.token = token;
+            return;
+        }
+    }
+    report.errors.push(
+        "Pacemaker: no token of the list held the soak; its fastest row uses the default".into(),
+    );
 }
 
 /// A table's caption, header row and rule.
@@ -716,6 +794,25 @@ fn markdown(o: &Opts, r: &Report) -> String {
             );
         }
     }
+    if !r.tokens.is_empty() {
+        table(
+            &mut s,
+            &format!("Pacemaker's fastest token: each tried alone, shortest first, {} s at the highest loss level with all cores busy, until one has no owner change (its pair is the Pacemaker row of the fastest level):", o.soak),
+            &["token", "loss on the link", "packets dropped", "false takeovers", "owner changes", "VIP on both (≈ s)", "held"],
+        );
+        for (token, w) in &r.tokens {
+            let _ = writeln!(
+                s,
+                "| {token} ms | {} % | {} | {} | {} | {:.2} | {} |",
+                w.loss,
+                w.dropped,
+                w.takeovers,
+                w.changes,
+                w.both_s,
+                if w.changes == 0 { "yes" } else { "no" }
+            );
+        }
+    }
     if !r.errors.is_empty() {
         let _ = writeln!(s, "\nNot measured:\n");
         for e in &r.errors {
@@ -746,7 +843,10 @@ fn main() {
         .copied()
         .filter(|k| k.missing().is_none())
         .collect();
-    let o = Opts { kinds, ..o };
+    let mut o = Opts { kinds, ..o };
+    if o.kinds.contains(&Kind::Pacemaker) && !o.skip.iter().any(|s| s == "soak") {
+        search_token(&mut o, &mut report);
+    }
     if !o.skip.iter().any(|s| s == "failover") {
         for level in [Level::Common, Level::Fastest] {
             for &kind in &o.kinds {
@@ -755,7 +855,7 @@ fn main() {
         }
     }
     if !o.skip.iter().any(|s| s == "methods") && o.kinds.contains(&Kind::Tandem) {
-        let t = timing(Kind::Tandem, Level::Fastest);
+        let t = timing(&o, Kind::Tandem, Level::Fastest);
         for method in [
             methods::Method::Mac,
             methods::Method::Dns { ttl: Some(1) },

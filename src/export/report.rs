@@ -77,6 +77,13 @@ pub fn rows(plan: &Plan, inputs: &Inputs<'_>) -> Vec<Row> {
             continue;
         };
         let mut became = hacf_row(directive, plan, inputs);
+        if directive == "respawn"
+            && t.split_whitespace()
+                .nth(2)
+                .is_some_and(|p| p.ends_with("/ipfail") || p == "ipfail")
+        {
+            became = "not exported: ipfail's job (moving groups to the node that reaches more ping nodes) is done by the ping clones and their location rules".into();
+        }
         if matches!(
             directive,
             "bcast" | "udp" | "mcast" | "mcast6" | "ucast" | "ucast6"

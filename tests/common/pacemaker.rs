@@ -44,11 +44,90 @@ pub struct Node {
     /// `ip netns exec … unshare …`: its exit ends the node.
     child: Child,
     private: PathBuf,
+    /// Its namespaces are gone (and its PIDs may be another's).
+    ended: bool,
+}
+
+fn copy_dir(from: &str, to: &Path) {
+    let out = Command::new("cp")
+        .args(["-a", from])
+        .arg(to)
+        .output()
+        .expect("cp");
+    assert!(
+        out.status.success(),
+        "cp -a {from}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl Node {
+    /// Starts node `i` of `seg` with the export's corosync.conf and
+    /// authkey. Its private directories are made under `dir` the first
+    /// time and kept: started again, the node has its CIB.
+    pub fn start(seg: &Segment, i: usize, export: &Path, dir: &Path) -> Node {
+        let name = NAMES[i];
+        let agents = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/ocf");
+        let private = dir.join(format!("{name}-root"));
+        if !private.exists() {
+            for d in ["etc", "var/lib", "var/log"] {
+                std::fs::create_dir_all(private.join(d)).expect("mkdir");
+            }
+            copy_dir("/etc/corosync", &private.join("etc"));
+            copy_dir("/var/lib/corosync", &private.join("var/lib"));
+            copy_dir("/var/lib/pacemaker", &private.join("var/lib"));
+            std::fs::copy(
+                export.join("corosync.conf"),
+                private.join("etc/corosync/corosync.conf"),
+            )
+            .expect("corosync.conf");
+            std::fs::copy(export.join("authkey"), private.join("etc/corosync/authkey"))
+                .expect("authkey");
+        }
+        let child = Command::new("setsid")
+            .args([
+                "ip",
+                "netns",
+                "exec",
+                &seg.ns(i),
+                "unshare",
+                "--mount",
+                "--uts",
+                "--ipc",
+            ])
+            .args([
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                "--propagation",
+                "private",
+            ])
+            .args(["sh", "-c", INIT, "init", name])
+            .arg(&private)
+            .arg(&agents)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a Pacemaker node");
+        Node {
+            name,
+            child,
+            private,
+            ended: false,
+        }
+    }
+
+    /// The host PID of `unshare`, whose descendants are the node.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The host PID of the node's PID 1 (what nsenter enters).
     pub fn init_pid(&self) -> Option<u32> {
+        if self.ended {
+            return None;
+        }
         let pid = self.child.id();
         let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
         children.split_whitespace().next()?.parse().ok()
@@ -64,6 +143,28 @@ impl Node {
             .args(args)
             .output()
             .expect("nsenter")
+    }
+
+    /// Ends the node outright: its PID namespace goes, every process in
+    /// it killed.
+    pub fn kill(&mut self) {
+        if let Some(pid) = self.init_pid() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+        let _ = self.child.wait();
+        self.ended = true;
+    }
+
+    /// The operator's stop: pacemakerd shuts down (its resources stop or
+    /// move), then corosync; returns once the node is gone.
+    pub fn stop(&mut self) {
+        let _ = self.exec(&[
+            "sh",
+            "-c",
+            "kill -TERM $(pidof pacemakerd); while pidof pacemakerd >/dev/null; do sleep 0.1; done; kill -TERM $(pidof corosync)",
+        ]);
+        let _ = self.child.wait();
+        self.ended = true;
     }
 
     /// Pacemaker's and Corosync's logs, for a failure's message.
@@ -86,98 +187,32 @@ impl Node {
     }
 }
 
-/// A cluster of `Segment`'s first nodes, each running corosync and
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A cluster of a `Segment`'s first nodes, each running corosync and
 /// pacemakerd from the export in `export` (corosync.conf, authkey).
 pub struct Cluster {
     pub nodes: Vec<Node>,
 }
 
-fn copy_dir(from: &str, to: &Path) {
-    let out = Command::new("cp")
-        .args(["-a", from])
-        .arg(to)
-        .output()
-        .expect("cp");
-    assert!(
-        out.status.success(),
-        "cp -a {from}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 impl Cluster {
     pub fn start(seg: &Segment, nodes: usize, export: &Path, dir: &Path) -> Cluster {
-        let agents = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/ocf");
-        let mut started = Vec::new();
-        for (i, name) in NAMES.iter().enumerate().take(nodes) {
-            let private = dir.join(format!("{name}-root"));
-            for d in ["etc", "var/lib"] {
-                std::fs::create_dir_all(private.join(d)).expect("mkdir");
-            }
-            std::fs::create_dir_all(private.join("var/log")).expect("mkdir");
-            copy_dir("/etc/corosync", &private.join("etc"));
-            copy_dir("/var/lib/corosync", &private.join("var/lib"));
-            copy_dir("/var/lib/pacemaker", &private.join("var/lib"));
-            std::fs::copy(
-                export.join("corosync.conf"),
-                private.join("etc/corosync/corosync.conf"),
-            )
-            .expect("corosync.conf");
-            std::fs::copy(export.join("authkey"), private.join("etc/corosync/authkey"))
-                .expect("authkey");
-            let child = Command::new("setsid")
-                .args([
-                    "ip",
-                    "netns",
-                    "exec",
-                    &seg.ns(i),
-                    "unshare",
-                    "--mount",
-                    "--uts",
-                    "--ipc",
-                ])
-                .args([
-                    "--pid",
-                    "--fork",
-                    "--mount-proc",
-                    "--propagation",
-                    "private",
-                ])
-                .args(["sh", "-c", INIT, "init", name])
-                .arg(&private)
-                .arg(&agents)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start a Pacemaker node");
-            started.push(Node {
-                name,
-                child,
-                private,
-            });
+        Cluster {
+            nodes: (0..nodes)
+                .map(|i| Node::start(seg, i, export, dir))
+                .collect(),
         }
-        Cluster { nodes: started }
     }
 
-    /// Ends node `i` outright: its PID namespace goes (every process in
-    /// it is killed) and the caller removes its link.
     pub fn kill(&mut self, i: usize) {
-        if let Some(pid) = self.nodes[i].init_pid() {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-        }
-        let _ = self.nodes[i].child.wait();
+        self.nodes[i].kill();
     }
 
     pub fn logs(&self) -> String {
         self.nodes.iter().map(Node::logs).collect()
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for i in 0..self.nodes.len() {
-            self.kill(i);
-        }
     }
 }
