@@ -124,6 +124,17 @@ impl Pair {
         self.drain();
     }
 
+    /// Alpha's graceful stop begins: it holds nothing, it says why.
+    fn alpha_releases_all_to_shut_down(&mut self) {
+        self.alpha(&[
+            ("t", "resource"),
+            ("rsc_hold", "none"),
+            ("rtype", "full"),
+            ("isstable", "0"),
+            ("info", "shutdown"),
+        ]);
+    }
+
     /// Alpha's `resource rsc_hold=HOLD rtype=full isstable=STABLE`.
     fn alpha_resources(&mut self, hold: &str, stable: &str) {
         self.alpha(&[
@@ -370,13 +381,7 @@ fn graceful_stop_releases_then_says_shutdone() {
 #[test]
 fn heartbeats_shutdone_is_taken_over_at_once() {
     let mut p = joined_to_a_running_alpha();
-    p.alpha(&[
-        ("t", "resource"),
-        ("rsc_hold", "none"),
-        ("rtype", "full"),
-        ("isstable", "0"),
-        ("info", "shutdown"),
-    ]);
+    p.alpha_releases_all_to_shut_down();
     assert!(p.actions.is_empty());
     p.alpha(&[("t", "shutdone"), ("st", "dead")]);
     assert_eq!(p.actions, vec![Action::Start(0)]);
@@ -390,13 +395,7 @@ fn heartbeats_last_keepalives_after_shutdone_do_not_bring_it_back() {
     // Heartbeat goes on sending its status for a second after `shutdone`
     // (until its final shutdown phase): its last words, not a return.
     let mut p = joined_to_a_running_alpha();
-    p.alpha(&[
-        ("t", "resource"),
-        ("rsc_hold", "none"),
-        ("rtype", "full"),
-        ("isstable", "0"),
-        ("info", "shutdown"),
-    ]);
+    p.alpha_releases_all_to_shut_down();
     p.alpha(&[("t", "shutdone"), ("st", "dead")]);
     p.finish_actions();
     p.actions.clear();

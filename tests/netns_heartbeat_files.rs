@@ -4,18 +4,25 @@
 //! addresses filled in), start a pair in network namespaces. As shipped
 //! (no node, no link), they are refused with the reasons. The `respawn`
 //! lines run real clients: as their user, with the `env` variables, back
-//! when killed, not again after exit 100, gone with the daemon. Needs root
+//! when killed, not again after exit 100, gone with the daemon. The group
+//! also runs Debian's Dummy OCF agent in Heartbeat's OCF::TYPE::INSTANCE
+//! form, its parameters from conf/OCF/Dummy/web. Needs root
 //! and iproute2 (skips with the reason otherwise).
 
 mod common;
 
 use common::debian::{completed_authkeys, completed_hacf, completed_haresources, ClientDir};
-use common::vip::has_vip;
+use common::vip::{has_vip, VIP};
 use common::{cannot_run, heartbeat_doc_dir, logs, status, wait_for, Segment, EXE};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
+
+/// The state file of node `name`'s Dummy (its parameter `state`).
+fn dummy_state(dir: &Path, name: &str) -> std::path::PathBuf {
+    dir.join(format!("dummy-web-{name}.state"))
+}
 
 #[test]
 fn debian_s_example_files_as_shipped_are_refused_with_the_reasons() {
@@ -67,7 +74,19 @@ fn debian_s_example_files_completed_start_a_pair_and_its_clients() {
         let cfg = dir.join(name);
         std::fs::create_dir_all(cfg.join("state")).expect("mkdir");
         std::fs::write(cfg.join("ha.cf"), completed_hacf(&doc, &client, &quitter)).expect("ha.cf");
-        std::fs::write(cfg.join("haresources"), completed_haresources(&doc)).expect("haresources");
+        // The group gets Heartbeat's OCF::TYPE::INSTANCE form too: Debian's
+        // Dummy agent with its state file from conf/OCF/Dummy/web.
+        let haresources = completed_haresources(&doc).replace(
+            &format!("alpha\t{VIP}"),
+            &format!("alpha\t{VIP} OCF::Dummy::web"),
+        );
+        std::fs::write(cfg.join("haresources"), haresources).expect("haresources");
+        std::fs::create_dir_all(cfg.join("conf/OCF/Dummy")).expect("mkdir");
+        std::fs::write(
+            cfg.join("conf/OCF/Dummy/web"),
+            format!("state={}\n", dummy_state(dir, name).display()),
+        )
+        .expect("parameters");
         std::fs::write(cfg.join("authkeys"), completed_authkeys(&doc)).expect("authkeys");
         std::fs::set_permissions(cfg.join("authkeys"), std::fs::Permissions::from_mode(0o600))
             .expect("chmod");
@@ -92,6 +111,18 @@ fn debian_s_example_files_completed_start_a_pair_and_its_clients() {
             && status(dir, 1).is_some_and(|s| s["nodes"][0]["liveness"] == "up")
     });
     assert!(placed, "the group did not start on alpha:\n{}", logs(dir));
+    let dummy = wait_for(Duration::from_secs(10), || {
+        dummy_state(dir, "alpha").exists()
+    });
+    assert!(
+        dummy,
+        "OCF::Dummy::web did not start with its state file:\n{}",
+        logs(dir)
+    );
+    assert!(
+        !dummy_state(dir, "beta").exists(),
+        "OCF::Dummy::web runs on beta too"
+    );
 
     // Each node runs its client as nobody, with `env greeting=hello` as
     // HA_greeting; ipfail is not run.

@@ -456,9 +456,14 @@ fn the_export_of_every_configuration_of_the_corpus_is_accepted_placed_and_rebuil
             "ha.cf",
             "keepalive 500ms\ndeadtime 2\nwarntime 1\ninitdead 10\nucast eth0 192.0.2.1\nucast eth0 192.0.2.2\nnode alpha\nnode beta\nauto_failback off\nping 192.0.2.3\nping_group uplinks 192.0.2.4 2001:db8::4\nstonith_host * external/ssh alpha beta\nmonitor_interval 5\nresource_timeout 30\nmigration_threshold 3\nfailure_timeout 120\non_stop_failure fence\n",
         );
+        let key = case.dir.path().join("dns.key");
         case.write(
             "haresources",
-            "alpha IPaddr2::192.0.2.100/24/eth0 webapp::8080::production\nbeta IPv6addr::2001:db8::100/64/eth0 Filesystem::/dev/vdb1::/srv::ext4 OCF::Dummy::cache\nalpha MacTakeover::eth0::02:00:5e:00:53:01\n",
+            &format!("alpha IPaddr2::192.0.2.100/24/eth0 webapp::8080::production\nbeta IPv6addr::2001:db8::100/64/eth0 Filesystem::/dev/vdb1::/srv::ext4 OCF::Dummy::cache\nalpha MacTakeover::eth0::02:00:5e:00:53:01\nbeta DynDNS::www.tandem.test::192.0.2.100::192.0.2.53::{}::60\n", key.display()),
+        );
+        case.write(
+            "dns.key",
+            "key \"tandem.\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0LWtleS1mb3ItdGhlLWV4cG9ydC10ZXN0IQ==\";\n};\n",
         );
         case.write("authkeys", KEYS);
         case.script("webapp");
@@ -472,6 +477,7 @@ fn the_export_of_every_configuration_of_the_corpus_is_accepted_placed_and_rebuil
                 ("group_ip_192.0.2.100", "alpha"),
                 ("group_ip_2001_db8__100", "beta"),
                 ("group_mac_eth0", "alpha"),
+                ("group_dns_www.tandem.test", "beta"),
             ],
         );
         let cib = case.read("cib.xml");
@@ -483,6 +489,8 @@ fn the_export_of_every_configuration_of_the_corpus_is_accepted_placed_and_rebuil
             "name=\"fstype\" value=\"ext4\"",
             "name=\"fake\" value=\"cached\"",
             "provider=\"tandem\" type=\"MacTakeover\"",
+            "type=\"dnsupdate\"",
+            "name=\"hostname\" value=\"www.tandem.test\"",
             "name=\"host_list\" value=\"192.0.2.4 2001:db8::4\"",
             "name=\"resource-stickiness\" value=\"200\"",
             "name=\"migration-threshold\" value=\"3\"",
@@ -493,6 +501,7 @@ fn the_export_of_every_configuration_of_the_corpus_is_accepted_placed_and_rebuil
             assert!(cib.contains(want), "no {want} in:\n{cib}");
         }
         assert!(!cib.contains("export-test-key"), "a secret in cib.xml");
+        assert!(!cib.contains("c2VjcmV0"), "a TSIG secret in cib.xml");
         let err = String::from_utf8_lossy(&case.export_again_stderr()).to_string();
         assert!(err.contains("FENCING IS OFF"), "{err}");
         let report = case.read("report.txt");
