@@ -767,3 +767,88 @@ fn a_three_node_cluster_runs_the_export_and_takes_over_from_a_dead_node() {
         "a_three_node_cluster_runs_the_export_and_takes_over_from_a_dead_node",
     );
 }
+
+/// tandem's agents pass resource-agents' own `ocf-tester` (meta-data,
+/// validate-all, start, monitor, stop, a second stop, monitor after stop):
+/// v1script on a resource.d-style script, MacTakeover on a veth in a
+/// network namespace of its own. (LVSSyncDaemonSwap needs IPVS, which
+/// this kernel may lack; tests/vm_ipvs.rs runs the built-in it calls.)
+#[test]
+fn tandem_s_ocf_agents_pass_ocf_tester() {
+    let test = "tandem_s_ocf_agents_pass_ocf_tester";
+    if common::cannot_run(test) {
+        return;
+    }
+    if Command::new("ocf-tester").arg("-h").output().is_err() {
+        skip(
+            test,
+            "needs ocf-tester (resource-agents; tests/setup installs it)",
+        );
+        return;
+    }
+    let agents = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/ocf/tandem");
+    let case = Case::new("agents", vec![("alpha", "192.0.2.1")]);
+    // A v1 script with a state: `svc NAME start|stop|status`.
+    case.write(
+        "resource.d/svc",
+        "#!/bin/sh\nf=\"$0.$1\"\ncase \"$2\" in\nstart) touch \"$f\" ;;\nstop) rm -f \"$f\" ;;\nstatus) if [ -f \"$f\" ]; then echo running; else echo stopped; fi ;;\nesac\nexit 0\n",
+    );
+    let script = case.dir.path().join("resource.d/svc");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let script = script.display().to_string();
+    let v1 = Command::new("ocf-tester")
+        .args([
+            "-n",
+            "v1",
+            "-o",
+            &format!("script={script}"),
+            "-o",
+            "args=web",
+        ])
+        .arg(agents.join("v1script"))
+        .output()
+        .expect("ocf-tester");
+    assert!(v1.status.success(), "v1script:\n{}", text(&v1));
+
+    let ns = format!("tandem-agents-{}", std::process::id());
+    ip(&["netns", "add", &ns]);
+    let guard = NsGuard(ns.clone());
+    ip(&[
+        "-n", &ns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
+    ]);
+    ip(&["-n", &ns, "link", "set", "eth0", "up"]);
+    let before = Command::new("ip")
+        .args(["-n", &ns, "-br", "link", "show", "eth0"])
+        .output()
+        .expect("ip");
+    let state = case.dir.path().join("state").display().to_string();
+    let mac = Command::new("ip")
+        .args(["netns", "exec", &ns, "ocf-tester", "-n", "mac"])
+        .args(["-o", "nic=eth0", "-o", "mac=02:00:5e:00:53:01"])
+        .args([
+            "-o",
+            &format!("state_dir={state}"),
+            "-o",
+            &format!("tandem={EXE}"),
+        ])
+        .arg(agents.join("MacTakeover"))
+        .output()
+        .expect("ocf-tester");
+    assert!(mac.status.success(), "MacTakeover:\n{}", text(&mac));
+    // Stopped, the interface has its own address back.
+    let after = Command::new("ip")
+        .args(["-n", &ns, "-br", "link", "show", "eth0"])
+        .output()
+        .expect("ip");
+    assert_eq!(text(&before), text(&after));
+    drop(guard);
+}
+
+/// Removes network namespace `ns` when dropped (also after a panic).
+struct NsGuard(String);
+
+impl Drop for NsGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
+}
