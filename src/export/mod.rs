@@ -108,7 +108,8 @@ pub fn export(opts: &Options) -> Result<Vec<String>, ExportError> {
             read(&files.haresources),
         ),
     };
-    let plan = plan(&inputs).map_err(ExportError::Plan)?;
+    let mut plan = plan(&inputs).map_err(ExportError::Plan)?;
+    plan.rows = report::rows(&plan, &inputs);
     write(&plan, &opts.out)?;
     Ok(plan.warnings)
 }

@@ -173,6 +173,7 @@ pub struct Plan {
     pub properties: Vec<(String, String)>,
     pub rsc_defaults: Vec<(String, String)>,
     pub op_defaults: Vec<(String, String)>,
+    /// Filled in by `report::rows` once the plan stands.
     pub rows: Vec<Row>,
     /// What changes on the way, said once in the report.
     pub notes: Vec<String>,
@@ -478,7 +479,7 @@ pub fn plan(inputs: &Inputs<'_>) -> Result<Plan, Vec<PlanError>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut plan = Plan {
+    Ok(Plan {
         cluster: h.cluster.value.clone(),
         nodes,
         links,
@@ -492,9 +493,7 @@ pub fn plan(inputs: &Inputs<'_>) -> Result<Plan, Vec<PlanError>> {
         rows: Vec::new(),
         notes,
         warnings,
-    };
-    plan.rows = super::report::rows(&plan, inputs);
-    Ok(plan)
+    })
 }
 
 enum Why {
