@@ -761,3 +761,23 @@ fn a_stop_that_keeps_failing_escalates_after_stop_retries() {
     assert_eq!(failures, (1..=10).collect::<Vec<u32>>());
     assert!(p.events.contains(&Event::StopGaveUp(0)), "{:?}", p.events);
 }
+
+/// Silent to be fenced, Heartbeat's machine too sends nothing and never
+/// asks to be woken at an instant already past.
+#[test]
+fn a_silent_node_sends_nothing_and_sets_no_deadline_in_the_past() {
+    let mut p = joined_to_a_running_alpha();
+    p.t.silence();
+    while p.t.poll_transmit().is_some() {}
+    let mut t = p.t.poll_timeout();
+    for _ in 0..200 {
+        p.t.handle_timeout(t);
+        assert!(
+            p.t.poll_transmit().is_none(),
+            "a silent node sent a message"
+        );
+        let next = p.t.poll_timeout();
+        assert!(next > t, "woken at {t:?}, asks again for {next:?}");
+        t = next;
+    }
+}

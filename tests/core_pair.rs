@@ -501,3 +501,23 @@ fn monitor_failures_restart_in_place_then_move_and_expire_or_are_cleaned_up() {
     );
     assert!(p.runs(0, 0) && !p.runs(1, 0), "{}", p.dump());
 }
+
+/// A node gone silent to be fenced (a failfast client died, or a stop
+/// failed, under `on_stop_failure fence`) sends nothing more, and never
+/// asks to be woken at an instant already past: that would spin the
+/// daemon's loop until the fence comes.
+#[test]
+fn a_silent_node_sends_nothing_and_sets_no_deadline_in_the_past() {
+    let mut p = Pair::new(AutoFailback::On);
+    p.run_for(5_000_000);
+    let node = p.node(0);
+    node.silence();
+    let mut t = node.poll_timeout();
+    for _ in 0..200 {
+        node.handle_timeout(t);
+        assert!(node.poll_transmit().is_none(), "a silent node sent a frame");
+        let next = node.poll_timeout();
+        assert!(next > t, "woken at {t:?}, asks again for {next:?}");
+        t = next;
+    }
+}

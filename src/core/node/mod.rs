@@ -711,6 +711,11 @@ impl Node {
 
     fn send(&mut self, now: Instant, kind: Kind) {
         if self.silent {
+            // Nothing goes out, but the schedule moves on: a keepalive
+            // left due would wake the loop at once, for ever.
+            self.next_keepalive = now.plus(self.p.keepalive);
+            self.last_sent = now;
+            self.dirty = false;
             return;
         }
         self.sequence = self.sequence.wrapping_add(1);
